@@ -1,0 +1,65 @@
+# certrole: build, test, demo and benchmark targets.
+# Deno 2.9.6 is taken from PATH when that is the version there; otherwise it is installed from
+# the npm registry into .tools/ (git-ignored) on first use. Only node and npm are needed.
+
+DENO_VERSION := 2.9.6
+TOOLS := $(CURDIR)/.tools
+PATH_DENO := $(shell command -v deno 2>/dev/null)
+ifneq ($(PATH_DENO),)
+ifneq ($(findstring deno $(DENO_VERSION) ,$(shell deno --version 2>/dev/null | head -n 1) ),)
+DENO := $(PATH_DENO)
+endif
+endif
+DENO ?= $(TOOLS)/deno
+export NO_COLOR := 1
+
+.PHONY: all build demo test check check-fmt check-lint check-types fmt bench clean deps help
+
+all: build
+
+help:
+	@echo "make demo    run the IAM Roles Anywhere walkthrough locally, on the built-in emulator"
+	@echo "make test    run the test suite (openssl, AWS CLI, boto3 as real peers)"
+	@echo "make check   formatting, lint and type checks"
+	@echo "make build   dist/certrole: launcher + bundled program"
+	@echo "make bench   credential-process, exec and emulator timings"
+
+$(TOOLS)/deno:
+	@echo "Installing Deno $(DENO_VERSION) from the npm registry into $(TOOLS)"
+	@mkdir -p $(TOOLS)
+	@cd $(TOOLS) && npm install --no-save --no-audit --no-fund --loglevel=error deno@$(DENO_VERSION) >/dev/null
+	@ln -sf "$$(ls -d $(TOOLS)/node_modules/@deno/*/deno | head -n 1)" $@
+	@$@ --version | head -n 1
+
+# Fetches the npm packages deno.lock pins (once; later runs work offline).
+deps: $(DENO)
+	@$(DENO) install --frozen --quiet
+
+build: deps
+	@$(DENO) run --allow-all scripts/build.ts
+
+demo: deps
+	@$(DENO) run --allow-all scripts/demo.ts
+
+test: deps
+	@$(DENO) test --allow-all --parallel tests/
+
+check: check-fmt check-lint check-types
+
+check-fmt: deps
+	@$(DENO) fmt --check
+
+check-lint: deps
+	@$(DENO) lint
+
+check-types: deps
+	@$(DENO) check cli/ tests/ scripts/
+
+fmt: deps
+	@$(DENO) fmt
+
+bench: deps
+	@$(DENO) run --allow-all scripts/bench.ts
+
+clean:
+	rm -rf dist .scratch

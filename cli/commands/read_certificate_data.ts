@@ -1,0 +1,45 @@
+/** `certrole read-certificate-data`: the official helper's diagnostic, same JSON. */
+import type { Command } from "../command.ts";
+import { writeStdout } from "../command.ts";
+import { fail } from "../errors.ts";
+import { CERTIFICATE_FILE, certificateFromBytes, readInputFile } from "../identity/identity.ts";
+
+export const command: Command = {
+  name: "read-certificate-data",
+  summary: "print a certificate's key type, serial and base64 DER as JSON",
+  usage: "certrole read-certificate-data --certificate FILE",
+  description: `
+Prints what the signing code reads from a certificate, in the JSON of aws_signing_helper's
+command of the same name: keyType (RSA or EC), certificateData (base64 DER, the X-Amz-X509
+header), serialNumber (decimal, the Credential field) and supportedAlgorithms.`,
+  flags: {
+    certificate: {
+      type: "string",
+      value: "FILE",
+      env: "ROLESANYWHERE_CERT_LOCATION",
+      description: "certificate, PEM or DER",
+    },
+  },
+  examples: ["certrole read-certificate-data --certificate cert.pem | jq .serialNumber"],
+  async run(flags) {
+    const path = flags.values.certificate as string | undefined;
+    if (!path) {
+      fail(
+        "MissingSettings",
+        "missing settings: --certificate / ROLESANYWHERE_CERT_LOCATION (the certificate file)",
+        2,
+      );
+    }
+    const certificate = certificateFromBytes(await readInputFile(path, CERTIFICATE_FILE), path);
+    const keyType = certificate.publicKey.type === "other" ? "" : certificate.publicKey.type;
+    writeStdout(
+      JSON.stringify({
+        keyType,
+        certificateData: certificate.der.toBase64(),
+        serialNumber: certificate.serialDecimal,
+        supportedAlgorithms: ["SHA256", "SHA384", "SHA512"].map((hash) => `${keyType}${hash}`),
+      }) + "\n",
+    );
+    return 0;
+  },
+};

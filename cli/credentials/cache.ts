@@ -1,0 +1,162 @@
+/**
+ * The credential cache. AWS clients run credential_process for every command and AWS's helper
+ * calls CreateSession every time; certrole keeps one file per identity (certificate fingerprint,
+ * ARNs, region, endpoint, duration, session name) in a private directory and reuses the
+ * credentials until they come close to expiry. A lock file makes concurrent callers share one
+ * CreateSession. Unusable cache state (corrupt, foreign-owned, group/world-readable) is ignored,
+ * never trusted and never fatal.
+ */
+import type { DebugLog } from "../debug_log.ts";
+import type { SessionCredentials } from "../rolesanywhere/create_session.ts";
+import { sha256Hex } from "../signing/sigv4_x509.ts";
+
+export interface CacheIdentity {
+  readonly certificateFingerprint: string;
+  readonly trustAnchorArn: string;
+  readonly profileArn: string;
+  readonly roleArn: string;
+  readonly region: string;
+  readonly endpoint: string;
+  readonly durationSeconds: number;
+  readonly roleSessionName?: string;
+}
+
+/**
+ * botocore refreshes credentials 15 minutes before expiry and raises when a refresh returns
+ * credentials with under 10 minutes left, so reuse stops 15 minutes before expiry by default.
+ */
+export const DEFAULT_REFRESH_BEFORE_SECONDS = 900;
+
+export async function cacheKey(identity: CacheIdentity): Promise<string> {
+  const ordered = [
+    identity.certificateFingerprint,
+    identity.trustAnchorArn,
+    identity.profileArn,
+    identity.roleArn,
+    identity.region,
+    identity.endpoint,
+    identity.durationSeconds,
+    identity.roleSessionName ?? null,
+  ];
+  return await sha256Hex(JSON.stringify(ordered));
+}
+
+/**
+ * How long before expiry cached credentials stop being handed out. Capped at the session
+ * duration minus a minute, so even 15-minute sessions are shared by a burst of callers.
+ */
+export function refreshWindowSeconds(refreshBefore: number, durationSeconds: number): number {
+  return Math.max(0, Math.min(refreshBefore, durationSeconds - 60));
+}
+
+/** Pure: true while `now` is more than `windowSeconds` before the expiration. */
+export function isFresh(credentials: SessionCredentials, now: Date, windowSeconds: number): boolean {
+  const expiry = Date.parse(credentials.expiration);
+  return Number.isFinite(expiry) && expiry - now.getTime() > windowSeconds * 1000;
+}
+
+/** $XDG_RUNTIME_DIR (a per-user tmpfs) when set, else ~/.cache; undefined when neither exists. */
+export function defaultCacheDir(env: (name: string) => string | undefined): string | undefined {
+  const runtime = env("XDG_RUNTIME_DIR");
+  if (runtime) return `${runtime}/certrole`;
+  const cacheHome = env("XDG_CACHE_HOME");
+  if (cacheHome) return `${cacheHome}/certrole`;
+  const home = env("HOME");
+  return home && home !== "/" ? `${home}/.cache/certrole` : undefined;
+}
+
+/**
+ * Creates the directory 0700 (or tightens one we own) and returns it; undefined when it is not
+ * safe to use (owned by someone else, not creatable), after saying why on the debug log.
+ */
+export async function prepareCacheDir(dir: string, debug: DebugLog): Promise<string | undefined> {
+  try {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    const info = await Deno.stat(dir);
+    if (!info.isDirectory) throw new Error("not a directory");
+    if (info.uid !== Deno.uid()) {
+      debug(`cache directory ${dir} belongs to uid ${info.uid}, not us: caching disabled`);
+      return undefined;
+    }
+    if (((info.mode ?? 0) & 0o077) !== 0) await Deno.chmod(dir, 0o700);
+    return dir;
+  } catch (error) {
+    debug(`cache directory ${dir} unusable (${error instanceof Error ? error.message : error}): caching disabled`);
+    return undefined;
+  }
+}
+
+function isCredentials(value: unknown): value is SessionCredentials {
+  if (!value || typeof value !== "object") return false;
+  const record = value as Record<string, unknown>;
+  return ["accessKeyId", "secretAccessKey", "sessionToken", "expiration"].every((field) =>
+    typeof record[field] === "string" && record[field] !== ""
+  );
+}
+
+/** The cached credentials for `key`, or undefined when absent, corrupt or not ours. */
+export async function readCached(dir: string, key: string, debug: DebugLog): Promise<SessionCredentials | undefined> {
+  const path = `${dir}/${key}.json`;
+  try {
+    const info = await Deno.lstat(path);
+    if (!info.isFile || info.uid !== Deno.uid() || ((info.mode ?? 0) & 0o077) !== 0) {
+      debug(`ignoring cache file ${path}: not a private file of ours`);
+      return undefined;
+    }
+    const parsed = JSON.parse(await Deno.readTextFile(path));
+    if (parsed?.version !== 1 || !isCredentials(parsed.credentials)) {
+      debug(`ignoring cache file ${path}: unexpected content`);
+      return undefined;
+    }
+    return parsed.credentials;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      debug(`ignoring cache file ${path}: ${error instanceof Error ? error.message : error}`);
+    }
+    return undefined;
+  }
+}
+
+/** Writes through a private temporary file and a rename, so readers never see half a file. */
+export async function writeCached(
+  dir: string,
+  key: string,
+  credentials: SessionCredentials,
+  debug: DebugLog,
+): Promise<void> {
+  const path = `${dir}/${key}.json`;
+  const temporary = `${path}.${Deno.pid}.${crypto.randomUUID()}.tmp`;
+  try {
+    const { accessKeyId, secretAccessKey, sessionToken, expiration } = credentials;
+    await Deno.writeTextFile(
+      temporary,
+      JSON.stringify({ version: 1, credentials: { accessKeyId, secretAccessKey, sessionToken, expiration } }),
+      { mode: 0o600, createNew: true },
+    );
+    await Deno.rename(temporary, path);
+  } catch (error) {
+    debug(`could not write cache file ${path}: ${error instanceof Error ? error.message : error}`);
+    await Deno.remove(temporary).catch(() => {});
+  }
+}
+
+/**
+ * Runs `work` holding an exclusive lock for `key`, so concurrent processes wait for one
+ * CreateSession instead of each making their own. Without a usable lock file it just runs.
+ */
+export async function withLock<T>(dir: string, key: string, debug: DebugLog, work: () => Promise<T>): Promise<T> {
+  let file: Deno.FsFile | undefined;
+  try {
+    file = await Deno.open(`${dir}/${key}.lock`, { read: true, write: true, create: true, mode: 0o600 });
+    await file.lock(true);
+  } catch (error) {
+    debug(`running without the cache lock: ${error instanceof Error ? error.message : error}`);
+    file?.close();
+    file = undefined;
+  }
+  try {
+    return await work();
+  } finally {
+    file?.close(); // closing releases the lock
+  }
+}

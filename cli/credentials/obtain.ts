@@ -1,0 +1,150 @@
+/**
+ * From settings to temporary credentials: the cache when it holds fresh ones (without touching
+ * the private key), otherwise load and check the identity, call CreateSession once under the
+ * cache lock, and store the answer.
+ */
+import { type DebugLog } from "../debug_log.ts";
+import { fail, messageOf } from "../errors.ts";
+import { CERTIFICATE_FILE, certificateFromBytes, loadIdentity, readInputFile } from "../identity/identity.ts";
+import { fingerprintSha256 } from "../identity/certificate.ts";
+import { resolvePassphrase } from "../identity/passphrase.ts";
+import { createSession, type SessionCredentials } from "../rolesanywhere/create_session.ts";
+import type { SessionSettings } from "../session_settings.ts";
+import { proxyFor, type TransportOptions } from "../transport/http_client.ts";
+import {
+  cacheKey,
+  defaultCacheDir,
+  isFresh,
+  prepareCacheDir,
+  readCached,
+  refreshWindowSeconds,
+  withLock,
+  writeCached,
+} from "./cache.ts";
+
+export interface Environment {
+  readonly env: (name: string) => string | undefined;
+  readonly now: () => Date;
+  readonly debug: DebugLog;
+}
+
+export interface Obtained {
+  readonly credentials: SessionCredentials;
+  readonly source: "cache" | "CreateSession";
+}
+
+/** AWS_CA_BUNDLE as extra trusted roots, plus the proxy for the endpoint. */
+export async function transportOptions(
+  settings: SessionSettings,
+  env: (name: string) => string | undefined,
+): Promise<TransportOptions> {
+  const bundle = env("AWS_CA_BUNDLE");
+  let caCerts: string[] | undefined;
+  if (bundle) {
+    try {
+      caCerts = [await Deno.readTextFile(bundle)];
+    } catch (error) {
+      fail(
+        "InvalidCaBundle",
+        `AWS_CA_BUNDLE file "${bundle}" cannot be read (${messageOf(error)}): fix or unset AWS_CA_BUNDLE`,
+      );
+    }
+  }
+  return {
+    caCerts,
+    connectTimeoutMs: settings.connectTimeoutMs,
+    totalTimeoutMs: settings.timeoutMs,
+    proxy: proxyFor(new URL(settings.endpoint), env),
+  };
+}
+
+async function fetchCredentials(settings: SessionSettings, environment: Environment): Promise<SessionCredentials> {
+  const { env, now, debug } = environment;
+  const passphrase = await resolvePassphrase({ inline: settings.passphraseInline, file: settings.passphraseFile }, env);
+  debug(
+    `loading certificate ${settings.certificatePath} and key ${settings.privateKeyPath ?? "(same file)"}` +
+      (passphrase ? `, passphrase from ${passphrase.source}` : ""),
+  );
+  const identity = await loadIdentity(
+    {
+      certificate: settings.certificatePath,
+      privateKey: settings.privateKeyPath,
+      intermediates: settings.intermediatesPath,
+    },
+    passphrase,
+    now(),
+  );
+  debug(
+    `certificate serial ${identity.certificate.serialDecimal}, subject ${identity.certificate.subject.text}, ` +
+      `key ${identity.key.description}${identity.key.encrypted ? " (decrypted in memory)" : ""}, ` +
+      `valid until ${identity.certificate.notAfter.toISOString()}`,
+  );
+  return await createSession(
+    {
+      endpoint: settings.endpoint,
+      region: settings.region,
+      trustAnchorArn: settings.trustAnchorArn.text,
+      profileArn: settings.profileArn.text,
+      roleArn: settings.roleArn.text,
+      durationSeconds: settings.durationSeconds,
+      roleSessionName: settings.roleSessionName,
+      certificate: identity.certificate,
+      intermediates: identity.intermediates,
+      algorithm: identity.key.algorithm,
+    },
+    identity.key.signingKey,
+    {
+      transport: await transportOptions(settings, env),
+      maxAttempts: settings.maxAttempts,
+      debug,
+      now,
+      random: Math.random,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    },
+  );
+}
+
+export async function obtainCredentials(settings: SessionSettings, environment: Environment): Promise<Obtained> {
+  const { env, now, debug } = environment;
+  const directory = settings.noCache ? undefined : settings.cacheDir ?? defaultCacheDir(env);
+  const cacheDir = directory && await prepareCacheDir(directory, debug);
+  if (!cacheDir) {
+    debug(settings.noCache ? "cache disabled (--no-cache)" : "no usable cache directory");
+    return { credentials: await fetchCredentials(settings, environment), source: "CreateSession" };
+  }
+  const certificate = certificateFromBytes(
+    await readInputFile(settings.certificatePath, CERTIFICATE_FILE),
+    settings.certificatePath,
+  );
+  const key = await cacheKey({
+    certificateFingerprint: await fingerprintSha256(certificate),
+    trustAnchorArn: settings.trustAnchorArn.text,
+    profileArn: settings.profileArn.text,
+    roleArn: settings.roleArn.text,
+    region: settings.region,
+    endpoint: settings.endpoint,
+    durationSeconds: settings.durationSeconds,
+    roleSessionName: settings.roleSessionName,
+  });
+  const window = refreshWindowSeconds(settings.refreshBeforeSeconds, settings.durationSeconds);
+  const fresh = async () => {
+    const cached = await readCached(cacheDir, key, debug);
+    return cached && isFresh(cached, now(), window) ? cached : undefined;
+  };
+  const hit = await fresh();
+  if (hit) {
+    debug(`cache hit ${cacheDir}/${key}.json: access key ${hit.accessKeyId}, expires ${hit.expiration}`);
+    return { credentials: hit, source: "cache" };
+  }
+  return await withLock(cacheDir, key, debug, async () => {
+    const shared = await fresh(); // another process may have refreshed while we waited
+    if (shared) {
+      debug(`cache filled by a concurrent caller: access key ${shared.accessKeyId}`);
+      return { credentials: shared, source: "cache" as const };
+    }
+    debug(`cache miss in ${cacheDir}: calling CreateSession`);
+    const credentials = await fetchCredentials(settings, environment);
+    await writeCached(cacheDir, key, credentials, debug);
+    return { credentials, source: "CreateSession" as const };
+  });
+}

@@ -1,0 +1,228 @@
+/**
+ * The emulator's CreateSession: everything IAM Roles Anywhere checks before it vends
+ * credentials. The SigV4-X509 signature (canonical request rebuilt by the AWS SDK's signer,
+ * verified with the certificate's key), X-Amz-Date within 5 minutes, the credential scope, the
+ * certificate's validity and its chain to the trust anchor through X-Amz-X509-Chain, trust
+ * anchor and profile enabled, the role listed in the profile, the role's trust policy evaluated
+ * against the certificate's attributes, and the requested duration.
+ */
+import { parseArn } from "../arn.ts";
+import { type Certificate, parseCertificate, validityAt } from "../identity/certificate.ts";
+import { verifyChain } from "../identity/chain.ts";
+import { ecdsaDerToRaw } from "../identity/der.ts";
+import { CURVES } from "../identity/oids.ts";
+import { parsePem } from "../identity/pem.ts";
+import { parsePolicy, PolicyError } from "../policy/document.ts";
+import { evaluate } from "../policy/evaluate.ts";
+import { trustPolicyKeys } from "../rolesanywhere/principal_tags.ts";
+import { accessDenied, notFound, validation } from "./fault.ts";
+import { parseAmzDate, type ParsedAuthorization, type ReceivedRequest, x509StringToSign } from "./sigv4_verify.ts";
+import { type EmulatorState, type IssuedSession, randomId, randomSecret } from "./state.ts";
+
+export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+function parseCertificateHeader(value: string, what: string): Certificate {
+  try {
+    return parseCertificate(Uint8Array.fromBase64(value.trim()));
+  } catch {
+    throw validation(`${what} is not a base64 DER X.509 certificate`);
+  }
+}
+
+/** Verifies the SigV4-X509 signature over the request with the certificate's public key. */
+async function verifyX509Signature(
+  request: ReceivedRequest,
+  auth: ParsedAuthorization,
+  certificate: Certificate,
+): Promise<boolean> {
+  const stringToSign = new TextEncoder().encode(await x509StringToSign(request, auth));
+  const signature = Uint8Array.fromHex(auth.signature);
+  const key = certificate.publicKey;
+  try {
+    if (auth.algorithm === "AWS4-X509-RSA-SHA256" && key.type === "RSA") {
+      const algorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+      const publicKey = await crypto.subtle.importKey("spki", key.spki, algorithm, false, ["verify"]);
+      return await crypto.subtle.verify(algorithm, publicKey, signature, stringToSign);
+    }
+    if (auth.algorithm === "AWS4-X509-ECDSA-SHA256" && key.type === "EC" && key.curve) {
+      const publicKey = await crypto.subtle.importKey(
+        "spki",
+        key.spki,
+        { name: "ECDSA", namedCurve: key.curve },
+        false,
+        ["verify"],
+      );
+      const raw = ecdsaDerToRaw(signature, CURVES[key.curveOid].size);
+      return await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, publicKey, raw, stringToSign);
+    }
+  } catch {
+    return false; // malformed signature bytes
+  }
+  return false;
+}
+
+function anchorCertificates(pem: string): Certificate[] {
+  return parsePem(pem).filter((block) => block.label === "CERTIFICATE").map((block) => parseCertificate(block.bytes));
+}
+
+export interface SessionRequestContext {
+  readonly state: EmulatorState;
+  readonly now: Date;
+}
+
+export async function createSession(
+  request: ReceivedRequest,
+  auth: ParsedAuthorization,
+  { state, now }: SessionRequestContext,
+): Promise<{ session: IssuedSession; body: unknown }> {
+  if (auth.service !== "rolesanywhere") {
+    throw accessDenied(`Credential scope names service "${auth.service}", not rolesanywhere`);
+  }
+  if (auth.region !== state.region) {
+    throw accessDenied(`Credential scope region ${auth.region} is not this endpoint's region ${state.region}`);
+  }
+  for (const required of ["host", "x-amz-date", "x-amz-x509"]) {
+    if (!auth.signedHeaders.includes(required)) {
+      throw accessDenied(`Invalid signature: header ${required} is not signed`);
+    }
+  }
+  const x509 = request.headers.get("x-amz-x509");
+  if (!x509) throw accessDenied("Missing X-Amz-X509 header");
+  const leaf = parseCertificateHeader(x509, "X-Amz-X509");
+  const chainHeader = request.headers.get("x-amz-x509-chain");
+  if (chainHeader && !auth.signedHeaders.includes("x-amz-x509-chain")) {
+    throw accessDenied("Invalid signature: header x-amz-x509-chain is not signed");
+  }
+  const intermediates = chainHeader
+    ? chainHeader.split(",").map((part, index) => parseCertificateHeader(part, `X-Amz-X509-Chain entry ${index + 1}`))
+    : [];
+  if (auth.credential !== leaf.serialDecimal) {
+    throw accessDenied("Invalid signature: the Credential serial does not match the X-Amz-X509 certificate");
+  }
+  const signedAt = parseAmzDate(request.headers.get("x-amz-date"));
+  if (!signedAt) throw accessDenied("X-Amz-Date is missing or malformed");
+  if (Math.abs(now.getTime() - signedAt.getTime()) > MAX_CLOCK_SKEW_MS) {
+    throw accessDenied(
+      `Signature expired: X-Amz-Date ${request.headers.get("x-amz-date")} is more than 5 minutes from the server time`,
+    );
+  }
+  if (auth.date !== request.headers.get("x-amz-date")!.slice(0, 8)) {
+    throw accessDenied("Credential scope date does not match X-Amz-Date");
+  }
+  if (!(await verifyX509Signature(request, auth, leaf))) throw accessDenied("Invalid signature");
+
+  const query = request.url.searchParams;
+  const trustAnchorArn = query.get("trustAnchorArn");
+  const profileArn = query.get("profileArn");
+  const roleArn = query.get("roleArn");
+  if (!trustAnchorArn || !profileArn || !roleArn) {
+    throw validation("profileArn, roleArn and trustAnchorArn are required query parameters");
+  }
+  const anchor = Object.values(state.trustAnchors).find((candidate) => candidate.trustAnchorArn === trustAnchorArn);
+  if (!anchor) throw notFound(`Trust anchor ${trustAnchorArn} not found`);
+  if (!anchor.enabled) throw accessDenied("Trust anchor is disabled");
+  const validity = validityAt(leaf, now);
+  if (validity !== "valid") {
+    throw accessDenied(validity === "expired" ? "Certificate has expired" : "Certificate is not yet valid");
+  }
+  const chain = await verifyChain(
+    leaf,
+    intermediates,
+    anchorCertificates(anchor.source.sourceData.x509CertificateData),
+    now,
+  );
+  if (!chain.ok) throw accessDenied("Untrusted signing certificate");
+
+  const profile = Object.values(state.profiles).find((candidate) => candidate.profileArn === profileArn);
+  if (!profile) throw notFound(`Profile ${profileArn} not found`);
+  if (!profile.enabled) throw accessDenied("Profile is disabled");
+  if (!profile.roleArns.includes(roleArn)) {
+    throw accessDenied(`Role ${roleArn} is not listed in profile ${profile.name}`);
+  }
+  const role = Object.values(state.roles).find((candidate) => candidate.arn === roleArn);
+  if (!role) throw accessDenied(`Unable to assume role ${roleArn}: role does not exist`);
+
+  let trustPolicy;
+  try {
+    trustPolicy = parsePolicy(role.assumeRolePolicyDocument);
+  } catch (error) {
+    throw accessDenied(
+      `Unable to assume role ${roleArn}: its trust policy is invalid (${(error as PolicyError).message})`,
+    );
+  }
+  const keys = trustPolicyKeys(leaf, trustAnchorArn);
+  for (const action of ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"]) {
+    const decision = evaluate([trustPolicy], {
+      action,
+      resource: roleArn,
+      principal: { Service: "rolesanywhere.amazonaws.com" },
+      keys,
+    });
+    if (decision !== "Allow") {
+      throw accessDenied(
+        `Unable to assume role ${roleArn}: its trust policy does not allow ${action} for this certificate`,
+      );
+    }
+  }
+
+  let body: { durationSeconds?: unknown; roleSessionName?: unknown } = {};
+  const text = new TextDecoder().decode(request.body);
+  if (text.trim()) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw validation("Request body is not valid JSON");
+    }
+  }
+  const durationSeconds = body.durationSeconds ?? 3600;
+  if (
+    typeof durationSeconds !== "number" || !Number.isInteger(durationSeconds) || durationSeconds < 900 ||
+    durationSeconds > 43200
+  ) {
+    throw validation("durationSeconds must be an integer from 900 to 43200");
+  }
+  if (durationSeconds > profile.durationSeconds) {
+    throw validation(`durationSeconds ${durationSeconds} exceeds the profile's maximum of ${profile.durationSeconds}`);
+  }
+  const roleSessionName = body.roleSessionName ?? leaf.serial.toString(16);
+  if (typeof roleSessionName !== "string" || !/^[\w+=,.@-]{2,64}$/.test(roleSessionName)) {
+    throw validation("roleSessionName must be 2 to 64 characters of [\\w+=,.@-]");
+  }
+
+  const expiration = new Date(now.getTime() + durationSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const session: IssuedSession = {
+    accessKeyId: `ASIA${randomId(16)}`,
+    secretAccessKey: randomSecret(30),
+    sessionToken: `IQoJb3JpZ2luX2VjE${randomSecret(300)}`,
+    expiration,
+    roleArn,
+    roleSessionName,
+    sessionPolicy: profile.sessionPolicy,
+    trustAnchorArn,
+    profileArn,
+    certificateSerial: leaf.serialDecimal,
+  };
+  const account = parseArn(roleArn).account;
+  const sourceIdentity = keys["sts:SourceIdentity"];
+  return {
+    session,
+    body: {
+      credentialSet: [{
+        assumedRoleUser: {
+          arn: `arn:aws:sts::${account}:assumed-role/${role.roleName}/${roleSessionName}`,
+          assumedRoleId: `${role.roleId}:${roleSessionName}`,
+        },
+        credentials: {
+          accessKeyId: session.accessKeyId,
+          secretAccessKey: session.secretAccessKey,
+          sessionToken: session.sessionToken,
+          expiration: session.expiration,
+        },
+        packedPolicySize: 0,
+        roleArn,
+        sourceIdentity,
+      }],
+      subjectArn: `arn:aws:rolesanywhere:${state.region}:${state.accountId}:subject/${crypto.randomUUID()}`,
+    },
+  };
+}

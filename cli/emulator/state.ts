@@ -1,0 +1,138 @@
+/**
+ * What the emulator remembers: IAM roles and their inline policies, Roles Anywhere trust
+ * anchors and profiles, issued temporary credentials, S3 buckets, administrator keys. Plain
+ * JSON-able data, kept in memory and, with --state DIR, written atomically after each change
+ * and read back at start.
+ */
+
+export interface Role {
+  readonly roleName: string;
+  readonly roleId: string;
+  readonly arn: string;
+  readonly path: string;
+  assumeRolePolicyDocument: string;
+  description?: string;
+  maxSessionDuration: number;
+  readonly createDate: string;
+  /** Inline policies by name: the JSON text as given. */
+  policies: Record<string, string>;
+}
+
+export interface TrustAnchor {
+  readonly trustAnchorId: string;
+  readonly trustAnchorArn: string;
+  name: string;
+  enabled: boolean;
+  readonly source: {
+    readonly sourceType: "CERTIFICATE_BUNDLE";
+    readonly sourceData: { readonly x509CertificateData: string };
+  };
+  readonly createdAt: string;
+  updatedAt: string;
+}
+
+export interface Profile {
+  readonly profileId: string;
+  readonly profileArn: string;
+  name: string;
+  enabled: boolean;
+  roleArns: string[];
+  durationSeconds: number;
+  sessionPolicy?: string;
+  managedPolicyArns: string[];
+  requireInstanceProperties: boolean;
+  readonly createdBy: string;
+  readonly createdAt: string;
+  updatedAt: string;
+}
+
+/** Temporary credentials handed out by CreateSession. */
+export interface IssuedSession {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  readonly expiration: string;
+  readonly roleArn: string;
+  readonly roleSessionName: string;
+  readonly sessionPolicy?: string;
+  readonly trustAnchorArn: string;
+  readonly profileArn: string;
+  readonly certificateSerial: string;
+}
+
+export interface Bucket {
+  readonly name: string;
+  readonly creationDate: string;
+  readonly owner: string;
+}
+
+export interface AdminKey {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+export interface EmulatorState {
+  readonly accountId: string;
+  readonly region: string;
+  roles: Record<string, Role>;
+  trustAnchors: Record<string, TrustAnchor>;
+  profiles: Record<string, Profile>;
+  sessions: Record<string, IssuedSession>;
+  buckets: Record<string, Bucket>;
+  admins: Record<string, AdminKey>;
+  /** CreateSession calls answered with credentials, for tests and benchmarks. */
+  sessionsIssued: number;
+}
+
+export function emptyState(accountId: string, region: string): EmulatorState {
+  return {
+    accountId,
+    region,
+    roles: {},
+    trustAnchors: {},
+    profiles: {},
+    sessions: {},
+    buckets: {},
+    admins: {},
+    sessionsIssued: 0,
+  };
+}
+
+const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/** Upper-case letters and digits, like AWS's key and unique IDs. */
+export function randomId(length: number): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(length));
+  return Array.from(bytes, (byte) => ALPHANUMERIC[byte % ALPHANUMERIC.length]).join("");
+}
+
+export function randomSecret(bytes: number): string {
+  return crypto.getRandomValues(new Uint8Array(bytes)).toBase64().replace(/[+/=]/g, "").slice(
+    0,
+    Math.ceil(bytes * 4 / 3),
+  );
+}
+
+const STATE_FILE = "emulator-state.json";
+
+export async function loadState(dir: string): Promise<EmulatorState | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(`${dir}/${STATE_FILE}`));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw new Error(
+      `emulator state "${dir}/${STATE_FILE}" is unreadable (${
+        error instanceof Error ? error.message : error
+      }): move it away to start fresh`,
+    );
+  }
+}
+
+/** Temp file + rename: a crash mid-write leaves the previous state intact. */
+export async function saveState(dir: string, state: EmulatorState): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  const path = `${dir}/${STATE_FILE}`;
+  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
+  await Deno.writeTextFile(temporary, JSON.stringify(state), { mode: 0o600 });
+  await Deno.rename(temporary, path);
+}

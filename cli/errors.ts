@@ -1,0 +1,25 @@
+/**
+ * User-facing errors: a stable code, a one-line message that names the thing and the fix,
+ * and the exit code the top level uses. Anything else that escapes is a bug and gets a trace.
+ */
+export class CertroleError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = "CertroleError";
+  }
+}
+
+/** Shorthand for the common case: throw a user error with exit code 1. */
+export function fail(code: string, message: string, exitCode = 1): never {
+  throw new CertroleError(code, message, exitCode);
+}
+
+/** The message of any thrown value, on one line, for wrapping low-level errors. */
+export function messageOf(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n")[0].trim();
+}

@@ -1,0 +1,152 @@
+/**
+ * Certificate signatures and chains: does a CA's key verify a certificate's signature, and does
+ * an end-entity certificate chain through intermediates to one of a set of trust anchors.
+ * Used by the emulator's CreateSession and by `certrole pki check`.
+ */
+import { type Certificate, validityAt } from "./certificate.ts";
+import {
+  childrenOf,
+  contextTag,
+  DerError,
+  ecdsaDerToRaw,
+  readDocument,
+  readOid,
+  readSmallInteger,
+  sequenceOf,
+} from "./der.ts";
+import { CURVES, OID } from "./oids.ts";
+
+type Hash = "SHA-1" | "SHA-256" | "SHA-384" | "SHA-512";
+
+const RSA_PKCS1: Record<string, Hash> = {
+  [OID.sha1WithRSAEncryption]: "SHA-1",
+  [OID.sha256WithRSAEncryption]: "SHA-256",
+  [OID.sha384WithRSAEncryption]: "SHA-384",
+  [OID.sha512WithRSAEncryption]: "SHA-512",
+};
+
+const ECDSA: Record<string, Hash> = {
+  [OID.ecdsaWithSHA1]: "SHA-1",
+  [OID.ecdsaWithSHA256]: "SHA-256",
+  [OID.ecdsaWithSHA384]: "SHA-384",
+  [OID.ecdsaWithSHA512]: "SHA-512",
+};
+
+const DIGESTS: Record<string, Hash> = {
+  [OID.sha1]: "SHA-1",
+  [OID.sha256]: "SHA-256",
+  [OID.sha384]: "SHA-384",
+  [OID.sha512]: "SHA-512",
+};
+
+/** The digest a certificate's signature algorithm uses, or undefined (MD5, unknown). */
+export function signatureHash(certificate: Certificate): Hash | undefined {
+  const { oid, parameters } = certificate.signatureAlgorithm;
+  if (RSA_PKCS1[oid]) return RSA_PKCS1[oid];
+  if (ECDSA[oid]) return ECDSA[oid];
+  if (oid === OID.rsassaPss) return pssParameters(parameters).hash;
+  return undefined;
+}
+
+function pssParameters(parameters: Uint8Array | undefined): { hash: Hash; saltLength: number } {
+  let hash: Hash = "SHA-1";
+  let saltLength = 20;
+  if (!parameters) return { hash, saltLength };
+  for (const field of sequenceOf(readDocument(parameters), "RSASSA-PSS-params")) {
+    if (field.tag === contextTag(0, true)) {
+      hash = DIGESTS[readOid(sequenceOf(childrenOf(field)[0], "hashAlgorithm")[0])] ?? hash;
+    } else if (field.tag === contextTag(2, true)) {
+      saltLength = readSmallInteger(childrenOf(field)[0], "saltLength");
+    }
+  }
+  return { hash, saltLength };
+}
+
+/** True when `issuer`'s public key verifies `certificate`'s signature. */
+export async function isSignedBy(certificate: Certificate, issuer: Certificate): Promise<boolean> {
+  const { oid, parameters } = certificate.signatureAlgorithm;
+  const key = issuer.publicKey;
+  try {
+    if (key.type === "RSA" && (RSA_PKCS1[oid] || oid === OID.rsassaPss)) {
+      if (oid === OID.rsassaPss) {
+        const { hash, saltLength } = pssParameters(parameters);
+        const publicKey = await crypto.subtle.importKey("spki", key.spki, { name: "RSA-PSS", hash }, false, ["verify"]);
+        return await crypto.subtle.verify(
+          { name: "RSA-PSS", saltLength },
+          publicKey,
+          certificate.signature,
+          certificate.tbs,
+        );
+      }
+      const algorithm = { name: "RSASSA-PKCS1-v1_5", hash: RSA_PKCS1[oid] };
+      const publicKey = await crypto.subtle.importKey("spki", key.spki, algorithm, false, ["verify"]);
+      return await crypto.subtle.verify(algorithm, publicKey, certificate.signature, certificate.tbs);
+    }
+    if (key.type === "EC" && key.curve && ECDSA[oid]) {
+      const publicKey = await crypto.subtle.importKey(
+        "spki",
+        key.spki,
+        { name: "ECDSA", namedCurve: key.curve },
+        false,
+        ["verify"],
+      );
+      const raw = ecdsaDerToRaw(certificate.signature, CURVES[key.curveOid].size);
+      return await crypto.subtle.verify({ name: "ECDSA", hash: ECDSA[oid] }, publicKey, raw, certificate.tbs);
+    }
+    return false;
+  } catch (error) {
+    if (error instanceof DerError || error instanceof DOMException || error instanceof TypeError) return false;
+    throw error;
+  }
+}
+
+function sameName(a: Certificate["subject"], b: Certificate["subject"]): boolean {
+  if (a.der.length === b.der.length && a.der.every((byte, index) => byte === b.der[index])) return true;
+  return a.text.toLowerCase() === b.text.toLowerCase(); // tolerate PrintableString vs UTF8String re-encodings
+}
+
+export type ChainResult =
+  | { readonly ok: true; readonly path: readonly Certificate[]; readonly anchor: Certificate }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * Finds a path leaf → intermediates → anchor where every signature verifies and every
+ * certificate above the leaf is a CA valid at `now`.
+ */
+export async function verifyChain(
+  leaf: Certificate,
+  intermediates: readonly Certificate[],
+  anchors: readonly Certificate[],
+  now: Date,
+): Promise<ChainResult> {
+  const path: Certificate[] = [leaf];
+  let current = leaf;
+  for (let depth = 0; depth < 8; depth++) {
+    for (const anchor of anchors) {
+      if (sameName(current.issuer, anchor.subject) && await isSignedBy(current, anchor)) {
+        if (validityAt(anchor, now) !== "valid") {
+          return { ok: false, reason: `trust anchor "${anchor.subject.text}" is not valid now` };
+        }
+        return { ok: true, path, anchor };
+      }
+    }
+    let next: Certificate | undefined;
+    for (const candidate of intermediates) {
+      if (path.includes(candidate) || !sameName(current.issuer, candidate.subject)) continue;
+      if (await isSignedBy(current, candidate)) {
+        next = candidate;
+        break;
+      }
+    }
+    if (!next) {
+      return { ok: false, reason: `no trusted issuer "${current.issuer.text}" for "${current.subject.text}"` };
+    }
+    if (!next.basicConstraints?.ca) return { ok: false, reason: `intermediate "${next.subject.text}" is not a CA` };
+    if (validityAt(next, now) !== "valid") {
+      return { ok: false, reason: `intermediate "${next.subject.text}" is not valid now` };
+    }
+    path.push(next);
+    current = next;
+  }
+  return { ok: false, reason: "certificate chain is too long" };
+}

@@ -1,0 +1,231 @@
+/**
+ * The identity certrole signs with: the end-entity certificate, its intermediates and the
+ * matching private key, read from files and checked before any network call (validity window,
+ * key type, key matches certificate). Every failure is a one-line CertroleError naming the file
+ * and the fix.
+ */
+import { CertroleError, fail, messageOf } from "../errors.ts";
+import { type Certificate, parseCertificate, validityAt } from "./certificate.ts";
+import { DerError } from "./der.ts";
+import { looksLikePem, parsePem, PemError } from "./pem.ts";
+import { KeyError, parsePrivateKey, type PrivateKey } from "./private_key.ts";
+import type { Passphrase } from "./passphrase.ts";
+
+export interface Identity {
+  readonly certificate: Certificate;
+  readonly intermediates: readonly Certificate[];
+  readonly key: PrivateKey;
+}
+
+/** What each file is called in messages, and which setting points at it. */
+export interface FileRole {
+  readonly what: string;
+  readonly setting: string;
+}
+
+export const CERTIFICATE_FILE: FileRole = {
+  what: "certificate",
+  setting: "--certificate or ROLESANYWHERE_CERT_LOCATION",
+};
+export const PRIVATE_KEY_FILE: FileRole = {
+  what: "private key",
+  setting: "--private-key or ROLESANYWHERE_KEY_LOCATION",
+};
+export const INTERMEDIATES_FILE: FileRole = {
+  what: "intermediates bundle",
+  setting: "--intermediates or ROLESANYWHERE_INTERMEDIATES_LOCATION",
+};
+
+/** Reads a file, turning OS errors into a one-line message that says which setting to fix. */
+export async function readInputFile(path: string, role: FileRole): Promise<Uint8Array<ArrayBuffer>> {
+  try {
+    const info = await Deno.stat(path);
+    if (info.isDirectory) {
+      fail("FileIsDirectory", `${role.what} "${path}" is a directory: set ${role.setting} to a file`);
+    }
+    return await Deno.readFile(path);
+  } catch (error) {
+    if (error instanceof CertroleError) throw error;
+    if (error instanceof Deno.errors.NotFound) {
+      fail("FileNotFound", `${role.what} file "${path}" does not exist: set ${role.setting} to the right path`);
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+      fail("FileUnreadable", `${role.what} file "${path}" is not readable by this user: fix its permissions`);
+    }
+    fail("FileUnreadable", `${role.what} file "${path}" cannot be read (${messageOf(error)})`);
+  }
+}
+
+/** The first CERTIFICATE block of a PEM file, or a DER certificate. */
+export function certificateFromBytes(bytes: Uint8Array, path: string, role = CERTIFICATE_FILE): Certificate {
+  const invalid = (detail: string): never =>
+    fail(
+      "InvalidCertificate",
+      `${role.what} file "${path}" is not a valid X.509 certificate (${detail}): set ${role.setting} to a PEM or DER certificate`,
+    );
+  if (bytes.length === 0) invalid("the file is empty");
+  const text = new TextDecoder().decode(bytes);
+  let der: Uint8Array = bytes;
+  if (looksLikePem(text)) {
+    let blocks;
+    try {
+      blocks = parsePem(text);
+    } catch (error) {
+      if (error instanceof PemError) invalid(error.message);
+      throw error;
+    }
+    const block = blocks.find((candidate) => candidate.label === "CERTIFICATE");
+    if (!block) invalid(`no CERTIFICATE block; found ${blocks.map((b) => b.label).join(", ")}`);
+    der = block!.bytes;
+  }
+  try {
+    return parseCertificate(der);
+  } catch (error) {
+    if (error instanceof DerError || error instanceof TypeError || error instanceof RangeError) {
+      invalid(looksLikePem(text) ? `malformed DER: ${error.message}` : "neither PEM nor DER");
+    }
+    throw error;
+  }
+}
+
+/** Every CERTIFICATE block of a PEM bundle; any other block type is an error. */
+export function certificatesFromBundle(bytes: Uint8Array, path: string, role = INTERMEDIATES_FILE): Certificate[] {
+  const text = new TextDecoder().decode(bytes);
+  const invalid = (detail: string): never =>
+    fail(
+      "InvalidCertificateBundle",
+      `${role.what} "${path}" is not a PEM bundle of certificates (${detail}): set ${role.setting} to a file of CERTIFICATE blocks`,
+    );
+  if (!looksLikePem(text)) invalid("no PEM blocks");
+  let blocks;
+  try {
+    blocks = parsePem(text);
+  } catch (error) {
+    if (error instanceof PemError) invalid(error.message);
+    throw error;
+  }
+  const foreign = blocks!.find((block) => block.label !== "CERTIFICATE");
+  if (foreign) invalid(`it holds a ${foreign.label} block`);
+  return blocks!.map((block, index) => {
+    try {
+      return parseCertificate(block.bytes);
+    } catch (error) {
+      return invalid(`certificate ${index + 1} is malformed: ${messageOf(error)}`);
+    }
+  });
+}
+
+export function checkValidity(certificate: Certificate, path: string, now: Date, what = "certificate"): void {
+  const from = certificate.notBefore.toISOString();
+  const to = certificate.notAfter.toISOString();
+  switch (validityAt(certificate, now)) {
+    case "expired":
+      fail(
+        "CertificateExpired",
+        `${what} "${path}" expired at ${to} (valid ${from} to ${to}): issue a new certificate`,
+      );
+      break;
+    case "not-yet-valid":
+      fail(
+        "CertificateNotYetValid",
+        `${what} "${path}" is not valid until ${from} (valid ${from} to ${to}): check the system clock or wait`,
+      );
+  }
+}
+
+function describeKeyError(error: KeyError, path: string, passphrase: Passphrase | undefined): CertroleError {
+  const file = `private key file "${path}"`;
+  switch (error.problem) {
+    case "needs-passphrase":
+      return new CertroleError(
+        "PassphraseRequired",
+        `${file} is encrypted and no passphrase was given: set ROLESANYWHERE_KEY_PASSPHRASE, ROLESANYWHERE_KEY_PASSPHRASE_FILE or --passphrase-file`,
+      );
+    case "wrong-passphrase":
+      return new CertroleError(
+        "WrongPassphrase",
+        `wrong passphrase for ${file} (passphrase from ${passphrase?.source ?? "nowhere"}): check the passphrase`,
+      );
+    case "unsupported-key":
+      return new CertroleError("UnsupportedKey", `${file}: ${error.message}`);
+    case "unsupported-cipher":
+      return new CertroleError(
+        "UnsupportedKeyEncryption",
+        `${file}: ${error.message}; re-encrypt it with \`openssl pkcs8 -topk8 -v2 aes-256-cbc\``,
+      );
+    case "no-key":
+      return new CertroleError(
+        "InvalidPrivateKey",
+        `${file} holds no private key (${error.message}): set ${PRIVATE_KEY_FILE.setting} to the key's path`,
+      );
+    case "corrupt":
+      return new CertroleError(
+        "InvalidPrivateKey",
+        `${file} is corrupt (${error.message}): restore the PEM or DER key the certificate was issued for`,
+      );
+  }
+}
+
+/** Parses a key file, with one-line errors for every KeyError problem. */
+export async function privateKeyFromBytes(
+  bytes: Uint8Array,
+  path: string,
+  passphrase: Passphrase | undefined,
+): Promise<PrivateKey> {
+  try {
+    return await parsePrivateKey(bytes, { passphrase: passphrase?.value });
+  } catch (error) {
+    if (error instanceof KeyError) throw describeKeyError(error, path, passphrase);
+    throw error;
+  }
+}
+
+/** Compares the key's public half with the certificate's public key. */
+export async function keyMatchesCertificate(key: PrivateKey, certificate: Certificate): Promise<boolean> {
+  const publicKey = certificate.publicKey;
+  if (publicKey.type !== key.type) return false;
+  const algorithm = key.type === "RSA"
+    ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }
+    : { name: "ECDSA", namedCurve: key.curve! };
+  if (publicKey.type === "EC" && publicKey.curve !== key.curve) return false;
+  const imported = await crypto.subtle.importKey("spki", publicKey.spki, algorithm, true, ["verify"]);
+  const jwk = await crypto.subtle.exportKey("jwk", imported);
+  return key.type === "RSA"
+    ? jwk.n === key.publicJwk.n && jwk.e === key.publicJwk.e
+    : jwk.x === key.publicJwk.x && jwk.y === key.publicJwk.y;
+}
+
+export interface IdentityPaths {
+  readonly certificate: string;
+  /** When absent the key is read from the certificate file (one PEM with both). */
+  readonly privateKey?: string;
+  readonly intermediates?: string;
+}
+
+/** Loads and checks everything; `now` is passed in so tests can move the clock. */
+export async function loadIdentity(
+  paths: IdentityPaths,
+  passphrase: Passphrase | undefined,
+  now: Date,
+): Promise<Identity> {
+  const certificateBytes = await readInputFile(paths.certificate, CERTIFICATE_FILE);
+  const certificate = certificateFromBytes(certificateBytes, paths.certificate);
+  checkValidity(certificate, paths.certificate, now);
+  const intermediates = paths.intermediates
+    ? certificatesFromBundle(await readInputFile(paths.intermediates, INTERMEDIATES_FILE), paths.intermediates)
+    : [];
+  intermediates.forEach((intermediate, index) =>
+    checkValidity(intermediate, paths.intermediates!, now, `intermediate certificate ${index + 1} in`)
+  );
+  const keyPath = paths.privateKey ?? paths.certificate;
+  const keyBytes = paths.privateKey ? await readInputFile(paths.privateKey, PRIVATE_KEY_FILE) : certificateBytes;
+  const key = await privateKeyFromBytes(keyBytes, keyPath, passphrase);
+  keyBytes.fill(0);
+  if (!(await keyMatchesCertificate(key, certificate))) {
+    fail(
+      "KeyMismatch",
+      `private key "${keyPath}" (${key.description}) does not match certificate "${paths.certificate}": use the key the certificate was issued for`,
+    );
+  }
+  return { certificate, intermediates, key };
+}

@@ -1,0 +1,178 @@
+/**
+ * Passphrase protection of private keys, in the formats OpenSSL and AWS Certificate Manager
+ * write: PKCS#8 EncryptedPrivateKeyInfo (PBES2 with PBKDF2 or scrypt, PBES1 SHA1-3DES) and
+ * legacy `Proc-Type: 4,ENCRYPTED` PEM. Decryption happens in memory only.
+ *
+ * @example
+ * ```ts
+ * const encrypted = await encryptPkcs8(pkcs8, "secret");
+ * const plain = await decryptPkcs8(encrypted, "secret"); // equal to pkcs8
+ * ```
+ */
+import {
+  cbcDecrypt,
+  cbcEncrypt,
+  type CipherName,
+  CIPHERS,
+  evpBytesToKey,
+  pbkdf2,
+  pkcs12Kdf,
+  type PrfHash,
+  scrypt,
+} from "./ciphers.ts";
+import {
+  integer,
+  nullValue,
+  octetString,
+  oid,
+  readDocument,
+  readOctetString,
+  readOid,
+  readSmallInteger,
+  sequence,
+  sequenceOf,
+  TAG,
+} from "./der.ts";
+import { OID, oidName } from "./oids.ts";
+
+/** A cipher or KDF certrole cannot decrypt; names the algorithm. */
+export class UnsupportedEncryptionError extends Error {
+  constructor(readonly algorithm: string) {
+    super(`unsupported key encryption ${algorithm}`);
+    this.name = "UnsupportedEncryptionError";
+  }
+}
+
+const CIPHER_BY_OID: Record<string, CipherName> = {
+  [OID.aes128Cbc]: "aes-128-cbc",
+  [OID.aes192Cbc]: "aes-192-cbc",
+  [OID.aes256Cbc]: "aes-256-cbc",
+  [OID.desEde3Cbc]: "des-ede3-cbc",
+};
+
+const PRF_BY_OID: Record<string, PrfHash> = {
+  [OID.hmacWithSHA1]: "SHA-1",
+  [OID.hmacWithSHA224]: "SHA-224",
+  [OID.hmacWithSHA256]: "SHA-256",
+  [OID.hmacWithSHA384]: "SHA-384",
+  [OID.hmacWithSHA512]: "SHA-512",
+};
+
+const utf8 = (text: string) => new TextEncoder().encode(text);
+
+/** True when the DER is an EncryptedPrivateKeyInfo rather than a plain key. */
+export function isEncryptedPkcs8(der: Uint8Array): boolean {
+  try {
+    const fields = sequenceOf(readDocument(der), "EncryptedPrivateKeyInfo");
+    return fields.length === 2 && fields[0].tag === TAG.SEQUENCE && fields[1].tag === TAG.OCTET_STRING;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Decrypts an EncryptedPrivateKeyInfo to the PKCS#8 PrivateKeyInfo bytes.
+ * Throws DecryptError for a wrong passphrase, UnsupportedEncryptionError, or DerError.
+ */
+export async function decryptPkcs8(der: Uint8Array, passphrase: string): Promise<Uint8Array<ArrayBuffer>> {
+  const [algorithmNode, dataNode] = sequenceOf(readDocument(der), "EncryptedPrivateKeyInfo");
+  const [schemeNode, parametersNode] = sequenceOf(algorithmNode, "encryptionAlgorithm");
+  const scheme = readOid(schemeNode);
+  const data = readOctetString(dataNode);
+  if (scheme === OID.pbeWithSHAAnd3KeyTripleDESCBC) {
+    const [saltNode, iterationsNode] = sequenceOf(parametersNode, "PBEParameter");
+    const salt = readOctetString(saltNode);
+    const iterations = readSmallInteger(iterationsNode, "iteration count");
+    const key = await pkcs12Kdf(passphrase, salt, iterations, 1, 24);
+    const iv = await pkcs12Kdf(passphrase, salt, iterations, 2, 8);
+    return cbcDecrypt("des-ede3-cbc", key, iv, data);
+  }
+  if (scheme !== OID.pbes2) throw new UnsupportedEncryptionError(oidName(scheme));
+  const [kdfNode, encryptionNode] = sequenceOf(parametersNode, "PBES2-params");
+  const [cipherOidNode, ivNode] = sequenceOf(encryptionNode, "encryptionScheme");
+  const cipherOid = readOid(cipherOidNode);
+  const cipher = CIPHER_BY_OID[cipherOid];
+  if (!cipher) throw new UnsupportedEncryptionError(oidName(cipherOid));
+  const iv = readOctetString(ivNode);
+  const keyLength = CIPHERS[cipher].keyLength;
+  const [kdfOidNode, kdfParametersNode] = sequenceOf(kdfNode, "keyDerivationFunc");
+  const kdf = readOid(kdfOidNode);
+  const kdfFields = sequenceOf(kdfParametersNode, "KDF parameters");
+  let key: Uint8Array;
+  if (kdf === OID.pbkdf2) {
+    const salt = readOctetString(kdfFields[0]);
+    const iterations = readSmallInteger(kdfFields[1], "iteration count");
+    // keyLength (INTEGER) and prf (SEQUENCE) are both optional; an absent prf means HMAC-SHA1.
+    const prfNode = kdfFields.slice(2).find((field) => field.tag === TAG.SEQUENCE);
+    const prfOid = prfNode ? readOid(sequenceOf(prfNode, "prf")[0]) : OID.hmacWithSHA1;
+    const prf = PRF_BY_OID[prfOid];
+    if (!prf) throw new UnsupportedEncryptionError(oidName(prfOid));
+    key = await pbkdf2(utf8(passphrase), salt, iterations, prf, keyLength);
+  } else if (kdf === OID.scrypt) {
+    const salt = readOctetString(kdfFields[0]);
+    key = await scrypt(utf8(passphrase), salt, {
+      cost: readSmallInteger(kdfFields[1], "scrypt cost"),
+      blockSize: readSmallInteger(kdfFields[2], "scrypt block size"),
+      parallelization: readSmallInteger(kdfFields[3], "scrypt parallelization"),
+    }, keyLength);
+  } else {
+    throw new UnsupportedEncryptionError(oidName(kdf));
+  }
+  return cbcDecrypt(cipher, key, iv, data);
+}
+
+/** PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC: what `openssl pkcs8 -topk8 -v2 aes-256-cbc` writes. */
+export async function encryptPkcs8(
+  pkcs8: Uint8Array,
+  passphrase: string,
+  options: { iterations?: number; salt?: Uint8Array; iv?: Uint8Array } = {},
+): Promise<Uint8Array<ArrayBuffer>> {
+  const iterations = options.iterations ?? DEFAULT_PBKDF2_ITERATIONS;
+  const salt = options.salt ?? crypto.getRandomValues(new Uint8Array(16));
+  const iv = options.iv ?? crypto.getRandomValues(new Uint8Array(16));
+  const key = await pbkdf2(utf8(passphrase), salt, iterations, "SHA-256", 32);
+  const data = await cbcEncrypt("aes-256-cbc", key, iv, pkcs8);
+  return sequence(
+    sequence(
+      oid(OID.pbes2),
+      sequence(
+        sequence(
+          oid(OID.pbkdf2),
+          sequence(octetString(salt), integer(BigInt(iterations)), sequence(oid(OID.hmacWithSHA256), nullValue())),
+        ),
+        sequence(oid(OID.aes256Cbc), octetString(iv)),
+      ),
+    ),
+    octetString(data),
+  );
+}
+
+/**
+ * PBKDF2 rounds for keys certrole writes. Higher than OpenSSL's 2048 to slow down guessing;
+ * the cost is paid once per CreateSession, never on a credential-cache hit.
+ */
+export const DEFAULT_PBKDF2_ITERATIONS = 100_000;
+
+const LEGACY_CIPHERS: Record<string, CipherName> = {
+  "AES-128-CBC": "aes-128-cbc",
+  "AES-192-CBC": "aes-192-cbc",
+  "AES-256-CBC": "aes-256-cbc",
+  "DES-EDE3-CBC": "des-ede3-cbc",
+};
+
+/** Decrypts the body of a `Proc-Type: 4,ENCRYPTED` PEM block given its DEK-Info header. */
+export async function decryptLegacyPem(
+  dekInfo: string,
+  body: Uint8Array,
+  passphrase: string,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const [name, ivHex] = dekInfo.split(",").map((part) => part.trim());
+  const cipher = LEGACY_CIPHERS[name?.toUpperCase()];
+  if (!cipher) throw new UnsupportedEncryptionError(name || "(no DEK-Info)");
+  if (!ivHex || !/^[0-9A-Fa-f]+$/.test(ivHex) || ivHex.length !== CIPHERS[cipher].ivLength * 2) {
+    throw new UnsupportedEncryptionError(`${name} with a malformed IV`);
+  }
+  const iv = Uint8Array.fromHex(ivHex);
+  const key = await evpBytesToKey(utf8(passphrase), iv.subarray(0, 8), CIPHERS[cipher].keyLength);
+  return cbcDecrypt(cipher, key, iv, body);
+}

@@ -1,0 +1,64 @@
+/**
+ * Where the private key's passphrase comes from. In order: --pkcs8-password (the official
+ * helper's flag), --passphrase-file, ROLESANYWHERE_KEY_PASSPHRASE_FILE (the docker-secrets
+ * convention), ROLESANYWHERE_KEY_PASSPHRASE (the walkthrough's variable). The value is never
+ * logged; `source` says where it came from, for messages.
+ */
+import { fail, messageOf } from "../errors.ts";
+
+export interface Passphrase {
+  readonly value: string;
+  /** e.g. `ROLESANYWHERE_KEY_PASSPHRASE` or `file "/run/secrets/key-passphrase"`. */
+  readonly source: string;
+}
+
+export interface PassphraseSettings {
+  /** --pkcs8-password */
+  readonly inline?: string;
+  /** --passphrase-file */
+  readonly file?: string;
+}
+
+export const PASSPHRASE_ENV = "ROLESANYWHERE_KEY_PASSPHRASE";
+export const PASSPHRASE_FILE_ENV = "ROLESANYWHERE_KEY_PASSPHRASE_FILE";
+
+/** Reads a passphrase file; one trailing newline (what `echo` and editors add) is not part of it. */
+export async function readPassphraseFile(path: string): Promise<string> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      fail("PassphraseFileNotFound", `passphrase file "${path}" does not exist: fix the path or unset it`);
+    }
+    fail("PassphraseFileUnreadable", `passphrase file "${path}" cannot be read (${messageOf(error)})`);
+  }
+  const value = text.replace(/\r?\n$/, "");
+  if (value === "") {
+    fail("PassphraseFileEmpty", `passphrase file "${path}" is empty: write the key's passphrase into it`);
+  }
+  return value;
+}
+
+export async function resolvePassphrase(
+  settings: PassphraseSettings,
+  env: (name: string) => string | undefined,
+): Promise<Passphrase | undefined> {
+  if (settings.inline !== undefined && settings.file !== undefined) {
+    fail("ConflictingSettings", "--pkcs8-password and --passphrase-file are both set: keep one");
+  }
+  if (settings.inline !== undefined) return { value: settings.inline, source: "--pkcs8-password" };
+  if (settings.file !== undefined) {
+    return { value: await readPassphraseFile(settings.file), source: `file "${settings.file}"` };
+  }
+  const fromEnv = env(PASSPHRASE_ENV);
+  const fileFromEnv = env(PASSPHRASE_FILE_ENV);
+  if (fromEnv !== undefined && fileFromEnv !== undefined) {
+    fail("ConflictingSettings", `${PASSPHRASE_ENV} and ${PASSPHRASE_FILE_ENV} are both set: unset one`);
+  }
+  if (fileFromEnv !== undefined) {
+    return { value: await readPassphraseFile(fileFromEnv), source: `file "${fileFromEnv}" (${PASSPHRASE_FILE_ENV})` };
+  }
+  if (fromEnv !== undefined) return { value: fromEnv, source: PASSPHRASE_ENV };
+  return undefined;
+}

@@ -1,0 +1,112 @@
+/**
+ * certrole: short-lived AWS credentials from an X.509 certificate with IAM Roles Anywhere.
+ * This file is the table of commands; each command's module loads only when it runs, so
+ * `credential-process` never pays for the PKI or emulator code.
+ */
+import { type Command, helpText, writeStderr, writeStdout } from "./command.ts";
+import { CertroleError } from "./errors.ts";
+import { parseFlags } from "./flags.ts";
+import { VERSION } from "./version.ts";
+
+interface Entry {
+  readonly name: string;
+  readonly summary: string;
+  readonly load: () => Promise<{ command: Command }>;
+}
+
+const COMMANDS: readonly Entry[] = [
+  {
+    name: "credential-process",
+    summary: "print temporary credentials as credential_process JSON (drop-in for AWS's signing helper)",
+    load: () => import("./commands/credential_process.ts"),
+  },
+  {
+    name: "read-certificate-data",
+    summary: "print a certificate's key type, serial and base64 DER as JSON",
+    load: () => import("./commands/read_certificate_data.ts"),
+  },
+  {
+    name: "version",
+    summary: "print certrole's version",
+    load: () => import("./commands/version.ts"),
+  },
+];
+
+function overview(): string {
+  const width = Math.max(...COMMANDS.map((entry) => entry.name.length)) + 2;
+  return [
+    `certrole ${VERSION}: short-lived AWS credentials from an X.509 certificate (IAM Roles Anywhere)`,
+    "",
+    "Usage: certrole COMMAND [flags]",
+    "",
+    "Commands:",
+    ...COMMANDS.map((entry) => `  ${entry.name.padEnd(width)}${entry.summary}`),
+    "",
+    "Run `certrole COMMAND --help` for a command's flags and examples.",
+    "",
+  ].join("\n");
+}
+
+/** The entry whose words start argv, longest first ("pki issue" before "pki"). */
+function findCommand(argv: readonly string[]): { entry: Entry; rest: string[] } | undefined {
+  const candidates = [...COMMANDS].sort((a, b) => b.name.split(" ").length - a.name.split(" ").length);
+  for (const entry of candidates) {
+    const words = entry.name.split(" ");
+    if (words.every((word, index) => argv[index] === word)) return { entry, rest: argv.slice(words.length) };
+  }
+  return undefined;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [first] = argv;
+  if (first === undefined || first === "--help" || first === "-h" || first === "help" && argv.length === 1) {
+    writeStdout(overview());
+    return first === undefined ? 2 : 0;
+  }
+  if (first === "--version") {
+    writeStdout(`certrole ${VERSION}\n`);
+    return 0;
+  }
+  const helpFor = first === "help";
+  const found = findCommand(helpFor ? argv.slice(1) : argv);
+  if (!found) {
+    const group = COMMANDS.filter((entry) => entry.name.startsWith(`${first} `));
+    const hint = group.length ? `; \`${first}\` has: ${group.map((entry) => entry.name.split(" ")[1]).join(", ")}` : "";
+    throw new CertroleError(
+      "UsageError",
+      `unknown command "${argv.slice(0, 2).join(" ")}"${hint}: see certrole --help`,
+      2,
+    );
+  }
+  const { command } = await found.entry.load();
+  if (helpFor) {
+    writeStdout(helpText(command));
+    return 0;
+  }
+  const specs = { ...command.flags, help: { type: "boolean", description: "show this help", short: "h" } } as const;
+  const flags = parseFlags(found.rest, specs, (name) => Deno.env.get(name), {
+    command: command.name,
+    stopAtPositional: command.stopAtPositional,
+  });
+  if (flags.values.help) {
+    writeStdout(helpText(command));
+    return 0;
+  }
+  return await command.run(flags);
+}
+
+if (import.meta.main) {
+  let code: number;
+  try {
+    code = await main(Deno.args);
+  } catch (error) {
+    if (error instanceof CertroleError) {
+      writeStderr(`certrole: ${error.message}\n`);
+      code = error.exitCode;
+    } else {
+      writeStderr(`certrole: internal error, please report it: ${error instanceof Error ? error.stack : error}\n`);
+      code = 70;
+    }
+  }
+  Deno.exit(code);
+}

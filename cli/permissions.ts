@@ -1,0 +1,14 @@
+/**
+ * The Deno permissions certrole runs with, in one place: the launcher (dist/certrole), the
+ * compiled image binary, the self-invocation in credential_process lines and the tests all use
+ * this list. --allow-ffi is exec's call to execvp (Deno has no exec of its own).
+ */
+export const RUNTIME_PERMISSIONS: readonly string[] = [
+  "--allow-env",
+  "--allow-read",
+  "--allow-write",
+  "--allow-net",
+  "--allow-sys",
+  "--allow-ffi",
+  "--no-prompt",
+];

@@ -1,0 +1,54 @@
+/**
+ * Which region and URL a CreateSession call goes to, as AWS's signing helper and SDKs decide it:
+ * --region, else the trust anchor ARN's region; --endpoint, else AWS_ENDPOINT_URL_ROLESANYWHERE,
+ * else AWS_ENDPOINT_URL, else the partition's regional (or FIPS) endpoint. Pure.
+ */
+import type { Arn } from "../arn.ts";
+import { fail } from "../errors.ts";
+
+export interface EndpointChoice {
+  readonly region: string;
+  readonly endpoint: string;
+}
+
+const PARTITION_DOMAINS: Record<string, string> = {
+  "aws": "amazonaws.com",
+  "aws-cn": "amazonaws.com.cn",
+  "aws-us-gov": "amazonaws.com",
+};
+
+export function resolveEndpoint(
+  options: { region?: string; endpoint?: string; trustAnchor: Arn; profile: Arn },
+  env: (name: string) => string | undefined,
+): EndpointChoice {
+  if (options.trustAnchor.region !== options.profile.region) {
+    fail(
+      "RegionMismatch",
+      `the trust anchor is in ${options.trustAnchor.region} but the profile is in ${options.profile.region}: Roles Anywhere needs both in one region`,
+    );
+  }
+  const region = options.region || options.trustAnchor.region;
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+    fail("InvalidRegion", `region "${region}" is not an AWS region name (like us-east-1): fix --region`);
+  }
+  const explicit = options.endpoint || env("AWS_ENDPOINT_URL_ROLESANYWHERE") || env("AWS_ENDPOINT_URL");
+  if (explicit) {
+    let url: URL;
+    try {
+      url = new URL(explicit);
+    } catch {
+      fail(
+        "InvalidEndpoint",
+        `endpoint "${explicit}" is not a URL (like https://rolesanywhere.us-east-1.amazonaws.com)`,
+      );
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      fail("InvalidEndpoint", `endpoint "${explicit}" must start with https:// or http://`);
+    }
+    return { region, endpoint: url.origin + url.pathname.replace(/\/+$/, "") };
+  }
+  const domain = PARTITION_DOMAINS[options.trustAnchor.partition] ?? "amazonaws.com";
+  const fips = (env("AWS_USE_FIPS_ENDPOINT") ?? "").toLowerCase() === "true";
+  const host = fips ? `rolesanywhere-fips.${region}.${domain}` : `rolesanywhere.${region}.${domain}`;
+  return { region, endpoint: `https://${host}` };
+}

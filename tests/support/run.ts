@@ -1,0 +1,73 @@
+/** Running processes in tests: certrole itself (from source, with its real permissions) and peers like openssl. */
+import { RUNTIME_PERMISSIONS } from "../../cli/permissions.ts";
+
+export const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+export const MAIN = `${ROOT}/cli/main.ts`;
+
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RunOptions {
+  readonly env?: Record<string, string>;
+  /** Start from an empty environment (plus PATH, HOME) instead of inheriting this one. */
+  readonly cleanEnv?: boolean;
+  readonly stdin?: string | Uint8Array;
+  readonly cwd?: string;
+}
+
+/** A minimal environment, so a developer's AWS or ROLESANYWHERE_ variables cannot leak into tests. */
+export function baseEnv(): Record<string, string> {
+  const env: Record<string, string> = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
+  for (const name of ["HOME", "DENO_DIR", "TMPDIR", "LANG"]) {
+    const value = Deno.env.get(name);
+    if (value) env[name] = value;
+  }
+  return env;
+}
+
+export async function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const child = new Deno.Command(command, {
+    args: [...args],
+    env: options.cleanEnv === false ? options.env : { ...baseEnv(), ...options.env },
+    clearEnv: options.cleanEnv !== false,
+    cwd: options.cwd,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(typeof options.stdin === "string" ? new TextEncoder().encode(options.stdin) : options.stdin);
+    await writer.close();
+  }
+  const output = await child.output();
+  return {
+    code: output.code,
+    stdout: new TextDecoder().decode(output.stdout),
+    stderr: new TextDecoder().decode(output.stderr),
+  };
+}
+
+/** The argv that runs certrole from source exactly as the launcher does. */
+export function certroleArgv(): string[] {
+  return [Deno.execPath(), "run", "--quiet", ...RUNTIME_PERMISSIONS, MAIN];
+}
+
+export function certrole(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const [command, ...prefix] = certroleArgv();
+  return run(command, [...prefix, ...args], options);
+}
+
+/** openssl, failing the test with its stderr when it fails. */
+export async function openssl(args: readonly string[], options: RunOptions = {}): Promise<string> {
+  const result = await run("openssl", args, options);
+  if (result.code !== 0) throw new Error(`openssl ${args.join(" ")} failed: ${result.stderr}`);
+  return result.stdout;
+}
+
+export async function tempDir(prefix = "certrole-test-"): Promise<string> {
+  return await Deno.makeTempDir({ prefix });
+}
