@@ -37,12 +37,7 @@ export function expectArn(text: string, what: string, service: string, resourceP
   const arn = tryParseArn(text);
   const example = `arn:aws:${service}:${service === "iam" ? "" : "us-east-1"}:123456789012:${resourcePrefix}…`;
   if (!arn || arn.service !== service || !arn.resource.startsWith(resourcePrefix)) {
-    fail(
-      "InvalidArn",
-      `${what} "${text}" is not a ${service} ${
-        resourcePrefix.replace(/\/$/, "")
-      } ARN (like ${example}): fix ${setting}`,
-    );
+    fail("InvalidArn", `${what} "${text}" is not an ARN like ${example}: fix ${setting}`);
   }
   if (service !== "iam" && !arn.region) fail("InvalidArn", `${what} "${text}" has no region: fix ${setting}`);
   return arn;

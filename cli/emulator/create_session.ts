@@ -14,7 +14,7 @@ import { CURVES } from "../identity/oids.ts";
 import { parsePem } from "../identity/pem.ts";
 import { parsePolicy, PolicyError } from "../policy/document.ts";
 import { evaluate } from "../policy/evaluate.ts";
-import { trustPolicyKeys } from "../rolesanywhere/principal_tags.ts";
+import { principalTags, trustPolicyKeys } from "../rolesanywhere/principal_tags.ts";
 import { accessDenied, notFound, validation } from "./fault.ts";
 import { parseAmzDate, type ParsedAuthorization, type ReceivedRequest, x509StringToSign } from "./sigv4_verify.ts";
 import { type EmulatorState, type IssuedSession, randomId, randomSecret } from "./state.ts";
@@ -201,9 +201,11 @@ export async function createSession(
     trustAnchorArn,
     profileArn,
     certificateSerial: leaf.serialDecimal,
+    principalTags: principalTags(leaf),
+    sourceIdentity: keys["sts:SourceIdentity"],
   };
   const account = parseArn(roleArn).account;
-  const sourceIdentity = keys["sts:SourceIdentity"];
+  const sourceIdentity = session.sourceIdentity;
   return {
     session,
     body: {

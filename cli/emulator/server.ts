@@ -4,10 +4,22 @@
  * administrator keys or issued session credentials, then dispatched on the credential scope's
  * service. Every failure is answered in the calling service's own error format.
  */
+import { authenticate, type Caller } from "./caller.ts";
 import { createSession } from "./create_session.ts";
+import { handleEc2 } from "./ec2_api.ts";
 import { Fault, type Protocol, renderFault } from "./fault.ts";
+import { handleS3 } from "./s3_api.ts";
+import { handleSts } from "./sts_api.ts";
 import { parseAuthorization, type ParsedAuthorization, type ReceivedRequest } from "./sigv4_verify.ts";
-import { emptyState, type EmulatorState, loadState, saveState } from "./state.ts";
+import {
+  type AdminKey,
+  emptyState,
+  type EmulatorState,
+  loadState,
+  randomId,
+  randomSecret,
+  saveState,
+} from "./state.ts";
 
 export interface EmulatorOptions {
   readonly hostname?: string;
@@ -20,12 +32,15 @@ export interface EmulatorOptions {
   readonly now?: () => Date;
   /** PEM certificate chain and key: serve HTTPS. */
   readonly tls?: { readonly cert: string; readonly key: string };
+  /** Administrator access key for the control plane; generated when absent. */
+  readonly admin?: AdminKey;
 }
 
 export interface Emulator {
   /** e.g. http://127.0.0.1:41234 */
   readonly url: string;
   readonly state: EmulatorState;
+  readonly admin: AdminKey;
   close(): Promise<void>;
 }
 
@@ -34,23 +49,21 @@ export interface ServiceContext {
   readonly state: EmulatorState;
   readonly now: Date;
   readonly requestId: string;
-  /** Called after a change so --state DIR stays current. */
-  readonly changed: () => Promise<void>;
+  readonly caller: Caller;
 }
 
-export type Handler = (
-  request: ReceivedRequest,
-  auth: ParsedAuthorization,
-  context: ServiceContext,
-) => Promise<Response>;
+type Handler = (request: ReceivedRequest, context: ServiceContext) => Response | Promise<Response>;
+
+/** The services spoken with access keys, by SigV4 scope service name. */
+const SERVICES: Record<string, { readonly protocol: Protocol; readonly handle: Handler }> = {
+  s3: { protocol: "s3-xml", handle: (r, c) => handleS3(r, c.caller, c.state, c.now, c.requestId) },
+  ec2: { protocol: "ec2-query", handle: (r, c) => handleEc2(r, c.caller, c.state, c.requestId) },
+  sts: { protocol: "iam-query", handle: (r, c) => handleSts(r, c.caller, c.state, c.requestId) },
+};
 
 /** The error format a request expects, judged from its scope's service or path. */
-function protocolOf(service: string | undefined, url: URL): Protocol {
-  if (service === "iam") return "iam-query";
-  if (service === "ec2") return "ec2-query";
-  if (service === "s3") return "s3-xml";
-  if (service === "rolesanywhere" || url.pathname.startsWith("/sessions")) return "rest-json";
-  return "rest-json";
+function protocolOf(service: string | undefined): Protocol {
+  return (service && SERVICES[service]?.protocol) || "rest-json";
 }
 
 function json(status: number, body: unknown, requestId: string): Response {
@@ -65,6 +78,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const accountId = options.accountId ?? "123456789012";
   const state = (options.stateDir && await loadState(options.stateDir)) || emptyState(accountId, region);
   const now = options.now ?? (() => new Date());
+  const admin = options.admin ?? { accessKeyId: `AKIA${randomId(16)}`, secretAccessKey: randomSecret(30) };
+  state.admins[admin.accessKeyId] = admin;
   let saving = Promise.resolve();
   const changed = () => {
     if (!options.stateDir) return Promise.resolve();
@@ -91,7 +106,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           "Missing or malformed Authorization header (SigV4 or SigV4-X509 expected)",
         );
       }
-      const context: ServiceContext = { state, now: now(), requestId, changed };
+      const at = now();
       if (auth.algorithm.startsWith("AWS4-X509-")) {
         if (incoming.method !== "POST" || url.pathname !== "/sessions") {
           throw new Fault(
@@ -100,19 +115,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
             `${incoming.method} ${url.pathname} is not an operation (CreateSession is POST /sessions)`,
           );
         }
-        const { session, body } = await createSession(request, auth, context);
+        const { session, body } = await createSession(request, auth, { state, now: at });
         state.sessions[session.accessKeyId] = session;
         state.sessionsIssued++;
         await changed();
         return json(201, body, requestId);
       }
-      throw new Fault(400, "UnsupportedOperation", `service ${auth.service} is not emulated`);
+      const service = SERVICES[auth.service];
+      if (!service) throw new Fault(400, "UnsupportedOperation", `service ${auth.service} is not emulated`);
+      const caller = await authenticate(request, auth, state, at);
+      const response = await service.handle(request, { state, now: at, requestId, caller });
+      if (incoming.method !== "GET" && incoming.method !== "HEAD" && response.ok) await changed();
+      return response;
     } catch (error) {
       const fault = error instanceof Fault
         ? error
         : new Fault(500, "InternalFailure", `emulator error: ${error instanceof Error ? error.message : error}`);
       if (!(error instanceof Fault)) console.error(error);
-      return renderFault(fault, protocolOf(auth?.service, url), requestId);
+      return renderFault(fault, protocolOf(auth?.service), requestId);
     }
   };
 
@@ -129,6 +149,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   return {
     url: `${scheme}://${options.tls && host === "127.0.0.1" ? "localhost" : host}:${address.port}`,
     state,
+    admin,
     async close() {
       await server.shutdown();
       await saving;

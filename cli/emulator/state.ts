@@ -58,6 +58,9 @@ export interface IssuedSession {
   readonly trustAnchorArn: string;
   readonly profileArn: string;
   readonly certificateSerial: string;
+  /** Session tags from the certificate (x509Subject/CN, ...), for aws:PrincipalTag conditions. */
+  readonly principalTags: Readonly<Record<string, string>>;
+  readonly sourceIdentity?: string;
 }
 
 export interface Bucket {
