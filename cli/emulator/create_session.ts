@@ -184,7 +184,9 @@ export async function createSession(
   if (durationSeconds > profile.durationSeconds) {
     throw validation(`durationSeconds ${durationSeconds} exceeds the profile's maximum of ${profile.durationSeconds}`);
   }
-  const roleSessionName = body.roleSessionName ?? leaf.serial.toString(16);
+  // AWS names the session after the certificate's serial, hex, two digits per byte.
+  const serialHex = leaf.serial.toString(16);
+  const roleSessionName = body.roleSessionName ?? (serialHex.length % 2 ? `0${serialHex}` : serialHex);
   if (typeof roleSessionName !== "string" || !/^[\w+=,.@-]{2,64}$/.test(roleSessionName)) {
     throw validation("roleSessionName must be 2 to 64 characters of [\\w+=,.@-]");
   }

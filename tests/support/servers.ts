@@ -1,0 +1,136 @@
+/**
+ * Network peers for transport tests: a front that answers with canned failures before passing
+ * requests through to a real endpoint, a TCP listener that never answers, and an HTTP proxy
+ * (absolute-form and CONNECT) that records what it carried.
+ */
+
+export interface Front {
+  readonly url: string;
+  /** Requests seen, failures included. */
+  readonly requests: number;
+  close(): Promise<void>;
+}
+
+/** Answers with each of `failures` in turn, then forwards to `target` (Host header kept, so signatures hold). */
+export function failingFront(
+  target: string,
+  failures: { status: number; headers?: Record<string, string>; body?: string }[],
+): Front {
+  let requests = 0;
+  const queue = [...failures];
+  const client = Deno.createHttpClient({ allowHost: true });
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
+    requests++;
+    const failure = queue.shift();
+    if (failure) return new Response(failure.body ?? "", { status: failure.status, headers: failure.headers });
+    const url = new URL(request.url);
+    return await fetch(`${target}${url.pathname}${url.search}`, {
+      method: request.method,
+      headers: request.headers,
+      body: await request.arrayBuffer(),
+      client,
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    get requests() {
+      return requests;
+    },
+    async close() {
+      await server.shutdown();
+      client.close();
+    },
+  };
+}
+
+/** Accepts TCP connections and never says a word (a stuck server, or TLS that never handshakes). */
+export function silentListener(): { port: number; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  (async () => {
+    try {
+      for await (const conn of listener) held.push(conn);
+    } catch { /* closed */ }
+  })();
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    close() {
+      listener.close();
+      for (const conn of held) {
+        try {
+          conn.close();
+        } catch { /* already closed */ }
+      }
+    },
+  };
+}
+
+async function readHead(conn: Deno.Conn): Promise<{ head: string; rest: Uint8Array }> {
+  let buffer = new Uint8Array(0);
+  const chunk = new Uint8Array(4096);
+  while (true) {
+    const n = await conn.read(chunk);
+    if (n === null) throw new Error("closed before a request head");
+    buffer = new Uint8Array([...buffer, ...chunk.subarray(0, n)]);
+    const text = new TextDecoder().decode(buffer);
+    const end = text.indexOf("\r\n\r\n");
+    if (end >= 0) {
+      return {
+        head: text.slice(0, end + 4),
+        rest: buffer.subarray(new TextEncoder().encode(text.slice(0, end + 4)).length),
+      };
+    }
+  }
+}
+
+async function pipe(from: Deno.Conn, to: Deno.Conn): Promise<void> {
+  try {
+    await from.readable.pipeTo(to.writable, { preventClose: false });
+  } catch { /* either side closed */ }
+}
+
+/** An HTTP proxy: CONNECT tunnels for https, absolute-form forwarding for http. Records each target. */
+export function httpProxy(): { url: string; targets: string[]; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const targets: string[] = [];
+  const open: Deno.Conn[] = [];
+  (async () => {
+    try {
+      for await (const client of listener) {
+        open.push(client);
+        (async () => {
+          const { head, rest } = await readHead(client);
+          const [method, target] = head.split(" ");
+          if (method === "CONNECT") {
+            targets.push(`CONNECT ${target}`);
+            const [hostname, port] = target.split(":");
+            const upstream = await Deno.connect({ hostname, port: Number(port) });
+            open.push(upstream);
+            await client.write(new TextEncoder().encode("HTTP/1.1 200 Connection established\r\n\r\n"));
+            await Promise.all([pipe(client, upstream), pipe(upstream, client)]);
+          } else {
+            const url = new URL(target);
+            targets.push(`${method} ${url.href}`);
+            const upstream = await Deno.connect({ hostname: url.hostname, port: Number(url.port || 80) });
+            open.push(upstream);
+            const rewritten = head.replace(target, url.pathname + url.search);
+            await upstream.write(new Uint8Array([...new TextEncoder().encode(rewritten), ...rest]));
+            await Promise.all([pipe(client, upstream), pipe(upstream, client)]);
+          }
+        })().catch(() => {});
+      }
+    } catch { /* closed */ }
+  })();
+  return {
+    url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    targets,
+    close() {
+      listener.close();
+      for (const conn of open) {
+        try {
+          conn.close();
+        } catch { /* closed */ }
+      }
+    },
+  };
+}
