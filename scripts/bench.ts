@@ -8,6 +8,7 @@ import $ from "dax-sh";
 import { parseArgs } from "node:util";
 import { createProfile, createRole, createTrustAnchor, putRolePolicy } from "../cli/emulator/resources.ts";
 import { startEmulator } from "../cli/emulator/server.ts";
+import { permissionsPolicy, trustPolicy } from "../cli/iam/documents.ts";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "30" } } });
 const RUNS = Number(values.runs);
@@ -29,24 +30,13 @@ const emulator = await startEmulator();
 const now = new Date();
 const role = createRole(emulator.state, {
   roleName: "bucket-lister",
-  assumeRolePolicyDocument: JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [{
-      Effect: "Allow",
-      Principal: { Service: "rolesanywhere.amazonaws.com" },
-      Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-      Condition: { StringEquals: { "aws:PrincipalTag/x509Subject/CN": "myContainer" } },
-    }],
-  }),
+  assumeRolePolicyDocument: JSON.stringify(trustPolicy({ cn: "myContainer" })),
 }, now);
 putRolePolicy(
   emulator.state,
   role.roleName,
   "list",
-  JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Action: "s3:ListAllMyBuckets", Resource: "*" }],
-  }),
+  JSON.stringify(permissionsPolicy({ allow: ["s3:ListAllMyBuckets"] })),
 );
 const anchor = createTrustAnchor(emulator.state, {
   name: "bench",

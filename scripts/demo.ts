@@ -6,6 +6,7 @@
 import $ from "dax-sh";
 import { createProfile, createRole, createTrustAnchor, putRolePolicy } from "../cli/emulator/resources.ts";
 import { startEmulator } from "../cli/emulator/server.ts";
+import { permissionsPolicy, trustPolicy } from "../cli/iam/documents.ts";
 import { RUNTIME_PERMISSIONS } from "../cli/permissions.ts";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -48,24 +49,13 @@ const arns = await step(
     const now = new Date();
     const role = createRole(emulator.state, {
       roleName: "bucket-lister",
-      assumeRolePolicyDocument: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{
-          Effect: "Allow",
-          Principal: { Service: "rolesanywhere.amazonaws.com" },
-          Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-          Condition: { StringEquals: { "aws:PrincipalTag/x509Subject/CN": "myContainer" } },
-        }],
-      }),
+      assumeRolePolicyDocument: JSON.stringify(trustPolicy({ cn: "myContainer" })),
     }, now);
     putRolePolicy(
       emulator.state,
       role.roleName,
       "list-buckets",
-      JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: "s3:ListAllMyBuckets", Resource: "*" }],
-      }),
+      JSON.stringify(permissionsPolicy({ allow: ["s3:ListAllMyBuckets"] })),
     );
     const anchor = createTrustAnchor(emulator.state, {
       name: "myPrivateCA",

@@ -5,6 +5,7 @@
  */
 import { createProfile, createRole, createTrustAnchor, putRolePolicy } from "../../cli/emulator/resources.ts";
 import { type Emulator, type EmulatorOptions, startEmulator } from "../../cli/emulator/server.ts";
+import { permissionsPolicy, trustPolicy } from "../../cli/iam/documents.ts";
 
 export interface Walkthrough {
   readonly emulator: Emulator;
@@ -15,22 +16,7 @@ export interface Walkthrough {
   readonly profileId: string;
 }
 
-export function trustPolicy(cn: string): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [{
-      Effect: "Allow",
-      Principal: { Service: "rolesanywhere.amazonaws.com" },
-      Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-      Condition: { StringEquals: { "aws:PrincipalTag/x509Subject/CN": cn } },
-    }],
-  });
-}
-
-export const LIST_BUCKETS_POLICY = JSON.stringify({
-  Version: "2012-10-17",
-  Statement: [{ Effect: "Allow", Action: "s3:ListAllMyBuckets", Resource: "*" }],
-});
+export const LIST_BUCKETS_POLICY = JSON.stringify(permissionsPolicy({ allow: ["s3:ListAllMyBuckets"] }));
 
 export async function startWalkthrough(
   caPem: string,
@@ -40,7 +26,7 @@ export async function startWalkthrough(
   const now = new Date();
   const role = createRole(emulator.state, {
     roleName: "bucket-lister",
-    assumeRolePolicyDocument: trustPolicy(options.cn ?? "myContainer"),
+    assumeRolePolicyDocument: JSON.stringify(trustPolicy({ cn: options.cn ?? "myContainer" })),
   }, now);
   putRolePolicy(emulator.state, "bucket-lister", "list-buckets", LIST_BUCKETS_POLICY);
   const anchor = createTrustAnchor(emulator.state, {

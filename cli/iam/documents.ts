@@ -1,0 +1,134 @@
+/**
+ * The walkthrough's two IAM documents, generated instead of hand-written: the role's trust
+ * policy for IAM Roles Anywhere (conditions on the certificate's attributes and the trust
+ * anchor) and a least-privilege permissions policy. Pure; inputs are validated with one-line
+ * errors.
+ *
+ * @example
+ * ```ts
+ * trustPolicy({ cn: "myContainer" });
+ * permissionsPolicy({ allow: ["s3:ListAllMyBuckets"] });
+ * ```
+ */
+import { tryParseArn } from "../arn.ts";
+import { fail } from "../errors.ts";
+
+export const ROLES_ANYWHERE_PRINCIPAL = "rolesanywhere.amazonaws.com";
+/** What a role must let Roles Anywhere do: assume it, tag the session, set the source identity. */
+export const TRUST_ACTIONS = ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"] as const;
+
+export interface PolicyDocument {
+  readonly Version: "2012-10-17";
+  readonly Statement: readonly Record<string, unknown>[];
+}
+
+export interface TrustPolicyOptions {
+  /** x509Subject/CN the certificate must carry. */
+  readonly cn?: string;
+  /** Other subject attributes: O, OU, C, ST, L. */
+  readonly subject?: Readonly<Record<string, string>>;
+  /** x509Issuer/CN: the issuing CA's common name. */
+  readonly issuerCn?: string;
+  /** x509SAN/DNS values (any of them). */
+  readonly sanDns?: readonly string[];
+  /** x509SAN/URI values (any of them). */
+  readonly sanUri?: readonly string[];
+  /** aws:SourceArn: the trust anchors allowed to vend sessions for this role. */
+  readonly trustAnchorArns?: readonly string[];
+}
+
+const SUBJECT_ATTRIBUTES = ["CN", "O", "OU", "C", "ST", "L"];
+
+export function trustPolicy(options: TrustPolicyOptions): PolicyDocument {
+  const equals: Record<string, string | string[]> = {};
+  const set = (key: string, values: readonly string[]) => {
+    if (values.length) equals[key] = values.length === 1 ? values[0] : [...values];
+  };
+  if (options.cn !== undefined) set("aws:PrincipalTag/x509Subject/CN", [nonEmpty(options.cn, "--cn")]);
+  for (const [attribute, value] of Object.entries(options.subject ?? {})) {
+    if (!SUBJECT_ATTRIBUTES.includes(attribute)) {
+      fail(
+        "InvalidSetting",
+        `subject attribute ${attribute} is not one Roles Anywhere maps (use ${SUBJECT_ATTRIBUTES.join(", ")})`,
+        2,
+      );
+    }
+    set(`aws:PrincipalTag/x509Subject/${attribute}`, [nonEmpty(value, attribute)]);
+  }
+  if (options.issuerCn !== undefined) {
+    set("aws:PrincipalTag/x509Issuer/CN", [nonEmpty(options.issuerCn, "--issuer-cn")]);
+  }
+  set("aws:PrincipalTag/x509SAN/DNS", options.sanDns ?? []);
+  set("aws:PrincipalTag/x509SAN/URI", options.sanUri ?? []);
+  const anchors = options.trustAnchorArns ?? [];
+  for (const arn of anchors) {
+    const parsed = tryParseArn(arn);
+    if (!parsed || parsed.service !== "rolesanywhere" || !parsed.resource.startsWith("trust-anchor/")) {
+      fail(
+        "InvalidArn",
+        `"${arn}" is not a trust anchor ARN (arn:aws:rolesanywhere:REGION:ACCOUNT:trust-anchor/ID)`,
+        2,
+      );
+    }
+  }
+  if (Object.keys(equals).length === 0 && anchors.length === 0) {
+    fail(
+      "InvalidSetting",
+      "a trust policy without conditions lets every certificate the trust anchor accepts assume the role: give --cn (or another attribute) or --trust-anchor-arn",
+      2,
+    );
+  }
+  const condition: Record<string, unknown> = {};
+  if (Object.keys(equals).length) condition.StringEquals = equals;
+  if (anchors.length) condition.ArnEquals = { "aws:SourceArn": anchors.length === 1 ? anchors[0] : [...anchors] };
+  return {
+    Version: "2012-10-17",
+    Statement: [{
+      Effect: "Allow",
+      Principal: { Service: ROLES_ANYWHERE_PRINCIPAL },
+      Action: [...TRUST_ACTIONS],
+      Condition: condition,
+    }],
+  };
+}
+
+function nonEmpty(value: string, what: string): string {
+  if (value.trim() === "") fail("InvalidSetting", `${what} must not be empty`, 2);
+  return value;
+}
+
+/** service:Action with optional wildcards, as IAM accepts them (e.g. s3:ListAllMyBuckets, ec2:Describe*). */
+export function checkAction(action: string): string {
+  if (!/^[a-z0-9-]+:[A-Za-z0-9*?]+$/.test(action)) {
+    fail("InvalidAction", `"${action}" is not an IAM action (like s3:ListAllMyBuckets or ec2:Describe*)`, 2);
+  }
+  return action;
+}
+
+/** "*" or an ARN (wildcards allowed inside). */
+export function checkResource(resource: string): string {
+  if (resource !== "*" && !tryParseArn(resource)) {
+    fail("InvalidResource", `"${resource}" is not "*" or an ARN (like arn:aws:s3:::my-bucket)`, 2);
+  }
+  return resource;
+}
+
+export interface PermissionsPolicyOptions {
+  readonly allow: readonly string[];
+  /** Default "*": some actions (s3:ListAllMyBuckets, ec2:Describe*) only take "*". */
+  readonly resources?: readonly string[];
+}
+
+export function permissionsPolicy(options: PermissionsPolicyOptions): PolicyDocument {
+  if (options.allow.length === 0) fail("InvalidSetting", "give at least one --allow ACTION", 2);
+  const actions = options.allow.map(checkAction);
+  const resources = (options.resources?.length ? options.resources : ["*"]).map(checkResource);
+  return {
+    Version: "2012-10-17",
+    Statement: [{
+      Effect: "Allow",
+      Action: actions.length === 1 ? actions[0] : actions,
+      Resource: resources.length === 1 ? resources[0] : resources,
+    }],
+  };
+}
