@@ -26,6 +26,11 @@ const COMMANDS: readonly Entry[] = [
     load: () => import("./commands/read_certificate_data.ts"),
   },
   {
+    name: "emulator",
+    summary: "run a local AWS (IAM, Roles Anywhere, S3, EC2, STS) that checks signatures and policies",
+    load: () => import("./commands/emulator.ts"),
+  },
+  {
     name: "version",
     summary: "print certrole's version",
     load: () => import("./commands/version.ts"),

@@ -1,7 +1,8 @@
 /**
- * Creating and changing the emulator's resources, with AWS's ID and ARN formats and its
- * validation: shared by the IAM and Roles Anywhere control-plane handlers and by tests that
- * seed an emulator directly.
+ * The emulator's resources and the rules AWS applies to them: IDs and ARNs in AWS's formats,
+ * name and document validation, and the conflicts IAM reports (a role with inline policies
+ * cannot be deleted). Shared by the IAM and Roles Anywhere control-plane handlers and by tests
+ * that seed an emulator directly. Handlers only translate wire formats; the rules live here.
  */
 import { parseCertificate } from "../identity/certificate.ts";
 import { parsePem, PemError } from "../identity/pem.ts";
@@ -40,6 +41,10 @@ export function createRole(
   checkPolicy(input.assumeRolePolicyDocument);
   const path = input.path ?? "/";
   if (!/^\/([\x21-\x7e]*\/)?$/.test(path)) throw iamValidation(`Path "${path}" must begin and end with /`);
+  const maxSessionDuration = input.maxSessionDuration ?? 3600;
+  if (!Number.isInteger(maxSessionDuration) || maxSessionDuration < 3600 || maxSessionDuration > 43200) {
+    throw iamValidation("MaxSessionDuration must be an integer from 3600 to 43200");
+  }
   const role: Role = {
     roleName: input.roleName,
     roleId: `AROA${randomId(17)}`,
@@ -47,7 +52,7 @@ export function createRole(
     path,
     assumeRolePolicyDocument: input.assumeRolePolicyDocument,
     description: input.description,
-    maxSessionDuration: input.maxSessionDuration ?? 3600,
+    maxSessionDuration,
     createDate: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
     policies: {},
   };
@@ -61,15 +66,81 @@ export function getRole(state: EmulatorState, roleName: string): Role {
   return role;
 }
 
+/** Roles whose path starts with `pathPrefix`, in name order (as IAM lists them). */
+export function listRoles(state: EmulatorState, pathPrefix = "/"): Role[] {
+  return Object.values(state.roles)
+    .filter((role) => role.path.startsWith(pathPrefix))
+    .sort((a, b) => a.roleName.localeCompare(b.roleName));
+}
+
+export function deleteRole(state: EmulatorState, roleName: string): void {
+  const role = getRole(state, roleName);
+  if (Object.keys(role.policies).length > 0) {
+    throw new Fault(409, "DeleteConflict", "Cannot delete entity, must delete policies first.");
+  }
+  delete state.roles[roleName];
+}
+
+export function updateAssumeRolePolicy(state: EmulatorState, roleName: string, document: string): void {
+  const role = getRole(state, roleName);
+  checkPolicy(document);
+  role.assumeRolePolicyDocument = document;
+}
+
 export function putRolePolicy(state: EmulatorState, roleName: string, policyName: string, document: string): void {
   const role = getRole(state, roleName);
-  if (!/^[\w+=,.@-]{1,128}$/.test(policyName ?? "")) throw iamValidation(`Policy name "${policyName}" is invalid`);
+  checkPolicyName(policyName);
   checkPolicy(document);
   role.policies[policyName] = document;
 }
 
+function checkPolicyName(policyName: string): void {
+  if (!/^[\w+=,.@-]{1,128}$/.test(policyName ?? "")) {
+    throw iamValidation(`Policy name "${policyName}" must be 1-128 characters of [\\w+=,.@-]`);
+  }
+}
+
+export function getRolePolicy(state: EmulatorState, roleName: string, policyName: string): string {
+  const role = getRole(state, roleName);
+  const document = role.policies[policyName];
+  if (document === undefined) {
+    throw new Fault(404, "NoSuchEntity", `The role policy with name ${policyName} cannot be found.`);
+  }
+  return document;
+}
+
+export function listRolePolicies(state: EmulatorState, roleName: string): string[] {
+  return Object.keys(getRole(state, roleName).policies).sort();
+}
+
+export function deleteRolePolicy(state: EmulatorState, roleName: string, policyName: string): void {
+  getRolePolicy(state, roleName, policyName);
+  delete state.roles[roleName].policies[policyName];
+}
+
 function now8601(now: Date): string {
   return now.toISOString();
+}
+
+function byCreation(a: { createdAt: string }, b: { createdAt: string }): number {
+  return a.createdAt.localeCompare(b.createdAt);
+}
+
+function checkResourceName(name: string): void {
+  if (typeof name !== "string" || !/^[ a-zA-Z0-9-_]{1,255}$/.test(name)) {
+    throw validation("name must be 1-255 characters of [ a-zA-Z0-9-_]");
+  }
+}
+
+/** The trust anchor's source: a PEM bundle of CA certificates; returns the PEM. */
+function checkSource(source: { sourceType?: string; sourceData?: { x509CertificateData?: string } } | undefined) {
+  if (source?.sourceType !== "CERTIFICATE_BUNDLE") {
+    throw validation("source.sourceType must be CERTIFICATE_BUNDLE (AWS_ACM_PCA is not emulated)");
+  }
+  const pem = source.sourceData?.x509CertificateData;
+  if (typeof pem !== "string") throw validation("source.sourceData.x509CertificateData is required");
+  checkBundle(pem);
+  return pem;
 }
 
 /** CERTIFICATE_BUNDLE source: at least one CA certificate, all parseable. */
@@ -106,14 +177,8 @@ export function createTrustAnchor(
   },
   now: Date,
 ): TrustAnchor {
-  if (!/^[ a-zA-Z0-9-_]{1,255}$/.test(input.name ?? "")) {
-    throw validation("name must be 1-255 characters of [ a-zA-Z0-9-_]");
-  }
-  if (input.source?.sourceType !== "CERTIFICATE_BUNDLE") {
-    throw validation("source.sourceType must be CERTIFICATE_BUNDLE (AWS_ACM_PCA is not emulated)");
-  }
-  const pem = input.source.sourceData?.x509CertificateData ?? "";
-  checkBundle(pem);
+  checkResourceName(input.name);
+  const pem = checkSource(input.source);
   const id = crypto.randomUUID();
   const anchor: TrustAnchor = {
     trustAnchorId: id,
@@ -134,6 +199,39 @@ export function getTrustAnchor(state: EmulatorState, id: string): TrustAnchor {
   return anchor;
 }
 
+/** Oldest first, so pages stay stable while resources are added. */
+export function listTrustAnchors(state: EmulatorState): TrustAnchor[] {
+  return Object.values(state.trustAnchors).sort(byCreation);
+}
+
+export function deleteTrustAnchor(state: EmulatorState, id: string): TrustAnchor {
+  const anchor = getTrustAnchor(state, id);
+  delete state.trustAnchors[id];
+  return anchor;
+}
+
+export function setTrustAnchorEnabled(state: EmulatorState, id: string, enabled: boolean, now: Date): TrustAnchor {
+  const anchor = getTrustAnchor(state, id);
+  anchor.enabled = enabled;
+  anchor.updatedAt = now8601(now);
+  return anchor;
+}
+
+export function updateTrustAnchor(
+  state: EmulatorState,
+  id: string,
+  input: { name?: string; source?: { sourceType?: string; sourceData?: { x509CertificateData?: string } } },
+  now: Date,
+): TrustAnchor {
+  const anchor = getTrustAnchor(state, id);
+  if (input.name !== undefined) checkResourceName(input.name);
+  const pem = input.source === undefined ? undefined : checkSource(input.source);
+  if (input.name !== undefined) anchor.name = input.name;
+  if (pem !== undefined) anchor.source = { sourceType: "CERTIFICATE_BUNDLE", sourceData: { x509CertificateData: pem } };
+  anchor.updatedAt = now8601(now);
+  return anchor;
+}
+
 export function createProfile(
   state: EmulatorState,
   input: {
@@ -147,28 +245,12 @@ export function createProfile(
   },
   now: Date,
 ): Profile {
-  if (!/^[ a-zA-Z0-9-_]{1,255}$/.test(input.name ?? "")) {
-    throw validation("name must be 1-255 characters of [ a-zA-Z0-9-_]");
-  }
-  if (!Array.isArray(input.roleArns) || input.roleArns.length === 0 || input.roleArns.length > 250) {
-    throw validation("roleArns must list 1 to 250 role ARNs");
-  }
-  for (const arn of input.roleArns) {
-    if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(arn)) {
-      throw validation(`roleArns: "${arn}" is not an IAM role ARN`);
-    }
-  }
+  checkResourceName(input.name);
+  checkRoleArns(input.roleArns);
   const durationSeconds = input.durationSeconds ?? 3600;
-  if (!Number.isInteger(durationSeconds) || durationSeconds < 900 || durationSeconds > 43200) {
-    throw validation("durationSeconds must be an integer from 900 to 43200");
-  }
-  if (input.sessionPolicy !== undefined) {
-    try {
-      parsePolicy(input.sessionPolicy);
-    } catch (error) {
-      throw validation(`sessionPolicy is not a valid policy: ${(error as PolicyError).message}`);
-    }
-  }
+  checkDuration(durationSeconds);
+  if (input.sessionPolicy !== undefined) checkSessionPolicy(input.sessionPolicy);
+  checkManagedPolicyArns(input.managedPolicyArns);
   const id = crypto.randomUUID();
   const profile: Profile = {
     profileId: id,
@@ -192,4 +274,78 @@ export function getProfile(state: EmulatorState, id: string): Profile {
   const profile = state.profiles[id];
   if (!profile) throw notFound(`Profile ${id} not found`);
   return profile;
+}
+
+export function listProfiles(state: EmulatorState): Profile[] {
+  return Object.values(state.profiles).sort(byCreation);
+}
+
+export function deleteProfile(state: EmulatorState, id: string): Profile {
+  const profile = getProfile(state, id);
+  delete state.profiles[id];
+  return profile;
+}
+
+export function setProfileEnabled(state: EmulatorState, id: string, enabled: boolean, now: Date): Profile {
+  const profile = getProfile(state, id);
+  profile.enabled = enabled;
+  profile.updatedAt = now8601(now);
+  return profile;
+}
+
+export function updateProfile(
+  state: EmulatorState,
+  id: string,
+  input: {
+    name?: string;
+    roleArns?: string[];
+    durationSeconds?: number;
+    sessionPolicy?: string;
+    managedPolicyArns?: string[];
+  },
+  now: Date,
+): Profile {
+  const profile = getProfile(state, id);
+  if (input.name !== undefined) checkResourceName(input.name);
+  if (input.roleArns !== undefined) checkRoleArns(input.roleArns);
+  if (input.durationSeconds !== undefined) checkDuration(input.durationSeconds);
+  if (input.sessionPolicy !== undefined) checkSessionPolicy(input.sessionPolicy);
+  checkManagedPolicyArns(input.managedPolicyArns);
+  if (input.name !== undefined) profile.name = input.name;
+  if (input.roleArns !== undefined) profile.roleArns = [...input.roleArns];
+  if (input.durationSeconds !== undefined) profile.durationSeconds = input.durationSeconds;
+  if (input.sessionPolicy !== undefined) profile.sessionPolicy = input.sessionPolicy;
+  if (input.managedPolicyArns !== undefined) profile.managedPolicyArns = [...input.managedPolicyArns];
+  profile.updatedAt = now8601(now);
+  return profile;
+}
+
+function checkRoleArns(roleArns: unknown): asserts roleArns is string[] {
+  if (!Array.isArray(roleArns) || roleArns.length > 250) throw validation("roleArns must list up to 250 role ARNs");
+  for (const arn of roleArns) {
+    if (typeof arn !== "string" || !/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(arn)) {
+      throw validation(`roleArns: "${arn}" is not an IAM role ARN`);
+    }
+  }
+}
+
+function checkDuration(durationSeconds: unknown): void {
+  if (!Number.isInteger(durationSeconds) || (durationSeconds as number) < 900 || (durationSeconds as number) > 43200) {
+    throw validation("durationSeconds must be an integer from 900 to 43200");
+  }
+}
+
+function checkSessionPolicy(sessionPolicy: unknown): void {
+  if (typeof sessionPolicy !== "string") throw validation("sessionPolicy must be a JSON policy document string");
+  try {
+    parsePolicy(sessionPolicy);
+  } catch (error) {
+    throw validation(`sessionPolicy is not a valid policy: ${(error as PolicyError).message}`);
+  }
+}
+
+/** Managed policies are not emulated: refuse them rather than silently ignore them. */
+function checkManagedPolicyArns(arns: unknown): void {
+  if (arns === undefined || (Array.isArray(arns) && arns.length === 0)) return;
+  throw validation("managedPolicyArns are not emulated: use the role's inline policies or a sessionPolicy");
 }

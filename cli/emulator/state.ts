@@ -23,7 +23,7 @@ export interface TrustAnchor {
   readonly trustAnchorArn: string;
   name: string;
   enabled: boolean;
-  readonly source: {
+  source: {
     readonly sourceType: "CERTIFICATE_BUNDLE";
     readonly sourceData: { readonly x509CertificateData: string };
   };
@@ -72,6 +72,11 @@ export interface Bucket {
 export interface AdminKey {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+  /**
+   * Made by the emulator (saved with the state, so a restart keeps it); a key the user gave
+   * is never written to disk.
+   */
+  readonly generated?: boolean;
 }
 
 export interface EmulatorState {
@@ -116,26 +121,58 @@ export function randomSecret(bytes: number): string {
   );
 }
 
-const STATE_FILE = "emulator-state.json";
-
-export async function loadState(dir: string): Promise<EmulatorState | undefined> {
-  try {
-    return JSON.parse(await Deno.readTextFile(`${dir}/${STATE_FILE}`));
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw new Error(
-      `emulator state "${dir}/${STATE_FILE}" is unreadable (${
-        error instanceof Error ? error.message : error
-      }): move it away to start fresh`,
-    );
+/** Forgets credentials that have expired (they can only be refused from now on). */
+export function pruneSessions(state: EmulatorState, now: Date): void {
+  for (const [id, session] of Object.entries(state.sessions)) {
+    if (Date.parse(session.expiration) <= now.getTime()) delete state.sessions[id];
   }
 }
 
-/** Temp file + rename: a crash mid-write leaves the previous state intact. */
+export const STATE_FILE = "emulator-state.json";
+
+function isState(value: unknown): value is EmulatorState {
+  const state = value as EmulatorState;
+  return typeof state === "object" && state !== null && typeof state.accountId === "string" &&
+    typeof state.region === "string" &&
+    ["roles", "trustAnchors", "profiles", "sessions", "buckets", "admins"].every((key) =>
+      typeof (state as unknown as Record<string, unknown>)[key] === "object"
+    );
+}
+
+export async function loadState(dir: string): Promise<EmulatorState | undefined> {
+  const path = `${dir}/${STATE_FILE}`;
+  let text;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw new Error(`emulator state "${path}" is unreadable (${error instanceof Error ? error.message : error})`);
+  }
+  let state: unknown;
+  try {
+    state = JSON.parse(text);
+  } catch {
+    state = undefined;
+  }
+  if (!isState(state)) throw new Error(`emulator state "${path}" is corrupt: move it away to start fresh`);
+  state.sessionsIssued ??= 0;
+  return state;
+}
+
+/**
+ * Temp file + rename in the same directory: a crash mid-write leaves the previous state intact.
+ * Administrator keys the user gave stay out of the file.
+ */
 export async function saveState(dir: string, state: EmulatorState): Promise<void> {
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   const path = `${dir}/${STATE_FILE}`;
   const temporary = `${path}.${crypto.randomUUID()}.tmp`;
-  await Deno.writeTextFile(temporary, JSON.stringify(state), { mode: 0o600 });
-  await Deno.rename(temporary, path);
+  const admins = Object.fromEntries(Object.entries(state.admins).filter(([, admin]) => admin.generated));
+  try {
+    await Deno.writeTextFile(temporary, JSON.stringify({ ...state, admins }), { mode: 0o600 });
+    await Deno.rename(temporary, path);
+  } catch (error) {
+    await Deno.remove(temporary).catch(() => {});
+    throw error;
+  }
 }

@@ -1,0 +1,166 @@
+/** `certrole emulator`: a local AWS (IAM, IAM Roles Anywhere, S3, EC2, STS) for the walkthrough and tests. */
+import type { Command } from "../command.ts";
+import { writeStderr, writeStdout } from "../command.ts";
+import { startEmulator } from "../emulator/server.ts";
+import { fail, messageOf } from "../errors.ts";
+import { usageError } from "../flags.ts";
+import { shellQuote } from "../shell_quote.ts";
+import { VERSION } from "../version.ts";
+
+export const DEFAULT_PORT = 4599;
+
+export const command: Command = {
+  name: "emulator",
+  summary: "run a local AWS (IAM, Roles Anywhere, S3, EC2, STS) that checks signatures and policies",
+  usage: "certrole emulator [--host 127.0.0.1] [--port N] [--state DIR] [--tls [--ca-bundle FILE]] [--ready-file F]",
+  description: `
+One HTTP endpoint that speaks the AWS wire formats the AWS CLI, boto3 and the AWS SDKs use:
+IAM roles and inline policies (Query/XML), the IAM Roles Anywhere control plane (trust
+anchors, profiles) and CreateSession (SigV4-X509), S3 ListBuckets/CreateBucket, EC2
+DescribeInstances and STS GetCallerIdentity. Every request's signature is verified and every
+call is authorised by IAM policy evaluation: temporary credentials from CreateSession get
+exactly what the role's inline policies (and the profile's session policy) allow.
+
+The control plane takes administrator credentials. Give them with
+CERTROLE_EMULATOR_ACCESS_KEY_ID and CERTROLE_EMULATOR_SECRET_ACCESS_KEY, or let the emulator
+generate a pair. When ready it prints shell lines to eval (endpoint, admin key id, the secret
+only when it generated it, the CA bundle with --tls) and writes the endpoint to --ready-file.
+
+State lives in memory unless --state DIR is given: then it is saved atomically after each
+change (0600 files in a 0700 directory) and reloaded at start, with the generated admin key and
+TLS certificates, so a walkthrough can span processes. SIGINT or SIGTERM stops it cleanly.`,
+  flags: {
+    host: { type: "string", value: "HOST", default: "127.0.0.1", description: "address to listen on" },
+    port: { type: "string", value: "N", default: String(DEFAULT_PORT), description: "port; 0 picks a free one" },
+    state: { type: "string", value: "DIR", env: "CERTROLE_EMULATOR_STATE", description: "persist state here" },
+    tls: { type: "boolean", description: "serve HTTPS with a certificate from a CA the emulator makes" },
+    "ca-bundle": {
+      type: "string",
+      value: "FILE",
+      description:
+        "with --tls: write the CA certificate here, for AWS_CA_BUNDLE (default: in --state DIR, else a temp file)",
+    },
+    "ready-file": { type: "string", value: "FILE", description: "write the endpoint URL here once listening" },
+    region: { type: "string", value: "REGION", default: "us-east-1", description: "the emulated region" },
+    "account-id": { type: "string", value: "ID", default: "123456789012", description: "the emulated account" },
+    "access-key-id": {
+      type: "string",
+      value: "AKIA...",
+      env: "CERTROLE_EMULATOR_ACCESS_KEY_ID",
+      description: "administrator access key id",
+    },
+    "secret-access-key": {
+      type: "string",
+      value: "SECRET",
+      env: "CERTROLE_EMULATOR_SECRET_ACCESS_KEY",
+      description: "administrator secret key (prefer the environment: argv is visible to other users)",
+    },
+  },
+  examples: [
+    "certrole emulator --port 0 --ready-file /tmp/endpoint > /tmp/emulator.env &",
+    "certrole emulator --tls --ca-bundle ca.pem --state .emulator",
+    "CERTROLE_EMULATOR_ACCESS_KEY_ID=AKIAEXAMPLE CERTROLE_EMULATOR_SECRET_ACCESS_KEY=secret certrole emulator",
+  ],
+  async run(flags) {
+    const values = flags.values as Record<string, string | boolean | undefined>;
+    const host = (values.host as string | undefined) ?? "127.0.0.1";
+    const portText = (values.port as string | undefined) ?? String(DEFAULT_PORT);
+    const port = Number(portText);
+    if (!/^\d+$/.test(portText) || port > 65535) throw usageError(`--port must be 0 to 65535, not "${portText}"`);
+    const region = values.region as string | undefined;
+    if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+      throw usageError(`--region "${region}" is not a region name like us-east-1`);
+    }
+    const accountId = values["account-id"] as string | undefined;
+    if (accountId !== undefined && !/^\d{12}$/.test(accountId)) {
+      throw usageError(`--account-id must be 12 digits, not "${accountId}"`);
+    }
+    const accessKeyId = values["access-key-id"] as string | undefined;
+    const secretAccessKey = values["secret-access-key"] as string | undefined;
+    if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+      throw usageError(
+        "give both the administrator access key id and secret (CERTROLE_EMULATOR_ACCESS_KEY_ID and CERTROLE_EMULATOR_SECRET_ACCESS_KEY) or neither",
+      );
+    }
+    if (accessKeyId !== undefined && !/^[A-Z0-9]{16,128}$/.test(accessKeyId)) {
+      throw usageError(
+        `the administrator access key id must be 16-128 of A-Z 0-9 (like AKIA...), not "${accessKeyId}"`,
+      );
+    }
+    const stateDir = values.state as string | undefined;
+    if (values["ca-bundle"] !== undefined && !values.tls) throw usageError("--ca-bundle needs --tls");
+
+    let tls: { cert: string; key: string } | undefined;
+    let caBundle: string | undefined;
+    if (values.tls) {
+      const tlsModule = await import("../emulator/tls_certificate.ts");
+      const now = new Date();
+      let material = stateDir ? await tlsModule.loadTlsMaterial(stateDir) : undefined;
+      if (!material || !tlsModule.stillUsable(material, host, now)) {
+        material = await tlsModule.makeTlsMaterial(host, now);
+        if (stateDir) await tlsModule.saveTlsMaterial(stateDir, material);
+      }
+      caBundle = (values["ca-bundle"] as string | undefined) ??
+        (stateDir
+          ? `${stateDir}/tls-ca-cert.pem`
+          : await Deno.makeTempFile({ prefix: "certrole-emulator-ca-", suffix: ".pem" }));
+      await writeAtomically(caBundle, material.caPem, "--ca-bundle");
+      tls = { cert: material.chainPem, key: material.keyPem };
+    }
+
+    let emulator;
+    try {
+      emulator = await startEmulator({
+        hostname: host,
+        port,
+        region,
+        accountId,
+        stateDir,
+        tls,
+        admin: accessKeyId !== undefined ? { accessKeyId, secretAccessKey: secretAccessKey! } : undefined,
+      });
+    } catch (error) {
+      if (error instanceof Deno.errors.AddrInUse) {
+        fail("AddressInUse", `${host}:${port} is already in use: pick another --port (0 picks a free one)`);
+      }
+      fail("EmulatorStartFailed", `the emulator cannot start: ${messageOf(error)}`);
+    }
+    const { state, admin, url } = emulator;
+    const lines = [
+      `# certrole ${VERSION} emulator: IAM, IAM Roles Anywhere, S3, EC2, STS on ${url} (region ${state.region}, account ${state.accountId})`,
+      `export AWS_ENDPOINT_URL=${shellQuote(url)}`,
+      `export AWS_ACCESS_KEY_ID=${shellQuote(admin.accessKeyId)}`,
+      admin.generated
+        ? `export AWS_SECRET_ACCESS_KEY=${shellQuote(admin.secretAccessKey)}`
+        : "# AWS_SECRET_ACCESS_KEY: the one you gave in CERTROLE_EMULATOR_SECRET_ACCESS_KEY",
+      `export AWS_DEFAULT_REGION=${shellQuote(state.region)}`,
+      ...(caBundle ? [`export AWS_CA_BUNDLE=${shellQuote(caBundle)}`] : []),
+    ];
+    writeStdout(lines.join("\n") + "\n");
+    const readyFile = values["ready-file"] as string | undefined;
+    if (readyFile) await writeAtomically(readyFile, `${url}\n`, "--ready-file");
+
+    const { promise: stopped, resolve: stop } = Promise.withResolvers<Deno.Signal>();
+    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+    const listeners = signals.map((signal) => [signal, () => stop(signal)] as const);
+    for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
+    const signal = await stopped;
+    for (const [name, listener] of listeners) Deno.removeSignalListener(name, listener);
+    await emulator.close();
+    if (readyFile) await Deno.remove(readyFile).catch(() => {});
+    writeStderr(`certrole emulator: stopped on ${signal}${stateDir ? `, state saved in ${stateDir}` : ""}\n`);
+    return 0;
+  },
+};
+
+/** Temp file + rename, so a script polling for the file never reads half of it. */
+async function writeAtomically(path: string, text: string, what: string): Promise<void> {
+  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
+  try {
+    await Deno.writeTextFile(temporary, text);
+    await Deno.rename(temporary, path);
+  } catch (error) {
+    await Deno.remove(temporary).catch(() => {});
+    fail("CannotWrite", `${what} "${path}" cannot be written (${messageOf(error)}): pick a writable path`);
+  }
+}
