@@ -91,11 +91,8 @@ function member<T>(
 ) {
   const value = body[name];
   if (value === undefined || value === null) return undefined;
-  const ok = type === "array"
-    ? Array.isArray(value)
-    : type === "object"
-    ? typeof value === "object" && !Array.isArray(value)
-    : typeof value === type;
+  const actual = Array.isArray(value) ? "array" : typeof value;
+  const ok = actual === type;
   if (!ok) throw validation(`${name} must be ${type === "array" ? "a list" : `a ${type}`}`);
   return value as T;
 }
