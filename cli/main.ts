@@ -31,6 +31,16 @@ const COMMANDS: readonly Entry[] = [
     load: () => import("./commands/emulator.ts"),
   },
   {
+    name: "iam setup",
+    summary: "create (or converge) the role, inline policy, trust anchor and profile for certificate credentials",
+    load: () => import("./commands/iam_setup.ts"),
+  },
+  {
+    name: "iam cleanup",
+    summary: "delete the profile, trust anchor, inline policies and role that iam setup made",
+    load: () => import("./commands/iam_cleanup.ts"),
+  },
+  {
     name: "version",
     summary: "print certrole's version",
     load: () => import("./commands/version.ts"),

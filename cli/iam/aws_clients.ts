@@ -1,0 +1,144 @@
+/**
+ * IAM and IAM Roles Anywhere clients from the AWS SDK for JavaScript v3, for `certrole iam
+ * setup|cleanup`. Credentials and region come from the SDK's default chain (environment,
+ * AWS_PROFILE and the config files, SSO, ...), so the commands run against real AWS as the
+ * user's other tools do, or against the emulator (its admin keys in the environment).
+ * Requests go through certrole's own HTTP client, so AWS_CA_BUNDLE (which the JavaScript SDK
+ * ignores), HTTPS_PROXY/NO_PROXY and the timeouts behave as in credential-process.
+ * The SDK is imported here only, when these commands run.
+ */
+import type { IAMClient } from "@aws-sdk/client-iam";
+import type { RolesAnywhereClient } from "@aws-sdk/client-rolesanywhere";
+import { fail, messageOf } from "../errors.ts";
+import { proxyFor, send, type TransportOptions } from "../transport/http_client.ts";
+
+export interface AwsClients {
+  readonly iam: IAMClient;
+  readonly rolesAnywhere: RolesAnywhereClient;
+  readonly iamSdk: typeof import("@aws-sdk/client-iam");
+  readonly rolesAnywhereSdk: typeof import("@aws-sdk/client-rolesanywhere");
+  readonly region: string;
+  readonly endpoint?: string;
+}
+
+export interface ClientOptions {
+  readonly region?: string;
+  /** One endpoint for both services (the emulator), else AWS's. */
+  readonly endpoint?: string;
+  readonly env: (name: string) => string | undefined;
+}
+
+/** The SDK's request as it hands it to a request handler. */
+interface SdkRequest {
+  readonly method: string;
+  readonly protocol: string;
+  readonly hostname: string;
+  readonly port?: number;
+  readonly path: string;
+  readonly query?: Record<string, string | string[] | null>;
+  readonly headers: Record<string, string>;
+  readonly body?: string | Uint8Array;
+}
+
+/** AWS's query-string escaping (RFC 3986 unreserved characters stay as they are). */
+function escape(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function queryString(query: SdkRequest["query"]): string {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === null) parts.push(escape(key));
+    else for (const item of Array.isArray(value) ? value : [value]) parts.push(`${escape(key)}=${escape(item)}`);
+  }
+  return parts.length ? `?${parts.join("&")}` : "";
+}
+
+/** A request handler for the SDK that sends with certrole's HTTP client. */
+function requestHandler(transport: (url: URL) => TransportOptions) {
+  return {
+    metadata: { handlerProtocol: "http/1.1" },
+    async handle(request: SdkRequest) {
+      const port = request.port ? `:${request.port}` : "";
+      const url = new URL(
+        `${request.protocol}//${request.hostname}${port}${request.path}${queryString(request.query)}`,
+      );
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(request.headers)) {
+        headers[name.toLowerCase() === "host" ? "Host" : name] = value;
+      }
+      const response = await send(
+        { method: request.method, url, headers, body: request.body },
+        transport(url),
+      );
+      const responseHeaders: Record<string, string> = {};
+      response.headers.forEach((value, name) => responseHeaders[name] = value);
+      return { response: { statusCode: response.status, headers: responseHeaders, body: response.body } };
+    },
+    destroy() {},
+  };
+}
+
+export async function awsClients(options: ClientOptions): Promise<AwsClients> {
+  const bundle = options.env("AWS_CA_BUNDLE");
+  let caCerts: string[] | undefined;
+  if (bundle) {
+    try {
+      caCerts = [await Deno.readTextFile(bundle)];
+    } catch (error) {
+      fail("InvalidCaBundle", `AWS_CA_BUNDLE file "${bundle}" cannot be read (${messageOf(error)}): fix or unset it`);
+    }
+  }
+  const transport = (url: URL): TransportOptions => ({
+    caCerts,
+    connectTimeoutMs: 10_000,
+    totalTimeoutMs: 60_000,
+    proxy: proxyFor(url, options.env),
+  });
+  const [iamSdk, rolesAnywhereSdk] = await Promise.all([
+    import("@aws-sdk/client-iam"),
+    import("@aws-sdk/client-rolesanywhere"),
+  ]);
+  const region = options.region ?? options.env("AWS_REGION") ?? options.env("AWS_DEFAULT_REGION") ??
+    await regionFromConfig(rolesAnywhereSdk);
+  const common = {
+    region,
+    requestHandler: requestHandler(transport),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+  };
+  return {
+    // IAM is global: its endpoint and signing region come from the partition of `region`.
+    iam: new iamSdk.IAMClient(common),
+    rolesAnywhere: new rolesAnywhereSdk.RolesAnywhereClient(common),
+    iamSdk,
+    rolesAnywhereSdk,
+    region,
+    endpoint: options.endpoint,
+  };
+}
+
+/** The region of the active profile in the AWS config file, as the SDK reads it. */
+async function regionFromConfig(sdk: typeof import("@aws-sdk/client-rolesanywhere")): Promise<string> {
+  const client = new sdk.RolesAnywhereClient({});
+  try {
+    return await client.config.region();
+  } catch {
+    fail(
+      "MissingRegion",
+      "no AWS region: give --region, set AWS_REGION, or set a region in the AWS config profile",
+      2,
+    );
+  } finally {
+    client.destroy();
+  }
+}
+
+/** One line for an SDK failure: the AWS error code and message, or a hint for missing credentials. */
+export function describeAwsError(error: unknown, what: string): string {
+  const named = error as { name?: string; message?: string; Code?: string };
+  if (named?.name === "CredentialsProviderError") {
+    return `${what}: no AWS credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or AWS_PROFILE; \`certrole emulator\` prints its admin keys)`;
+  }
+  const code = named?.Code ?? named?.name ?? "Error";
+  return `${what}: ${code}: ${messageOf(error)}`;
+}
