@@ -100,10 +100,12 @@ TLS certificates, so a walkthrough can span processes. SIGINT or SIGTERM stops i
         material = await tlsModule.makeTlsMaterial(host, now);
         if (stateDir) await tlsModule.saveTlsMaterial(stateDir, material);
       }
-      caBundle = (values["ca-bundle"] as string | undefined) ??
-        (stateDir
-          ? `${stateDir}/tls-ca-cert.pem`
-          : await Deno.makeTempFile({ prefix: "certrole-emulator-ca-", suffix: ".pem" }));
+      caBundle = absolute(
+        (values["ca-bundle"] as string | undefined) ??
+          (stateDir
+            ? `${stateDir}/tls-ca-cert.pem`
+            : await Deno.makeTempFile({ prefix: "certrole-emulator-ca-", suffix: ".pem" })),
+      );
       await writeAtomically(caBundle, material.caPem, "--ca-bundle");
       tls = { cert: material.chainPem, key: material.keyPem };
     }
@@ -152,6 +154,11 @@ TLS certificates, so a walkthrough can span processes. SIGINT or SIGTERM stops i
     return 0;
   },
 };
+
+/** AWS_CA_BUNDLE must hold wherever the printed line is used, so it is absolute. */
+function absolute(path: string): string {
+  return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+}
 
 /** Temp file + rename, so a script polling for the file never reads half of it. */
 async function writeAtomically(path: string, text: string, what: string): Promise<void> {

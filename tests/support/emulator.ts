@@ -1,11 +1,12 @@
 /**
  * An emulator seeded for the walkthrough: trust anchor on a CA, a bucket-lister role whose
  * trust policy requires CN=myContainer, an inline policy, and a profile. Seeded through the
- * same resource functions the control-plane API calls.
+ * same resource functions the control-plane API calls. And `certrole emulator` as a process.
  */
 import { createProfile, createRole, createTrustAnchor, putRolePolicy } from "../../cli/emulator/resources.ts";
 import { type Emulator, type EmulatorOptions, startEmulator } from "../../cli/emulator/server.ts";
 import { permissionsPolicy, trustPolicy } from "../../cli/iam/documents.ts";
+import { baseEnv, certroleArgv } from "./run.ts";
 
 export interface Walkthrough {
   readonly emulator: Emulator;
@@ -64,4 +65,89 @@ export function sessionEnv(
     ROLESANYWHERE_ROLE_ARN: walkthrough.roleArn,
     ROLESANYWHERE_ENDPOINT: walkthrough.emulator.url,
   };
+}
+
+/** `certrole emulator` running as its own process, as users and scripts run it. */
+export interface EmulatorProcess {
+  readonly url: string;
+  /** The `export NAME=value` lines it printed, unquoted. */
+  readonly exports: Readonly<Record<string, string>>;
+  readonly readyFile: string;
+  /** Everything printed so far. */
+  output(): { stdout: string; stderr: string };
+  /** Sends the signal and waits for the exit. */
+  stop(signal?: Deno.Signal): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+/** Parses `export NAME=value` lines (values as shellQuote writes them). */
+export function parseExports(text: string): Record<string, string> {
+  const exports: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const match = line.match(/^export ([A-Z_]+)=(.*)$/);
+    if (match) exports[match[1]] = match[2].replace(/^'(.*)'$/s, "$1").replaceAll(`'\\''`, "'");
+  }
+  return exports;
+}
+
+export async function spawnEmulator(
+  dir: string,
+  args: readonly string[] = [],
+  env: Record<string, string> = {},
+): Promise<EmulatorProcess> {
+  const readyFile = `${dir}/ready-${crypto.randomUUID()}`;
+  const [command, ...prefix] = certroleArgv();
+  const child = new Deno.Command(command, {
+    args: [...prefix, "emulator", "--port", "0", "--ready-file", readyFile, ...args],
+    env: { ...baseEnv(), ...env },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let stdout = "";
+  let stderr = "";
+  const collect = async (stream: ReadableStream<Uint8Array>, append: (text: string) => void) => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) append(chunk);
+  };
+  const collected = Promise.all([
+    collect(child.stdout, (text) => stdout += text),
+    collect(child.stderr, (text) => stderr += text),
+  ]);
+  let exited = false;
+  const status = child.status.then((value) => {
+    exited = true;
+    return value;
+  });
+  const deadline = Date.now() + 30_000;
+  while (!(await exists(readyFile)) || !stdout.includes("AWS_DEFAULT_REGION")) {
+    if (exited || Date.now() > deadline) {
+      if (!exited) child.kill("SIGKILL");
+      await status;
+      await collected;
+      throw new Error(`certrole emulator did not become ready:\n${stdout}\n${stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  const url = (await Deno.readTextFile(readyFile)).trim();
+  return {
+    url,
+    exports: parseExports(stdout),
+    readyFile,
+    output: () => ({ stdout, stderr }),
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      if (!exited) child.kill(signal);
+      const { code } = await status;
+      await collected;
+      return { code, stdout, stderr };
+    },
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

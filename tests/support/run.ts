@@ -25,6 +25,8 @@ export function baseEnv(): Record<string, string> {
     const value = Deno.env.get(name);
     if (value) env[name] = value;
   }
+  // Tests point HOME at temp dirs (for AWS config files); Deno's cache must stay where it is.
+  env.DENO_DIR ??= `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
   return env;
 }
 
