@@ -6,7 +6,8 @@
  */
 import { parseCertificate } from "../identity/certificate.ts";
 import { parsePem, PemError } from "../identity/pem.ts";
-import { parsePolicy, PolicyError } from "../policy/document.ts";
+import { parsePolicy, type Policy, PolicyError } from "../policy/document.ts";
+import { isSupportedOperator } from "../policy/evaluate.ts";
 import { Fault, notFound, validation } from "./fault.ts";
 import { type EmulatorState, type Profile, randomId, type Role, type TrustAnchor } from "./state.ts";
 
@@ -14,10 +15,23 @@ const iamValidation = (message: string) => new Fault(400, "ValidationError", mes
 const malformedPolicy = (message: string) => new Fault(400, "MalformedPolicyDocument", message);
 
 function checkPolicy(document: string): void {
+  let policy;
   try {
-    parsePolicy(document);
+    policy = parsePolicy(document);
   } catch (error) {
     throw malformedPolicy(`Syntax errors in policy: ${(error as PolicyError).message}`);
+  }
+  checkOperators(policy, malformedPolicy);
+}
+
+/** Refuses condition operators the evaluator does not know, rather than failing at request time. */
+function checkOperators(policy: Policy, error: (message: string) => Fault): void {
+  for (const statement of policy.statements) {
+    for (const operator of Object.keys(statement.conditions)) {
+      if (!isSupportedOperator(operator)) {
+        throw error(`Condition operator ${operator} is not supported by the emulator`);
+      }
+    }
   }
 }
 
@@ -337,11 +351,13 @@ function checkDuration(durationSeconds: unknown): void {
 
 function checkSessionPolicy(sessionPolicy: unknown): void {
   if (typeof sessionPolicy !== "string") throw validation("sessionPolicy must be a JSON policy document string");
+  let policy;
   try {
-    parsePolicy(sessionPolicy);
+    policy = parsePolicy(sessionPolicy);
   } catch (error) {
     throw validation(`sessionPolicy is not a valid policy: ${(error as PolicyError).message}`);
   }
+  checkOperators(policy, validation);
 }
 
 /** Managed policies are not emulated: refuse them rather than silently ignore them. */

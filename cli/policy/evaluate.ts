@@ -1,8 +1,8 @@
 /**
  * IAM policy evaluation, the parts the emulator needs: an explicit Deny wins over any Allow,
  * an Allow is needed, and everything else is an implicit deny. Action/Resource wildcards,
- * NotAction/NotResource, Principal matching for trust policies, and the string, ARN, boolean
- * and null condition operators with IfExists and ForAnyValue/ForAllValues. Pure.
+ * NotAction/NotResource, Principal matching for trust policies, and the string, ARN, numeric,
+ * date, boolean and null condition operators with IfExists and ForAnyValue/ForAllValues. Pure.
  *
  * @example
  * ```ts
@@ -70,7 +70,43 @@ const MATCHERS: Record<string, { match: Matcher; negated: boolean }> = {
   ArnNotEquals: { match: (a, e) => arnMatch(e, a), negated: true },
   ArnNotLike: { match: (a, e) => arnMatch(e, a), negated: true },
   Bool: { match: (a, e) => a.toLowerCase() === e.toLowerCase(), negated: false },
+  NumericEquals: { match: numeric((a, e) => a === e), negated: false },
+  NumericNotEquals: { match: numeric((a, e) => a === e), negated: true },
+  NumericLessThan: { match: numeric((a, e) => a < e), negated: false },
+  NumericLessThanEquals: { match: numeric((a, e) => a <= e), negated: false },
+  NumericGreaterThan: { match: numeric((a, e) => a > e), negated: false },
+  NumericGreaterThanEquals: { match: numeric((a, e) => a >= e), negated: false },
+  DateEquals: { match: date((a, e) => a === e), negated: false },
+  DateNotEquals: { match: date((a, e) => a === e), negated: true },
+  DateLessThan: { match: date((a, e) => a < e), negated: false },
+  DateLessThanEquals: { match: date((a, e) => a <= e), negated: false },
+  DateGreaterThan: { match: date((a, e) => a > e), negated: false },
+  DateGreaterThanEquals: { match: date((a, e) => a >= e), negated: false },
 };
+
+/** Values that are not numbers never match (as in IAM). */
+function numeric(compare: (actual: number, expected: number) => boolean): Matcher {
+  return (a, e) => {
+    const [actual, expected] = [Number(a), Number(e)];
+    return a.trim() !== "" && e.trim() !== "" && !Number.isNaN(actual) && !Number.isNaN(expected) &&
+      compare(actual, expected);
+  };
+}
+
+/** ISO 8601 dates or epoch seconds, compared as instants. */
+function date(compare: (actual: number, expected: number) => boolean): Matcher {
+  const instant = (text: string) => /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text);
+  return (a, e) => {
+    const [actual, expected] = [instant(a), instant(e)];
+    return !Number.isNaN(actual) && !Number.isNaN(expected) && compare(actual, expected);
+  };
+}
+
+/** Whether the evaluator knows a condition operator (with its IfExists / ForAnyValue: / ForAllValues: forms). */
+export function isSupportedOperator(operator: string): boolean {
+  const base = operator.replace(/^(ForAnyValue|ForAllValues):/, "").replace(/IfExists$/, "");
+  return base === "Null" || Object.hasOwn(MATCHERS, base);
+}
 
 /** ARN operators compare the six colon-separated parts one by one, each with wildcards. */
 function arnMatch(pattern: string, arn: string): boolean {
@@ -100,7 +136,7 @@ function conditionHolds(
     const wantsAbsent = expected.some((value) => value.toLowerCase() === "true");
     return wantsAbsent === (actual === undefined || actual.length === 0);
   }
-  const matcher = MATCHERS[operator];
+  const matcher = Object.hasOwn(MATCHERS, operator) ? MATCHERS[operator] : undefined;
   if (!matcher) {
     throw new UnsupportedConditionError(`condition operator ${operatorText} is not supported by the emulator`);
   }
