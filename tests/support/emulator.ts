@@ -97,7 +97,14 @@ export async function spawnEmulator(
   const readyFile = `${dir}/ready-${crypto.randomUUID()}`;
   const [command, ...prefix] = certroleArgv();
   const child = new Deno.Command(command, {
-    args: [...prefix, "emulator", "--port", "0", "--ready-file", readyFile, ...args],
+    args: [
+      ...prefix,
+      "emulator",
+      ...(args.includes("--port") ? [] : ["--port", "0"]),
+      "--ready-file",
+      readyFile,
+      ...args,
+    ],
     env: { ...baseEnv(), ...env },
     clearEnv: true,
     stdin: "null",
