@@ -1,17 +1,28 @@
 /**
  * `make bench`: timings a user would feel, measured against the emulator on loopback, printed as
- * a table of median and p95 (not tests: numbers depend on the machine).
+ * tables (not tests: numbers depend on the machine):
+ * - `certrole credential-process` cold and cached, median and p95;
+ * - CreateSession against `certrole emulator` running as its own process, over HTTP and HTTPS:
+ *   median and p99 of one call (sign, fresh connection and TLS handshake as certrole's client
+ *   makes them, the emulator's signature, chain and trust-policy checks), and throughput with
+ *   200 concurrent clients, which must see zero errors.
  *
- *   deno run -A scripts/bench.ts [--runs N]
+ *   deno run -A scripts/bench.ts [--runs N] [--sessions N]
  */
 import $ from "dax-sh";
 import { parseArgs } from "node:util";
 import { createProfile, createRole, createTrustAnchor, putRolePolicy } from "../cli/emulator/resources.ts";
 import { startEmulator } from "../cli/emulator/server.ts";
 import { permissionsPolicy, trustPolicy } from "../cli/iam/documents.ts";
+import { certificateFromBytes, privateKeyFromBytes } from "../cli/identity/identity.ts";
+import { createSessionRequest, signRequest } from "../cli/signing/sigv4_x509.ts";
+import { send } from "../cli/transport/http_client.ts";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "30" } } });
+const { values } = parseArgs({
+  options: { runs: { type: "string", default: "30" }, sessions: { type: "string", default: "500" } },
+});
 const RUNS = Number(values.runs);
+const SESSIONS = Number(values.sessions);
 const root = new URL("..", import.meta.url).pathname;
 
 await $`${Deno.execPath()} run -A ${root}scripts/build.ts --out ${root}dist`.quiet();
@@ -94,16 +105,157 @@ await measure("credential-process, cached", () => time(["credential-process"]));
 await measure("certrole version (runtime start-up floor)", () => time(["version"]));
 
 await emulator.close();
+
+/**
+ * `certrole emulator` as its own process (state in memory, the default), seeded through its
+ * API by `certrole iam setup`, as a user would.
+ */
+async function spawnEmulator(tls: boolean) {
+  const ready = `${work}/ready-${crypto.randomUUID()}`;
+  const bundle = `${work}/emulator-ca.pem`;
+  const child = new Deno.Command(certrole, {
+    args: ["emulator", "--port", "0", "--ready-file", ready, ...(tls ? ["--tls", "--ca-bundle", bundle] : [])],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  let printed = "";
+  const reading = (async () => {
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) printed += chunk;
+  })();
+  for (let i = 0; i < 400 && !printed.includes("AWS_DEFAULT_REGION"); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  const url = (await Deno.readTextFile(ready)).trim();
+  const exports = Object.fromEntries(
+    [...printed.matchAll(/^export (\w+)=(.*)$/gm)].map(([, name, value]) => [name, value.replace(/^'|'$/g, "")]),
+  );
+  const setup = await new Deno.Command(certrole, {
+    args: [
+      "iam",
+      "setup",
+      "--role-name",
+      "bucket-lister",
+      "--cn",
+      "myContainer",
+      "--ca",
+      `${work}/ca-cert.pem`,
+      "--allow",
+      "s3:ListAllMyBuckets",
+      "--json",
+    ],
+    env: exports,
+  }).output();
+  if (!setup.success) throw new Error(`iam setup failed: ${new TextDecoder().decode(setup.stderr)}`);
+  const arns = JSON.parse(new TextDecoder().decode(setup.stdout));
+  const caCerts = tls ? [await Deno.readTextFile(bundle)] : undefined;
+  return {
+    url,
+    caCerts,
+    arns,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.status;
+      await reading;
+    },
+  };
+}
+
+const certificate = certificateFromBytes(await Deno.readFile(`${work}/cert.pem`), "cert.pem");
+const key = await privateKeyFromBytes(await Deno.readFile(`${work}/key.pem`), "key.pem", {
+  value: passphrase,
+  source: "bench",
+});
+
+/** One CreateSession as certrole's client makes it: sign now, new connection, read the answer. */
+async function createSessionOnce(
+  url: string,
+  caCerts: string[] | undefined,
+  arns: { trustAnchorArn: string; profileArn: string; roleArn: string },
+): Promise<number> {
+  const started = performance.now();
+  const signed = await signRequest(
+    createSessionRequest({
+      endpoint: url,
+      region: "us-east-1",
+      ...arns,
+      durationSeconds: 3600,
+      certificate,
+      intermediates: [],
+      algorithm: key.algorithm,
+    }, new Date()),
+    key.signingKey,
+  );
+  const response = await send(
+    { method: "POST", url: signed.url, headers: signed.headers, body: signed.body },
+    { caCerts, connectTimeoutMs: 10_000, totalTimeoutMs: 30_000 },
+  );
+  if (response.status !== 201) {
+    throw new Error(`CreateSession answered ${response.status}: ${new TextDecoder().decode(response.body)}`);
+  }
+  return performance.now() - started;
+}
+
+const sessionRows: [string, string, string, string][] = [];
+const throughputRows: [string, string, string, string][] = [];
+const CLIENTS = 200;
+for (const tls of [false, true]) {
+  const scheme = tls ? "HTTPS" : "HTTP";
+  const server = await spawnEmulator(tls);
+  try {
+    for (let i = 0; i < 20; i++) await createSessionOnce(server.url, server.caCerts, server.arns);
+    const samples: number[] = [];
+    for (let i = 0; i < SESSIONS; i++) samples.push(await createSessionOnce(server.url, server.caCerts, server.arns));
+    samples.sort((a, b) => a - b);
+    sessionRows.push([
+      `CreateSession over ${scheme}, one client`,
+      percentile(samples, 0.5).toFixed(2),
+      percentile(samples, 0.99).toFixed(2),
+      String(SESSIONS),
+    ]);
+    const perClient = 10;
+    let errors = 0;
+    let firstError = "";
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        for (let i = 0; i < perClient; i++) {
+          try {
+            await createSessionOnce(server.url, server.caCerts, server.arns);
+          } catch (error) {
+            errors++;
+            firstError ||= String(error);
+          }
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const total = CLIENTS * perClient;
+    throughputRows.push([
+      `CreateSession over ${scheme}, ${CLIENTS} concurrent clients`,
+      (total / seconds).toFixed(0),
+      String(errors),
+      String(total),
+    ]);
+    if (errors) console.error(`${errors} errors, first: ${firstError}`);
+  } finally {
+    await server.stop();
+  }
+}
 await Deno.remove(work, { recursive: true });
 
-const header: [string, string, string, string] = ["benchmark", "median ms", "p95 ms", "runs"];
-const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
-const line = (row: string[]) =>
-  `| ${
-    row.map((cell, column) => column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])).join(" | ")
-  } |`;
-console.log(
-  [line(header), `|${widths.map((w, c) => (c === 0 ? "-" : "-").repeat(w + 2)).join("|")}|`, ...rows.map(line)].join(
-    "\n",
-  ),
-);
+function table(header: [string, string, string, string], body: [string, string, string, string][]): string {
+  const widths = header.map((_, column) => Math.max(...[header, ...body].map((row) => row[column].length)));
+  const line = (row: string[]) =>
+    `| ${
+      row.map((cell, column) => column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])).join(" | ")
+    } |`;
+  return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(line)].join("\n");
+}
+
+console.log(table(["benchmark", "median ms", "p95 ms", "runs"], rows));
+console.log();
+console.log(table(["benchmark", "median ms", "p99 ms", "requests"], sessionRows));
+console.log();
+console.log(table(["benchmark", "requests/s", "errors", "requests"], throughputRows));
+const failed = throughputRows.some((row) => row[2] !== "0");
+if (failed) Deno.exit(1);

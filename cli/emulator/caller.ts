@@ -4,9 +4,10 @@
  * skew; authorization evaluates the role's inline policies (and the profile's session policy)
  * for session credentials, while administrator keys may do anything, like an account's root.
  */
-import { parsePolicy, type Policy } from "../policy/document.ts";
+import type { Policy } from "../policy/document.ts";
 import { evaluateSession } from "../policy/evaluate.ts";
 import { Fault } from "./fault.ts";
+import { policyFromText } from "./parsed_cache.ts";
 import {
   expectedHmacSignature,
   parseAmzDate,
@@ -102,8 +103,8 @@ export function isAllowed(caller: Caller, action: string, resource: string, stat
   if (caller.kind === "admin") return true;
   const role = Object.values(state.roles).find((candidate) => candidate.arn === caller.session.roleArn);
   if (!role) return false; // the role was deleted after the session was issued
-  const policies: Policy[] = Object.values(role.policies).map((document) => parsePolicy(document));
-  const sessionPolicy = caller.session.sessionPolicy ? parsePolicy(caller.session.sessionPolicy) : undefined;
+  const policies: Policy[] = Object.values(role.policies).map(policyFromText);
+  const sessionPolicy = caller.session.sessionPolicy ? policyFromText(caller.session.sessionPolicy) : undefined;
   const keys: Record<string, string> = {
     "aws:PrincipalArn": role.arn,
     "aws:PrincipalAccount": state.accountId,

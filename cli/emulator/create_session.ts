@@ -7,15 +7,15 @@
  * against the certificate's attributes, and the requested duration.
  */
 import { parseArn } from "../arn.ts";
-import { type Certificate, parseCertificate, validityAt } from "../identity/certificate.ts";
+import { type Certificate, validityAt } from "../identity/certificate.ts";
 import { verifyChain } from "../identity/chain.ts";
 import { ecdsaDerToRaw } from "../identity/der.ts";
 import { CURVES } from "../identity/oids.ts";
-import { parsePem } from "../identity/pem.ts";
-import { parsePolicy, PolicyError } from "../policy/document.ts";
+import { PolicyError } from "../policy/document.ts";
 import { evaluate } from "../policy/evaluate.ts";
 import { principalTags, trustPolicyKeys } from "../rolesanywhere/principal_tags.ts";
 import { accessDenied, notFound, validation } from "./fault.ts";
+import { anchorCertificates, certificateFromBase64, policyFromText, verificationKey } from "./parsed_cache.ts";
 import { parseAmzDate, type ParsedAuthorization, type ReceivedRequest, x509StringToSign } from "./sigv4_verify.ts";
 import { type EmulatorState, type IssuedSession, randomId, randomSecret } from "./state.ts";
 
@@ -23,7 +23,7 @@ export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 function parseCertificateHeader(value: string, what: string): Certificate {
   try {
-    return parseCertificate(Uint8Array.fromBase64(value.trim()));
+    return certificateFromBase64(value);
   } catch {
     throw validation(`${what} is not a base64 DER X.509 certificate`);
   }
@@ -39,19 +39,14 @@ async function verifyX509Signature(
   const signature = Uint8Array.fromHex(auth.signature);
   const key = certificate.publicKey;
   try {
+    const spki = key.spki.toBase64();
     if (auth.algorithm === "AWS4-X509-RSA-SHA256" && key.type === "RSA") {
       const algorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
-      const publicKey = await crypto.subtle.importKey("spki", key.spki, algorithm, false, ["verify"]);
+      const publicKey = await verificationKey(`${spki}|RSASSA-PKCS1-v1_5|SHA-256`);
       return await crypto.subtle.verify(algorithm, publicKey, signature, stringToSign);
     }
     if (auth.algorithm === "AWS4-X509-ECDSA-SHA256" && key.type === "EC" && key.curve) {
-      const publicKey = await crypto.subtle.importKey(
-        "spki",
-        key.spki,
-        { name: "ECDSA", namedCurve: key.curve },
-        false,
-        ["verify"],
-      );
+      const publicKey = await verificationKey(`${spki}|ECDSA|${key.curve}`);
       const raw = ecdsaDerToRaw(signature, CURVES[key.curveOid].size);
       return await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, publicKey, raw, stringToSign);
     }
@@ -59,10 +54,6 @@ async function verifyX509Signature(
     return false; // malformed signature bytes
   }
   return false;
-}
-
-function anchorCertificates(pem: string): Certificate[] {
-  return parsePem(pem).filter((block) => block.label === "CERTIFICATE").map((block) => parseCertificate(block.bytes));
 }
 
 export interface SessionRequestContext {
@@ -144,7 +135,7 @@ export async function createSession(
 
   let trustPolicy;
   try {
-    trustPolicy = parsePolicy(role.assumeRolePolicyDocument);
+    trustPolicy = policyFromText(role.assumeRolePolicyDocument);
   } catch (error) {
     throw accessDenied(
       `Unable to assume role ${roleArn}: its trust policy is invalid (${(error as PolicyError).message})`,

@@ -142,11 +142,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const now = options.now ?? (() => new Date());
   const state = await initialState(options, now());
   const admin = administrator(state, options.admin);
-  // Saves run one after another; each writes the state as it is when it runs.
+  // Saves run one after another and each writes the state as it is when it starts. A change
+  // made while a save is waiting to start rides along with it, so under load many changes
+  // share one write, and every caller still gets its answer only once its change is on disk.
   let saving = Promise.resolve();
+  let queued: Promise<void> | undefined;
   const save = (): Promise<void> => {
     if (!options.stateDir) return Promise.resolve();
-    const next = saving.then(() => saveState(options.stateDir!, state));
+    if (queued) return queued;
+    const next = saving.then(() => {
+      queued = undefined;
+      return saveState(options.stateDir!, state);
+    });
+    queued = next;
     saving = next.catch(() => {});
     return next;
   };
