@@ -239,7 +239,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
   const scheme = options.tls ? "https" : "http";
   return {
-    url: `${scheme}://${options.tls && host === "127.0.0.1" ? "localhost" : host}:${address.port}`,
+    // The TLS certificate names localhost; a wildcard address is reached through loopback.
+    url: `${scheme}://${
+      options.tls && ["127.0.0.1", "0.0.0.0", "[::]", "[::1]"].includes(host) ? "localhost" : host
+    }:${address.port}`,
     state,
     admin,
     async close() {
