@@ -21,6 +21,11 @@ const COMMANDS: readonly Entry[] = [
     load: () => import("./commands/credential_process.ts"),
   },
   {
+    name: "exec",
+    summary: "run a command (the container's entrypoint) with an AWS profile backed by the certificate",
+    load: () => import("./commands/exec.ts"),
+  },
+  {
     name: "read-certificate-data",
     summary: "print a certificate's key type, serial and base64 DER as JSON",
     load: () => import("./commands/read_certificate_data.ts"),
