@@ -47,7 +47,6 @@ Deno.test("after exec and credential_process, no plaintext key anywhere under /t
   );
   await openssl(["pkey", "-in", leaf.key, "-passin", `pass:${leaf.passphrase}`, "-noout"]);
   const walkthrough = await startWalkthrough(await Deno.readTextFile(ca.cert));
-  const startedAt = Date.now();
   try {
     const result = await certrole(
       ["exec", "--", "/usr/bin/aws", "sts", "get-caller-identity", "--endpoint-url", walkthrough.emulator.url],
