@@ -108,7 +108,8 @@ function arnProblem(text: string): string | undefined {
   }
   if (!/^[a-z0-9*?-]+$/.test(arn.service)) return `service "${arn.service}" is not a service name like s3`;
   if (!/^[a-z0-9*?-]*$/.test(arn.region)) return `region "${arn.region}" is not a region like us-east-1`;
-  if (!/^(\d{12}|aws|[0-9*?]*)$/.test(arn.account)) return `account "${arn.account}" is not a 12-digit account ID`;
+  const account = /^(\d{12}|aws)?$/.test(arn.account) || /^[0-9]*[*?][0-9*?]*$/.test(arn.account);
+  if (!account) return `account "${arn.account}" is not a 12-digit account ID`;
   if (/\s/.test(arn.resource)) return "the resource part contains white space";
   return undefined;
 }
