@@ -30,11 +30,12 @@ const DELETE = 0x7f;
  * Backspace and Ctrl-U edit; Ctrl-C and Ctrl-D on an empty line abort.
  */
 export async function readHiddenLine(prompt: string): Promise<string> {
-  writeStderr(prompt);
   const typed: number[] = [];
   const buffer = new Uint8Array(256);
+  // Echo goes off before the prompt shows, so nothing typed after seeing it is ever echoed.
   Deno.stdin.setRaw(true);
   try {
+    writeStderr(prompt);
     reading: while (true) {
       const count = await Deno.stdin.read(buffer);
       if (count === null) break;
