@@ -21,7 +21,7 @@ import { formatDuration } from "../duration.ts";
 import { type Certificate, validityAt } from "../identity/certificate.ts";
 import { signatureHash, verifyChain } from "../identity/chain.ts";
 import { keyMatchesCertificate } from "../identity/identity.ts";
-import { oidName } from "../identity/oids.ts";
+import { OID, oidName } from "../identity/oids.ts";
 import type { PrivateKey } from "../identity/private_key.ts";
 
 /** Which checked item a result is about: "ca", "intermediate-1", "leaf" or "key". */
@@ -82,6 +82,13 @@ export const DEFAULT_CA_WARN_WITHIN = 30 * 86_400_000;
 
 const STRONG_HASHES = new Set(["SHA-256", "SHA-384", "SHA-512"]);
 
+/** Digests chain.ts does not verify with, named so the ✗ line says what was found. */
+const WEAK_HASHES: Record<string, string> = {
+  [OID.md5WithRSAEncryption]: "MD5",
+  [OID.sha224WithRSAEncryption]: "SHA-224",
+  [OID.ecdsaWithSHA224]: "SHA-224",
+};
+
 function iso(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
@@ -90,8 +97,8 @@ type Role = "ca" | "intermediate" | "leaf";
 
 /** How to fix a certificate, by role: re-issue the leaf, re-create a CA. */
 function remake(role: Role, what: string): string {
-  if (role === "leaf") return `re-issue the certificate ${what} (certrole pki issue does)`;
-  if (role === "ca") return `re-create the CA certificate ${what} (certrole pki init-ca does)`;
+  if (role === "leaf") return `re-issue the certificate ${what}, or use certrole pki issue`;
+  if (role === "ca") return `re-create the CA certificate ${what}, or use certrole pki init-ca`;
   return `re-issue the intermediate CA certificate ${what}`;
 }
 
@@ -106,12 +113,12 @@ function commonRequirements(item: ItemId, role: Role, certificate: Certificate, 
     fix: v3 ? undefined : remake(
       role,
       role === "leaf"
-        ? "with extensions, which makes it v3 (openssl x509 -req ... -extfile v3.ext)"
+        ? "with v3 extensions (openssl x509 -req ... -extfile v3.ext)"
         : "with v3 extensions (openssl req -x509 -addext basicConstraints=critical,CA:TRUE ...)",
     ),
   });
 
-  const hash = signatureHash(certificate);
+  const hash = signatureHash(certificate) ?? WEAK_HASHES[certificate.signatureAlgorithm.oid];
   const algorithm = oidName(certificate.signatureAlgorithm.oid);
   const strong = hash !== undefined && STRONG_HASHES.has(hash);
   results.push({
@@ -263,15 +270,23 @@ export async function checkRequirements(input: RequirementsInput): Promise<Requi
   const through = chain.ok && chain.path.length > 1
     ? ` through ${chain.path.slice(1).map((certificate) => `"${certificate.subject.text}"`).join(", ")}`
     : "";
+  // WebCrypto cannot check MD5 (or unknown) signatures: say that, rather than "no issuer".
+  const unverifiable = [leaf.certificate, ...intermediates].find((certificate) => !signatureHash(certificate));
   requirements.push({
     item: "leaf",
     id: "chain",
     ok: chain.ok,
     text: chain.ok
       ? `chains to the CA "${ca.certificate.subject.text}"${through}, signatures verified`
+      : unverifiable
+      ? `cannot verify the chain to the CA "${ca.certificate.subject.text}": "${unverifiable.subject.text}" is signed with ${
+        oidName(unverifiable.signatureAlgorithm.oid)
+      }`
       : `does not chain to the CA "${ca.certificate.subject.text}": ${chain.reason}`,
     fix: chain.ok
       ? undefined
+      : unverifiable
+      ? "re-issue it signed with SHA-256 (openssl ... -sha256, or certrole pki issue)"
       : leaf.certificate.issuer.text !== ca.certificate.subject.text && intermediates.length === 0
       ? `it was issued by "${leaf.certificate.issuer.text}": check it against that CA, pass the CAs in between with --intermediates, or issue it from this CA (certrole pki issue)`
       : "this CA's key did not sign it: check it against the CA that did, or issue it from this CA (certrole pki issue)",
