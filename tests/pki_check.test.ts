@@ -159,7 +159,8 @@ const failing: {
   {
     name: "X.509 v1 certificate (openssl x509 -req without -extfile)",
     expected: ["leaf.key-usage", "leaf.x509-v3"],
-    line: /✗ X\.509 v1, Roles Anywhere requires v3: re-issue the certificate with v3 extensions \(openssl x509 -req \.\.\. -extfile v3\.ext\), or use certrole pki issue$/m,
+    line:
+      /✗ X\.509 v1, Roles Anywhere requires v3: re-issue the certificate with v3 extensions \(openssl x509 -req \.\.\. -extfile v3\.ext\), or use certrole pki issue$/m,
     make: async () => ({ ca: ca.cert, args: ["--cert", (await issueLeaf(ca, "v1", { extensions: null })).cert] }),
   },
   {
