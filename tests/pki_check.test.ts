@@ -305,6 +305,17 @@ Deno.test("warnings: --warn-within for the certificate, 30 days for the CA; they
   const narrow = await check(["--ca", shortCa.cert, "--cert", leaf.cert, "--warn-within", "1h"]);
   assert.deepEqual(narrow.report.warnings.map((warning) => `${warning.item}.${warning.id}`), ["ca.expires-soon"]);
   assert.doesNotMatch(narrow.human.stdout, /! certificate/);
+  const outliving = await issueLeaf(shortCa, "outliving", { days: 20 });
+  const late = await check(["--ca", shortCa.cert, "--cert", outliving.cert, "--warn-within", "1h"]);
+  assert.equal(late.human.code, 0, late.human.stdout);
+  assert.deepEqual(late.report.warnings.map((warning) => `${warning.item}.${warning.id}`), [
+    "ca.expires-soon",
+    "leaf.outlives-ca",
+  ]);
+  assert.match(
+    late.human.stdout,
+    /! certificate .* is valid until \S+, after its CA expires \(\S+\), and stops working then/,
+  );
 });
 
 Deno.test("an encrypted --key needs its passphrase: from the environment, else a one-line error", async () => {

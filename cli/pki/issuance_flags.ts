@@ -6,16 +6,8 @@ import { fail } from "../errors.ts";
 import type { FlagSpecs, ParsedFlags } from "../flags.ts";
 import { parseKeyType } from "./key_type.ts";
 import type { KeyType } from "./key_type.ts";
-
-/** Mirrors certificate_authority.ts's SubjectFields (kept structural to avoid importing that module). */
-export interface SubjectFlags {
-  readonly country?: string;
-  readonly state?: string;
-  readonly locality?: string;
-  readonly org?: string;
-  readonly orgUnit?: string;
-  readonly cn?: string;
-}
+// Type-only: erased at run time, so this module still does not load @peculiar/x509.
+import type { SubjectFields } from "./certificate_authority.ts";
 
 export function subjectFlags(cnDescription: string): FlagSpecs {
   return {
@@ -28,7 +20,7 @@ export function subjectFlags(cnDescription: string): FlagSpecs {
   };
 }
 
-export function subjectFrom(flags: ParsedFlags): SubjectFlags {
+export function subjectFrom(flags: ParsedFlags): SubjectFields {
   const value = (name: string) => flags.values[name] as string | undefined;
   return {
     country: value("country"),
