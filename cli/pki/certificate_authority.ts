@@ -6,7 +6,7 @@
  * SANs, a random positive serial). Signs with SHA-256, SHA-384 for P-384 keys.
  *
  * Built on @peculiar/x509, which costs ~230 ms to import: only the pki commands load this module.
- * Times and serials are inputs, so certificates are reproducible in tests.
+ * Validity dates and serials are inputs; nothing here reads the clock or touches files.
  *
  * @example
  * ```ts
@@ -79,11 +79,6 @@ const NAME_FIELDS: readonly (readonly [keyof SubjectFields, string, string])[] =
   ["orgUnit", "2.5.4.11", "--org-unit"],
   ["cn", "2.5.4.3", "--cn"],
 ];
-
-/** True when at least one subject field is set. */
-export function hasSubject(fields: SubjectFields): boolean {
-  return NAME_FIELDS.some(([field]) => fields[field] !== undefined);
-}
 
 /**
  * The DER of a distinguished name, one attribute per RDN: country as PrintableString (RFC 5280
