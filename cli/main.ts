@@ -21,14 +21,39 @@ const COMMANDS: readonly Entry[] = [
     load: () => import("./commands/credential_process.ts"),
   },
   {
+    name: "exec",
+    summary: "run a command (the container's entrypoint) with an AWS profile backed by the certificate",
+    load: () => import("./commands/exec.ts"),
+  },
+  {
     name: "read-certificate-data",
     summary: "print a certificate's key type, serial and base64 DER as JSON",
     load: () => import("./commands/read_certificate_data.ts"),
   },
   {
-    name: "emulator",
-    summary: "run a local AWS (IAM, Roles Anywhere, S3, EC2, STS) that checks signatures and policies",
-    load: () => import("./commands/emulator.ts"),
+    name: "pki init-ca",
+    summary: "create a private CA key and certificate that Roles Anywhere accepts as a trust anchor",
+    load: () => import("./commands/pki_init_ca.ts"),
+  },
+  {
+    name: "pki issue",
+    summary: "issue a key and certificate for Roles Anywhere, signed by your CA",
+    load: () => import("./commands/pki_issue.ts"),
+  },
+  {
+    name: "pki check",
+    summary: "check a CA, certificate and key against Roles Anywhere's requirements",
+    load: () => import("./commands/pki_check.ts"),
+  },
+  {
+    name: "iam trust-policy",
+    summary: "print a role trust policy for Roles Anywhere, conditioned on the certificate",
+    load: () => import("./commands/iam_trust_policy.ts"),
+  },
+  {
+    name: "iam policy",
+    summary: "print a least-privilege permissions policy for the role",
+    load: () => import("./commands/iam_policy.ts"),
   },
   {
     name: "iam setup",
@@ -39,6 +64,11 @@ const COMMANDS: readonly Entry[] = [
     name: "iam cleanup",
     summary: "delete the profile, trust anchor, inline policies and role that iam setup made",
     load: () => import("./commands/iam_cleanup.ts"),
+  },
+  {
+    name: "emulator",
+    summary: "run a local AWS (IAM, Roles Anywhere, S3, EC2, STS) that checks signatures and policies",
+    load: () => import("./commands/emulator.ts"),
   },
   {
     name: "version",
