@@ -137,7 +137,10 @@ Deno.test("invalid actions, ARNs and empty conditions: one line, exit 2", async 
       /account "\*" is not a 12-digit account ID/,
     ],
     [["iam", "trust-policy", "--cn", "c", "--trust-anchor-arn", "trust-anchor/abc"], /is not a trust anchor ARN/],
-    [["iam", "nope"], /^certrole: unknown command "iam nope"; `iam` has: trust-policy, policy, setup, cleanup: see certrole --help$/],
+    [
+      ["iam", "nope"],
+      /^certrole: unknown command "iam nope"; `iam` has: trust-policy, policy, setup, cleanup: see certrole --help$/,
+    ],
   ];
   for (const [args, message] of cases) {
     const result = await certrole(args);
