@@ -4,46 +4,14 @@
  * secret, the issued session token): the credentials work, not just parse.
  */
 import assert from "node:assert/strict";
-import { shellJoin } from "../cli/shell_quote.ts";
 import { startWalkthrough, type Walkthrough } from "./support/emulator.ts";
 import { issueLeaf, type Leaf, makeCa } from "./support/pki.ts";
-import { certroleArgv, run, tempDir } from "./support/run.ts";
+import { AWS, credentialProcessEnv } from "./support/aws_cli.ts";
+import { run, tempDir } from "./support/run.ts";
 
-const AWS = "/usr/bin/aws";
-
-async function writeConfig(dir: string, walkthrough: Walkthrough, leaf: Leaf, extra: string[] = []): Promise<string> {
-  const path = `${dir}/aws config`;
-  const command = shellJoin([
-    ...certroleArgv(),
-    "credential-process",
-    "--certificate",
-    leaf.cert,
-    "--private-key",
-    leaf.key,
-    "--trust-anchor-arn",
-    walkthrough.trustAnchorArn,
-    "--profile-arn",
-    walkthrough.profileArn,
-    "--role-arn",
-    walkthrough.roleArn,
-    "--endpoint",
-    walkthrough.emulator.url,
-    "--cache-dir",
-    `${dir}/cache`,
-    ...extra,
-  ]);
-  await Deno.writeTextFile(path, `[default]\nregion = us-east-1\ncredential_process = ${command}\n`);
-  return path;
-}
-
-function clientEnv(dir: string, config: string, leaf: Leaf): Record<string, string> {
-  return {
-    HOME: dir,
-    AWS_CONFIG_FILE: config,
-    AWS_SHARED_CREDENTIALS_FILE: `${dir}/no-credentials`,
-    ROLESANYWHERE_KEY_PASSPHRASE: leaf.passphrase!,
-    AWS_EC2_METADATA_DISABLED: "true",
-  };
+/** The walkthrough's credential_process profile, in a folder and file whose names contain spaces. */
+function clientEnv(dir: string, walkthrough: Walkthrough, leaf: Leaf, args: string[]) {
+  return credentialProcessEnv(dir, "aws config", leaf, walkthrough, walkthrough.emulator.url, { args });
 }
 
 const dir = await tempDir("certrole clients ");
@@ -58,8 +26,7 @@ Deno.test("AWS CLI v2: s3 ls and sts get-caller-identity through credential_proc
     owner: "test",
   };
   try {
-    const config = await writeConfig(dir, walkthrough, leaf);
-    const env = clientEnv(dir, config, leaf);
+    const env = await clientEnv(dir, walkthrough, leaf, ["--cache-dir", `${dir}/cache`]);
     const ls = await run(AWS, ["s3", "ls", "--endpoint-url", walkthrough.emulator.url], { env });
     assert.equal(ls.code, 0, ls.stderr);
     assert.match(ls.stdout, /2024-01-02 \d\d:04:05 walkthrough-bucket/);
@@ -90,7 +57,7 @@ Deno.test("boto3: list_buckets and get_caller_identity through credential_proces
     owner: "test",
   };
   try {
-    const config = await writeConfig(dir, walkthrough, leaf, ["--no-cache"]);
+    const env = await clientEnv(dir, walkthrough, leaf, ["--no-cache"]);
     const script = [
       "import boto3, json, sys",
       "session = boto3.Session()",
@@ -100,9 +67,7 @@ Deno.test("boto3: list_buckets and get_caller_identity through credential_proces
       "print(json.dumps({'buckets': [b['Name'] for b in s3.list_buckets()['Buckets']],",
       "  'arn': sts.get_caller_identity()['Arn'], 'key': creds.access_key, 'token': creds.token}))",
     ].join("\n");
-    const result = await run("python3", ["-c", script, walkthrough.emulator.url], {
-      env: clientEnv(dir, config, leaf),
-    });
+    const result = await run("python3", ["-c", script, walkthrough.emulator.url], { env });
     assert.equal(result.code, 0, result.stderr);
     const output = JSON.parse(result.stdout);
     assert.deepEqual(output.buckets, ["boto-bucket"]);
@@ -119,10 +84,8 @@ Deno.test("a certificate whose CN the trust policy does not allow: the AWS CLI r
   const walkthrough = await startWalkthrough(await Deno.readTextFile(ca.cert));
   const other = await issueLeaf(ca, "other-cn", { cn: "someoneElse" });
   try {
-    const config = await writeConfig(dir, walkthrough, other, ["--no-cache"]);
-    const ls = await run(AWS, ["s3", "ls", "--endpoint-url", walkthrough.emulator.url], {
-      env: clientEnv(dir, config, other),
-    });
+    const env = await clientEnv(dir, walkthrough, other, ["--no-cache"]);
+    const ls = await run(AWS, ["s3", "ls", "--endpoint-url", walkthrough.emulator.url], { env });
     assert.notEqual(ls.code, 0);
     assert.match(ls.stderr, /AccessDeniedException: Unable to assume role .*bucket-lister/);
   } finally {

@@ -4,10 +4,10 @@
  * open or owned by someone else ignored rather than trusted.
  */
 import assert from "node:assert/strict";
-import { shellJoin } from "../cli/shell_quote.ts";
 import { sessionEnv, startWalkthrough, type Walkthrough } from "./support/emulator.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
-import { certrole, certroleArgv, run, tempDir } from "./support/run.ts";
+import { AWS, credentialProcessEnv } from "./support/aws_cli.ts";
+import { certrole, run, tempDir } from "./support/run.ts";
 
 const dir = await tempDir();
 const ca = await makeCa(dir);
@@ -141,33 +141,9 @@ Deno.test(
 
 Deno.test("ten concurrent AWS CLI commands share one CreateSession", () =>
   withWalkthrough(async (walkthrough, cacheDir) => {
-    const home = await tempDir();
-    const config = `${home}/config`;
-    const command = shellJoin([
-      ...certroleArgv(),
-      "credential-process",
-      "--certificate",
-      leaf.cert,
-      "--private-key",
-      leaf.key,
-      "--trust-anchor-arn",
-      walkthrough.trustAnchorArn,
-      "--profile-arn",
-      walkthrough.profileArn,
-      "--role-arn",
-      walkthrough.roleArn,
-      "--endpoint",
-      walkthrough.emulator.url,
-      "--cache-dir",
-      cacheDir,
-    ]);
-    await Deno.writeTextFile(config, `[default]\nregion = us-east-1\ncredential_process = ${command}\n`);
-    const env = {
-      HOME: home,
-      AWS_CONFIG_FILE: config,
-      AWS_SHARED_CREDENTIALS_FILE: `${home}/none`,
-      ROLESANYWHERE_KEY_PASSPHRASE: leaf.passphrase!,
-    };
+    const env = await credentialProcessEnv(await tempDir(), "concurrent", leaf, walkthrough, walkthrough.emulator.url, {
+      args: ["--cache-dir", cacheDir],
+    });
     const results = await Promise.all(
       Array.from(
         { length: 10 },

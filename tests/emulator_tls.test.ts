@@ -73,7 +73,7 @@ Deno.test("--tls: AWS_CA_BUNDLE trusts the emulator for the AWS CLI, certrole ia
       env: { ...base, AWS_CA_BUNDLE: bundle },
     });
     assert.equal(mb.code, 0, mb.stderr);
-    const env = await credentialProcessEnv(dir, "tls", leaf, arns, emulator.url, { AWS_CA_BUNDLE: bundle });
+    const env = await credentialProcessEnv(dir, "tls", leaf, arns, emulator.url, { env: { AWS_CA_BUNDLE: bundle } });
     const ls = await run(AWS, ["s3", "ls", "--endpoint-url", emulator.url], { env });
     assert.equal(ls.code, 0, ls.stderr);
     assert.match(ls.stdout, / tls-bucket$/m);

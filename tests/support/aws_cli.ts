@@ -30,7 +30,8 @@ export interface SessionArns {
 
 /**
  * An AWS config file whose default profile gets credentials from `certrole credential-process`
- * (the container's side of the walkthrough). Returns the environment that uses it.
+ * (the container's side of the walkthrough). Returns the environment that uses it. `args` are
+ * extra credential-process flags (default --no-cache).
  */
 export async function credentialProcessEnv(
   dir: string,
@@ -38,7 +39,7 @@ export async function credentialProcessEnv(
   leaf: Leaf,
   arns: SessionArns,
   endpoint: string,
-  extra: Record<string, string> = {},
+  options: { readonly args?: readonly string[]; readonly env?: Record<string, string> } = {},
 ): Promise<Record<string, string>> {
   const config = `${dir}/${name}.config`;
   const command = shellJoin([
@@ -56,7 +57,7 @@ export async function credentialProcessEnv(
     arns.roleArn,
     "--endpoint",
     endpoint,
-    "--no-cache",
+    ...(options.args ?? ["--no-cache"]),
   ]);
   await Deno.writeTextFile(config, `[default]\nregion = us-east-1\ncredential_process = ${command}\n`);
   return {
@@ -66,7 +67,7 @@ export async function credentialProcessEnv(
     AWS_EC2_METADATA_DISABLED: "true",
     AWS_PAGER: "",
     ...(leaf.passphrase ? { ROLESANYWHERE_KEY_PASSPHRASE: leaf.passphrase } : {}),
-    ...extra,
+    ...options.env,
   };
 }
 
