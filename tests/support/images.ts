@@ -1,0 +1,190 @@
+/**
+ * Real container images for the image tests, without Docker or a registry: podman (with runc and
+ * host networking) configured from files outside the clone, a Debian bookworm minbase made with
+ * debootstrap and imported, local stand-ins for the variants' bases (tests/fixtures/images), and
+ * the variants built in bundle mode from their committed Dockerfiles. Everything is cached under
+ * CERTROLE_IMAGES_DIR (default /var/tmp/certrole-images): reruns reuse the base and the layers.
+ *
+ * The image tests run only when CERTROLE_IMAGE_TESTS=1 (`make test-images`, CI's image step) and
+ * podman works; `make test` reports them as ignored.
+ */
+import { ROOT, run, type RunResult } from "./run.ts";
+
+export const STATE_DIR = Deno.env.get("CERTROLE_IMAGES_DIR") ?? "/var/tmp/certrole-images";
+export const DEBIAN_IMAGE = "localhost/certrole-ci/debian:bookworm";
+const FIXTURES = `${ROOT}/tests/fixtures/images`;
+
+/** The variants the image tests build, with the local base each one gets instead of the real one. */
+export const TESTED_VARIANTS = {
+  "aws-cli": "debian-awscli",
+  python: "debian-python",
+  node: "debian-node",
+  ruby: "debian-ruby",
+} as const;
+export type TestedVariant = keyof typeof TESTED_VARIANTS;
+
+export function variantImage(variant: TestedVariant): string {
+  return `localhost/certrole-ci/certrole-${variant}:test`;
+}
+
+export function appImage(variant: TestedVariant): string {
+  return `localhost/certrole-ci/${variant}-app:test`;
+}
+
+/** Podman's configuration files: runc, cgroupfs, host network, ulimits within this host's hard limit. */
+export async function containerEnv(): Promise<Record<string, string>> {
+  await Deno.mkdir(STATE_DIR, { recursive: true });
+  const conf = `${STATE_DIR}/containers.conf`;
+  const storage = `${STATE_DIR}/storage.conf`;
+  const hard = (await run("sh", ["-c", "ulimit -Hn"])).stdout.trim();
+  const nofile = hard === "unlimited" ? 20000 : Math.min(20000, Number(hard) || 1024);
+  const confText = [
+    "[containers]",
+    `default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=32768:32768"]`,
+    `netns = "host"`,
+    "[engine]",
+    `runtime = "runc"`,
+    `cgroup_manager = "cgroupfs"`,
+    "",
+  ].join("\n");
+  const storageText = [
+    "[storage]",
+    `driver = "overlay"`,
+    `runroot = "${STATE_DIR}/run"`,
+    `graphroot = "${STATE_DIR}/storage"`,
+    "",
+  ].join("\n");
+  for (const [path, text] of [[conf, confText], [storage, storageText]]) {
+    const current = await Deno.readTextFile(path).catch(() => "");
+    if (current !== text) await Deno.writeTextFile(path, text);
+  }
+  return { CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage };
+}
+
+let envPromise: Promise<Record<string, string>> | undefined;
+
+/** podman with this module's configuration; the result is returned, not checked. */
+export async function podman(
+  args: readonly string[],
+  options: { stdin?: string; env?: Record<string, string> } = {},
+): Promise<RunResult> {
+  envPromise ??= containerEnv();
+  return await run("podman", args, { env: { ...await envPromise, ...options.env }, stdin: options.stdin });
+}
+
+/** podman that must succeed; throws with its output otherwise. */
+export async function podmanOk(args: readonly string[]): Promise<string> {
+  const result = await podman(args);
+  if (result.code !== 0) {
+    throw new Error(`podman ${args.join(" ")} exited ${result.code}:\n${result.stdout.slice(-3000)}\n${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+/** Why the image tests cannot run here, or undefined when they can. */
+export async function imageTestsUnavailable(): Promise<string | undefined> {
+  if (Deno.env.get("CERTROLE_IMAGE_TESTS") !== "1") return "CERTROLE_IMAGE_TESTS is not 1 (run make test-images)";
+  try {
+    const info = await podman(["info", "--format", "{{.Host.OCIRuntime.Name}}"]);
+    if (info.code !== 0) return `podman info failed: ${info.stderr.trim().split("\n")[0]}`;
+  } catch {
+    return "podman is not installed";
+  }
+  return undefined;
+}
+
+/** True when the first line decides the test file; evaluated once at module load. */
+export const IMAGE_TESTS_SKIPPED = await imageTestsUnavailable();
+
+async function imageExists(name: string): Promise<boolean> {
+  return (await podman(["image", "exists", name])).code === 0;
+}
+
+/** Debian bookworm minbase: debootstrap once, keep the tarball, import it when the image is missing. */
+export async function ensureDebian(log: (line: string) => void = () => {}): Promise<void> {
+  if (await imageExists(DEBIAN_IMAGE)) return;
+  const tarball = `${STATE_DIR}/debian-bookworm-minbase.tar`;
+  if (!(await Deno.stat(tarball).catch(() => undefined))) {
+    const rootfs = `${STATE_DIR}/rootfs-${crypto.randomUUID()}`;
+    log("debootstrap --variant=minbase bookworm (about a minute)");
+    const strap = await run("debootstrap", ["--variant=minbase", "bookworm", rootfs, "http://deb.debian.org/debian"]);
+    if (strap.code !== 0) throw new Error(`debootstrap failed:\n${strap.stdout.slice(-2000)}\n${strap.stderr}`);
+    // What a slim image would not carry: downloaded packages and package lists.
+    await run("sh", ["-c", `rm -rf "${rootfs}"/var/cache/apt/archives/*.deb "${rootfs}"/var/lib/apt/lists/*`]);
+    const tar = await run("tar", ["-C", rootfs, "-cf", `${tarball}.partial`, "."]);
+    if (tar.code !== 0) throw new Error(`tar failed: ${tar.stderr}`);
+    await Deno.rename(`${tarball}.partial`, tarball);
+    await Deno.remove(rootfs, { recursive: true });
+  }
+  log(`podman import ${tarball}`);
+  await podmanOk(["import", "--change", 'CMD ["bash"]', tarball, DEBIAN_IMAGE]);
+}
+
+/** A build context holding the host's CA bundle (for npm and Deno behind a TLS-inspecting proxy). */
+async function fixtureContext(): Promise<string> {
+  const context = `${STATE_DIR}/context`;
+  await Deno.mkdir(context, { recursive: true });
+  const bundle = Deno.env.get("SSL_CERT_FILE") || "/etc/ssl/certs/ca-certificates.crt";
+  const pem = await Deno.readTextFile(bundle).catch(() => "");
+  const target = `${context}/host-ca.pem`;
+  if ((await Deno.readTextFile(target).catch(() => undefined)) !== pem) await Deno.writeTextFile(target, pem);
+  return context;
+}
+
+const BUILD_FLAGS = ["--pull=never", "--network", "host", "--layers"];
+
+export async function buildFixture(name: string): Promise<string> {
+  const tag = `localhost/certrole-ci/${name}:bookworm`;
+  await podmanOk(["build", ...BUILD_FLAGS, "-f", `${FIXTURES}/${name}.Dockerfile`, "-t", tag, await fixtureContext()]);
+  return tag;
+}
+
+/** Builds a variant in bundle mode from its committed Dockerfile, on its local base and builder. */
+export async function buildVariant(variant: TestedVariant): Promise<string> {
+  const base = await buildFixture(TESTED_VARIANTS[variant]);
+  const builder = await buildFixture("deno-builder");
+  await podmanOk([
+    "build",
+    ...BUILD_FLAGS,
+    "-f",
+    `${ROOT}/images/${variant}/Dockerfile`,
+    "--build-arg",
+    "BUILD_MODE=bundle",
+    "--build-arg",
+    `BASE_IMAGE=${base}`,
+    "--build-arg",
+    `DENO_IMAGE=${builder}`,
+    // The local bases already hold the SDK (and PyPI and rubygems are out of reach here).
+    "--build-arg",
+    "SDK_PACKAGES=",
+    "-t",
+    variantImage(variant),
+    ROOT,
+  ]);
+  return variantImage(variant);
+}
+
+/** The tiny application of tests/fixtures/images/<variant>-app, FROM the variant image. */
+export async function buildApp(variant: TestedVariant): Promise<string> {
+  await buildVariant(variant);
+  await podmanOk([
+    "build",
+    ...BUILD_FLAGS,
+    "--build-arg",
+    `IMAGE=${variantImage(variant)}`,
+    "-t",
+    appImage(variant),
+    `${FIXTURES}/${variant}-app`,
+  ]);
+  return appImage(variant);
+}
+
+/**
+ * `-e NAME=value` arguments for `run`; secrets go as `-e NAME` (the engine copies the value from
+ * its own environment, which the caller passes), so they stay out of every argv.
+ */
+export function envArgs(env: Readonly<Record<string, string>>, secretNames: readonly string[] = []): string[] {
+  return Object.entries(env).flatMap(([name, value]) =>
+    secretNames.includes(name) ? ["-e", name] : ["-e", `${name}=${value}`]
+  );
+}
