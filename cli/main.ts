@@ -21,6 +21,11 @@ const COMMANDS: readonly Entry[] = [
     load: () => import("./commands/credential_process.ts"),
   },
   {
+    name: "exec",
+    summary: "run a command (the container's entrypoint) with an AWS profile backed by the certificate",
+    load: () => import("./commands/exec.ts"),
+  },
+  {
     name: "image render",
     summary: "render images/<variant>/Dockerfile from Dockerfile.template (--check: fail when stale)",
     load: () => import("./commands/image_render.ts"),

@@ -57,6 +57,7 @@ const env = {
   ROLESANYWHERE_ROLE_ARN: role.arn,
   ROLESANYWHERE_ENDPOINT: emulator.url,
   ROLESANYWHERE_CACHE_DIR: `${work}/cache`,
+  HOME: work,
 };
 
 async function time(args: string[], extraEnv: Record<string, string> = {}): Promise<number> {
@@ -91,6 +92,20 @@ await measure(
 );
 await time(["credential-process"]);
 await measure("credential-process, cached", () => time(["credential-process"]));
+await measure(
+  "exec -- true, preflight with CreateSession (--no-cache)",
+  () => time(["exec", "--no-cache", "--", "true"]),
+);
+await measure("exec -- true, preflight from the cache", () => time(["exec", "--", "true"]));
+await measure(
+  "exec -- true, ROLESANYWHERE_PREFLIGHT=false",
+  () => time(["exec", "--", "true"], { ROLESANYWHERE_PREFLIGHT: "false" }),
+);
+await measure("/bin/true without certrole (process spawn floor)", async () => {
+  const started = performance.now();
+  await new Deno.Command("true").output();
+  return performance.now() - started;
+});
 await measure("certrole version (runtime start-up floor)", () => time(["version"]));
 
 await emulator.close();

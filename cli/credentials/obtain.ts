@@ -5,7 +5,13 @@
  */
 import { type DebugLog } from "../debug_log.ts";
 import { fail, messageOf } from "../errors.ts";
-import { CERTIFICATE_FILE, certificateFromBytes, loadIdentity, readInputFile } from "../identity/identity.ts";
+import {
+  CERTIFICATE_FILE,
+  certificateFromBytes,
+  type Identity,
+  loadIdentity,
+  readInputFile,
+} from "../identity/identity.ts";
 import { fingerprintSha256 } from "../identity/certificate.ts";
 import { resolvePassphrase } from "../identity/passphrase.ts";
 import { createSession, type SessionCredentials } from "../rolesanywhere/create_session.ts";
@@ -58,7 +64,8 @@ export async function transportOptions(
   };
 }
 
-async function fetchCredentials(settings: SessionSettings, environment: Environment): Promise<SessionCredentials> {
+/** Reads and checks the certificate, chain and key (decrypting in memory): every local check. */
+export async function loadSessionIdentity(settings: SessionSettings, environment: Environment): Promise<Identity> {
   const { env, now, debug } = environment;
   const passphrase = await resolvePassphrase({ inline: settings.passphraseInline, file: settings.passphraseFile }, env);
   debug(
@@ -79,6 +86,16 @@ async function fetchCredentials(settings: SessionSettings, environment: Environm
       `key ${identity.key.description}${identity.key.encrypted ? " (decrypted in memory)" : ""}, ` +
       `valid until ${identity.certificate.notAfter.toISOString()}`,
   );
+  return identity;
+}
+
+async function fetchCredentials(
+  settings: SessionSettings,
+  environment: Environment,
+  loaded: Identity | undefined,
+): Promise<SessionCredentials> {
+  const { env, now, debug } = environment;
+  const identity = loaded ?? await loadSessionIdentity(settings, environment);
   return await createSession(
     {
       endpoint: settings.endpoint,
@@ -104,13 +121,21 @@ async function fetchCredentials(settings: SessionSettings, environment: Environm
   );
 }
 
-export async function obtainCredentials(settings: SessionSettings, environment: Environment): Promise<Obtained> {
+/**
+ * Fresh cached credentials, or new ones from CreateSession. `identity`, when the caller has
+ * already loaded it, saves decrypting the key twice.
+ */
+export async function obtainCredentials(
+  settings: SessionSettings,
+  environment: Environment,
+  identity?: Identity,
+): Promise<Obtained> {
   const { env, now, debug } = environment;
   const directory = settings.noCache ? undefined : settings.cacheDir ?? defaultCacheDir(env);
   const cacheDir = directory && await prepareCacheDir(directory, debug);
   if (!cacheDir) {
     debug(settings.noCache ? "cache disabled (--no-cache)" : "no usable cache directory");
-    return { credentials: await fetchCredentials(settings, environment), source: "CreateSession" };
+    return { credentials: await fetchCredentials(settings, environment, identity), source: "CreateSession" };
   }
   const certificate = certificateFromBytes(
     await readInputFile(settings.certificatePath, CERTIFICATE_FILE),
@@ -143,7 +168,7 @@ export async function obtainCredentials(settings: SessionSettings, environment: 
       return { credentials: shared, source: "cache" as const };
     }
     debug(`cache miss in ${cacheDir}: calling CreateSession`);
-    const credentials = await fetchCredentials(settings, environment);
+    const credentials = await fetchCredentials(settings, environment, identity);
     await writeCached(cacheDir, key, credentials, debug);
     return { credentials, source: "CreateSession" as const };
   });

@@ -1,0 +1,183 @@
+/**
+ * `certrole exec`: the container entrypoint. Checks the certificate and key, fetches credentials
+ * once (so a container that cannot authenticate stops at once), writes a private AWS config whose
+ * profile runs `certrole credential-process`, and replaces itself with the command.
+ */
+import { credentialProcessLine } from "../aws_config/credential_process_command.ts";
+import { mergeProfile, profileHeader } from "../aws_config/config_file.ts";
+import type { Command } from "../command.ts";
+import { writeStderr, writeStdout } from "../command.ts";
+import { defaultCacheDir, prepareCacheDir } from "../credentials/cache.ts";
+import { loadSessionIdentity, obtainCredentials } from "../credentials/obtain.ts";
+import { type DebugLog, debugLog } from "../debug_log.ts";
+import { fail, messageOf } from "../errors.ts";
+import { LAUNCHER_ENV } from "../build/launcher.ts";
+import { replaceProcess, resolveCommand } from "../process/replace_process.ts";
+import { selfCommand } from "../self_command.ts";
+import { SESSION_FLAGS, type SessionSettings, sessionSettingsFrom } from "../session_settings.ts";
+import { sha256Hex } from "../signing/sigv4_x509.ts";
+
+const FLAGS = {
+  ...SESSION_FLAGS,
+  "aws-profile": {
+    type: "string",
+    value: "NAME",
+    env: "ROLESANYWHERE_AWS_PROFILE",
+    description: "AWS profile to write (default: AWS_PROFILE, else default)",
+  },
+  "preflight": {
+    type: "boolean",
+    env: "ROLESANYWHERE_PREFLIGHT",
+    default: "true",
+    description: "fetch credentials before starting the command (--no-preflight: local checks only)",
+  },
+  "print-config": {
+    type: "boolean",
+    description: "print the AWS config exec would write and exit (to bake into an image)",
+  },
+} as const;
+
+/** The user's AWS config, if any: AWS_CONFIG_FILE, else ~/.aws/config. */
+async function readUserConfig(env: (name: string) => string | undefined): Promise<{ path?: string; text?: string }> {
+  const home = env("HOME");
+  const path = env("AWS_CONFIG_FILE") || (home ? `${home}/.aws/config` : undefined);
+  if (!path) return {};
+  try {
+    return { path, text: await Deno.readTextFile(path) };
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { path };
+    fail(
+      "UnreadableAwsConfig",
+      `AWS config "${path}" cannot be read (${messageOf(error)}): fix its permissions or unset AWS_CONFIG_FILE`,
+    );
+  }
+}
+
+/** Warns about settings AWS clients would use before the profile certrole writes. */
+function warnAboutShadowing(env: (name: string) => string | undefined, profile: string, debug: DebugLog): void {
+  if (env("AWS_ACCESS_KEY_ID")) {
+    writeStderr(
+      "certrole: warning: AWS_ACCESS_KEY_ID is set; AWS clients use it instead of the certificate's credentials (unset it)\n",
+    );
+  }
+  const home = env("HOME");
+  const credentialsFile = env("AWS_SHARED_CREDENTIALS_FILE") || (home ? `${home}/.aws/credentials` : undefined);
+  if (!credentialsFile) return;
+  try {
+    const text = Deno.readTextFileSync(credentialsFile);
+    if (text.split(/\r?\n/).some((line) => line.trim() === `[${profile}]`)) {
+      writeStderr(
+        `certrole: warning: ${credentialsFile} defines [${profile}], which AWS clients read before credential_process (remove it or set ROLESANYWHERE_AWS_PROFILE)\n`,
+      );
+    }
+  } catch {
+    debug(`no shared credentials file at ${credentialsFile}`);
+  }
+}
+
+/** Where the config goes: the private cache directory, else a fresh private temporary one. */
+async function configDirectory(
+  settings: SessionSettings,
+  env: (name: string) => string | undefined,
+  debug: DebugLog,
+): Promise<string> {
+  const base = settings.cacheDir ?? defaultCacheDir(env);
+  const prepared = base && await prepareCacheDir(base, debug);
+  return prepared || await Deno.makeTempDir({ prefix: "certrole-" });
+}
+
+/** Writes privately and atomically; the name follows the content, so identical setups share a file. */
+async function writeConfig(directory: string, text: string): Promise<string> {
+  const path = `${directory}/aws-config-${(await sha256Hex(text)).slice(0, 16)}`;
+  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
+  await Deno.writeTextFile(temporary, text, { mode: 0o600, createNew: true });
+  await Deno.rename(temporary, path);
+  return path;
+}
+
+export const command: Command = {
+  name: "exec",
+  summary: "run a command with a working AWS profile backed by the certificate",
+  usage: "certrole exec [flags] [--] COMMAND [ARGS...]",
+  description: `
+The container entrypoint. Reads the walkthrough's ROLESANYWHERE_* variables (or the same flags as
+credential-process), checks the certificate and key (decrypted in memory, never on disk), fetches
+credentials once so a container that cannot authenticate stops at once, then writes a private AWS
+config (0600, exported as AWS_CONFIG_FILE; your own config's other profiles are kept, your file is
+never edited) whose profile runs \`certrole credential-process\`, and replaces itself with COMMAND:
+same PID, signals and exit code, as sh's exec.
+
+Exit codes: COMMAND's own; 127 when COMMAND is not found, 126 when it cannot run; 1 or 2 for
+certrole's errors before COMMAND starts.`,
+  flags: FLAGS,
+  stopAtPositional: true,
+  examples: [
+    "certrole exec -- aws s3 ls",
+    "docker run -v $(pwd):/rolesanywhere -e ROLESANYWHERE_CERT_LOCATION=/rolesanywhere/cert.pem \\",
+    "    -e ROLESANYWHERE_KEY_LOCATION=/rolesanywhere/key.pem -e ROLESANYWHERE_KEY_PASSPHRASE_FILE=/run/secrets/key \\",
+    "    -e ROLESANYWHERE_TRUST_ANCHOR_ARN=... -e ROLESANYWHERE_PROFILE_ARN=... -e ROLESANYWHERE_ROLE_ARN=... IMAGE s3 ls",
+    "certrole exec --print-config >> ~/.aws/config   # bake the profile instead",
+    "ROLESANYWHERE_PREFLIGHT=false certrole exec -- python3 app.py   # start offline; local checks still run",
+  ],
+  async run(flags) {
+    const env = (name: string) => Deno.env.get(name);
+    const settings = sessionSettingsFrom(flags, env);
+    const debug = debugLog(settings.debug);
+    const profile = (flags.values["aws-profile"] as string | undefined) || env("AWS_PROFILE") || "default";
+    if (!/^[\w.@+-]+$/.test(profile)) {
+      fail("InvalidSetting", `AWS profile name "${profile}" must be letters, digits and . @ + - _`, 2);
+    }
+    const commandLine = flags.positionals;
+    const printOnly = Boolean(flags.values["print-config"]);
+    if (!printOnly && commandLine.length === 0) {
+      fail("UsageError", "no command to run: give one after the flags, e.g. `certrole exec -- aws s3 ls`", 2);
+    }
+
+    const line = credentialProcessLine(selfCommand(env), settings, Deno.cwd());
+    if (printOnly) {
+      writeStdout(`${profileHeader(profile)}\nregion = ${settings.region}\ncredential_process = ${line}\n`);
+      return 0;
+    }
+    const resolved = resolveCommand(commandLine[0], env("PATH"), Deno.cwd());
+    if (!resolved.ok) {
+      fail(resolved.exitCode === 127 ? "CommandNotFound" : "CommandNotExecutable", resolved.message, resolved.exitCode);
+    }
+
+    const environment = { env, now: () => new Date(), debug };
+    const identity = await loadSessionIdentity(settings, environment);
+    if (flags.values.preflight === false) {
+      debug("preflight disabled: not calling CreateSession before starting the command");
+    } else {
+      const { credentials, source } = await obtainCredentials(settings, environment, identity);
+      debug(
+        `preflight: credentials from ${source}, access key ${credentials.accessKeyId}, expires ${credentials.expiration}`,
+      );
+    }
+
+    const user = await readUserConfig(env);
+    const merged = mergeProfile(user.text, profile, { credentialProcess: line, region: settings.region });
+    const note =
+      `# Written by certrole exec for profile "${profile}"${
+        user.text !== undefined ? `, merged from ${user.path}` : ""
+      }.\n` +
+      "# Private to this process tree; edit your own config instead of this file.\n";
+    const path = await writeConfig(await configDirectory(settings, env, debug), note + merged.text);
+    debug(`wrote AWS config ${path} (profile ${profile}, region ${merged.region})`);
+    if (merged.removed.length) {
+      debug(`removed from the profile because they would shadow credential_process: ${merged.removed.join(", ")}`);
+    }
+    warnAboutShadowing(env, profile, debug);
+
+    const childEnv = Deno.env.toObject();
+    delete childEnv[LAUNCHER_ENV]; // the launcher's note to this process, not to the command
+    childEnv.AWS_CONFIG_FILE = path;
+    if (profile !== "default" && !childEnv.AWS_PROFILE) childEnv.AWS_PROFILE = profile;
+    if (settings.passphraseInline !== undefined) {
+      // --pkcs8-password cannot go on the credential_process line (argv is visible): hand it down privately.
+      childEnv.ROLESANYWHERE_KEY_PASSPHRASE = settings.passphraseInline;
+      delete childEnv.ROLESANYWHERE_KEY_PASSPHRASE_FILE;
+    }
+    debug(`exec ${resolved.path} (${commandLine.length - 1} argument(s)) as PID ${Deno.pid}`);
+    replaceProcess(resolved.path, commandLine, childEnv);
+  },
+};
