@@ -73,8 +73,8 @@ export async function podman(
 }
 
 /** podman that must succeed; throws with its output otherwise. */
-export async function podmanOk(args: readonly string[]): Promise<string> {
-  const result = await podman(args);
+export async function podmanOk(args: readonly string[], env?: Record<string, string>): Promise<string> {
+  const result = await podman(args, { env });
   if (result.code !== 0) {
     throw new Error(`podman ${args.join(" ")} exited ${result.code}:\n${result.stdout.slice(-3000)}\n${result.stderr}`);
   }
@@ -187,4 +187,181 @@ export function envArgs(env: Readonly<Record<string, string>>, secretNames: read
   return Object.entries(env).flatMap(([name, value]) =>
     secretNames.includes(name) ? ["-e", name] : ["-e", `${name}=${value}`]
   );
+}
+
+/**
+ * A folder to mount at /rolesanywhere, as in the walkthrough's `-v $(pwd):/rolesanywhere`, holding
+ * cert.pem and key.pem. The image runs as 65532, so the key is group-readable by 65532 (the
+ * README's recipe), the folder traversable.
+ */
+export async function mountFolder(leaf: { cert: string; key: string }): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "certrole-mount-" });
+  await Deno.copyFile(leaf.cert, `${dir}/cert.pem`);
+  await Deno.copyFile(leaf.key, `${dir}/key.pem`);
+  await Deno.chmod(dir, 0o755);
+  await Deno.chmod(`${dir}/cert.pem`, 0o644);
+  await Deno.chown(`${dir}/key.pem`, 0, 65532);
+  await Deno.chmod(`${dir}/key.pem`, 0o640);
+  return dir;
+}
+
+/** The walkthrough's `run` options: host network, the folder, the ROLESANYWHERE_* variables. */
+export function walkthroughRunArgs(
+  folder: string,
+  arns: { trustAnchorArn: string; profileArn: string; roleArn: string; endpoint: string },
+): string[] {
+  return [
+    "--network",
+    "host",
+    "-v",
+    `${folder}:/rolesanywhere`,
+    ...envArgs({
+      ROLESANYWHERE_CERT_LOCATION: "/rolesanywhere/cert.pem",
+      ROLESANYWHERE_KEY_LOCATION: "/rolesanywhere/key.pem",
+      ROLESANYWHERE_KEY_PASSPHRASE: "",
+      ROLESANYWHERE_TRUST_ANCHOR_ARN: arns.trustAnchorArn,
+      ROLESANYWHERE_PROFILE_ARN: arns.profileArn,
+      ROLESANYWHERE_ROLE_ARN: arns.roleArn,
+      ROLESANYWHERE_ENDPOINT: arns.endpoint,
+    }, ["ROLESANYWHERE_KEY_PASSPHRASE"]),
+  ];
+}
+
+/** Waits (bounded) until the container's log shows `marker`: the wrapped command is running. */
+export async function waitForLog(container: string, marker: string, engine = podman): Promise<void> {
+  for (let attempt = 0; attempt < 120; attempt++) {
+    const logs = await engine(["logs", container]);
+    if ((logs.stdout + logs.stderr).includes(marker)) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const logs = await engine(["logs", container]);
+  throw new Error(`container ${container} never printed "${marker}":\n${logs.stdout}\n${logs.stderr}`);
+}
+
+/**
+ * A TCP server that accepts connections and never answers: keeps an AWS call waiting.
+ * `connected` resolves at the first connection, when the client is surely past its start-up.
+ */
+export function silentServer(): { port: number; connected: Promise<void>; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const { promise: connected, resolve } = Promise.withResolvers<void>();
+  (async () => {
+    try {
+      for await (const conn of listener) {
+        held.push(conn);
+        resolve();
+      }
+    } catch { /* closed */ }
+  })();
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    connected,
+    close() {
+      listener.close();
+      for (const conn of held) conn.close();
+    },
+  };
+}
+
+/** The container's processes as [pid, user, args] rows (`podman top`). */
+export async function topOf(container: string): Promise<string[][]> {
+  const output = await podmanOk(["top", container, "pid", "user", "args"]);
+  return output.trim().split("\n").slice(1).map((line) => {
+    const [pid, user, ...args] = line.trim().split(/\s+/);
+    return [pid, user, args.join(" ")];
+  });
+}
+
+export async function exitCodeOf(container: string, engine = podman): Promise<number> {
+  const result = await engine(["inspect", "--format", "{{.State.ExitCode}}", container]);
+  return Number(result.stdout.trim());
+}
+
+/** The walkthrough's PKI for image tests: a CA, the container's certificate and one with another CN. */
+export interface ImagePki {
+  readonly caPem: string;
+  readonly leaf: { cert: string; key: string; passphrase?: string };
+  readonly folder: string;
+  readonly stranger: { cert: string; key: string; passphrase?: string };
+  readonly strangerFolder: string;
+}
+
+export async function makeImagePki(): Promise<ImagePki> {
+  const { issueLeaf, makeCa } = await import("./pki.ts");
+  const ca = await makeCa(await Deno.makeTempDir({ prefix: "certrole-image-pki-" }));
+  const leaf = await issueLeaf(ca, "container");
+  const stranger = await issueLeaf(ca, "stranger", { cn: "someoneElse" });
+  return {
+    caPem: await Deno.readTextFile(ca.cert),
+    leaf,
+    folder: await mountFolder(leaf),
+    stranger,
+    strangerFolder: await mountFolder(stranger),
+  };
+}
+
+export interface RunningWalkthrough {
+  readonly endpoint: string;
+  /** `run` arguments of the walkthrough's line for the container's certificate (or the stranger's). */
+  runArgs(who?: "container" | "stranger"): string[];
+  /** The engine's environment carrying the passphrase that `-e ROLESANYWHERE_KEY_PASSPHRASE` copies. */
+  secretEnv(who?: "container" | "stranger"): Record<string, string>;
+}
+
+/** Runs `body` with an emulator seeded for the walkthrough, with one bucket, listening on 127.0.0.1. */
+export async function withWalkthrough(
+  pki: ImagePki,
+  body: (walkthrough: RunningWalkthrough) => Promise<void>,
+): Promise<void> {
+  const { startWalkthrough } = await import("./emulator.ts");
+  const walkthrough = await startWalkthrough(pki.caPem);
+  walkthrough.emulator.state.buckets["walkthrough-bucket"] = {
+    name: "walkthrough-bucket",
+    creationDate: "2024-01-02T03:04:05.000Z",
+    owner: "test",
+  };
+  const endpoint = walkthrough.emulator.url;
+  try {
+    await body({
+      endpoint,
+      runArgs: (who = "container") =>
+        walkthroughRunArgs(who === "container" ? pki.folder : pki.strangerFolder, { ...walkthrough, endpoint }),
+      secretEnv: (who = "container") => ({
+        ROLESANYWHERE_KEY_PASSPHRASE: (who === "container" ? pki.leaf : pki.stranger).passphrase!,
+      }),
+    });
+  } finally {
+    await walkthrough.emulator.close();
+  }
+}
+
+/** Waits (bounded) until PID 1 of the container runs a command matching `pattern`; returns its row. */
+export async function waitForPid1(container: string, pattern: RegExp): Promise<string[]> {
+  let rows: string[][] = [];
+  for (let attempt = 0; attempt < 120; attempt++) {
+    rows = await topOf(container).catch(() => []);
+    const first = rows.find(([pid]) => pid === "1");
+    if (first && pattern.test(first[2])) return first;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`PID 1 of ${container} never matched ${pattern}: ${JSON.stringify(rows)}`);
+}
+
+/** `promise`, or an error naming `what` after `seconds`: no wait in these tests is unbounded. */
+export async function within<T>(seconds: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${seconds} s`)), seconds * 1000);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A container name unique to this run. */
+export function containerName(what: string): string {
+  return `certrole-test-${what}-${crypto.randomUUID().slice(0, 8)}`;
 }
