@@ -228,7 +228,9 @@ export function walkthroughRunArgs(
 }
 
 /** Waits (bounded) until the container's log shows `marker`: the wrapped command is running. */
-export async function waitForLog(container: string, marker: string, engine = podman): Promise<void> {
+type Engine = (args: string[]) => Promise<RunResult>;
+
+export async function waitForLog(container: string, marker: string, engine: Engine = podman): Promise<void> {
   for (let attempt = 0; attempt < 120; attempt++) {
     const logs = await engine(["logs", container]);
     if ((logs.stdout + logs.stderr).includes(marker)) return;
@@ -273,7 +275,7 @@ export async function topOf(container: string): Promise<string[][]> {
   });
 }
 
-export async function exitCodeOf(container: string, engine = podman): Promise<number> {
+export async function exitCodeOf(container: string, engine: Engine = podman): Promise<number> {
   const result = await engine(["inspect", "--format", "{{.State.ExitCode}}", container]);
   return Number(result.stdout.trim());
 }
@@ -364,4 +366,47 @@ export async function within<T>(seconds: number, what: string, promise: Promise<
 /** A container name unique to this run. */
 export function containerName(what: string): string {
   return `certrole-test-${what}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * `podman system service` on a private socket, for the docker CLI (DOCKER_HOST). Returns the
+ * environment that points docker at it, and a stop function.
+ */
+export async function startPodmanService(): Promise<{ env: Record<string, string>; stop(): Promise<void> }> {
+  const socket = `${STATE_DIR}/podman-${crypto.randomUUID().slice(0, 8)}.sock`;
+  const child = new Deno.Command("podman", {
+    args: ["system", "service", "--time=0", `unix://${socket}`],
+    env: await containerEnv(),
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const env = { DOCKER_HOST: `unix://${socket}` };
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const info = await run("docker", ["info", "--format", "{{.ServerVersion}}"], { env });
+    if (info.code === 0) {
+      return {
+        env,
+        async stop() {
+          child.kill("SIGTERM");
+          await child.stderr.cancel();
+          await child.status;
+          await Deno.remove(socket).catch(() => {});
+        },
+      };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  child.kill("SIGKILL");
+  await child.stderr.cancel();
+  await child.status;
+  throw new Error("podman system service did not answer the docker CLI");
+}
+
+/** True when the docker CLI is installed (the engine behind it may be podman's service). */
+export async function dockerCliInstalled(): Promise<boolean> {
+  try {
+    return (await run("docker", ["--version"])).code === 0;
+  } catch {
+    return false;
+  }
 }
