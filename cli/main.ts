@@ -36,6 +36,31 @@ const COMMANDS: readonly Entry[] = [
     load: () => import("./commands/read_certificate_data.ts"),
   },
   {
+    name: "pki init-ca",
+    summary: "create a private CA key and certificate that Roles Anywhere accepts as a trust anchor",
+    load: () => import("./commands/pki_init_ca.ts"),
+  },
+  {
+    name: "pki issue",
+    summary: "issue a key and certificate for Roles Anywhere, signed by your CA",
+    load: () => import("./commands/pki_issue.ts"),
+  },
+  {
+    name: "pki check",
+    summary: "check a CA, certificate and key against Roles Anywhere's requirements",
+    load: () => import("./commands/pki_check.ts"),
+  },
+  {
+    name: "iam trust-policy",
+    summary: "print a role trust policy for Roles Anywhere, conditioned on the certificate",
+    load: () => import("./commands/iam_trust_policy.ts"),
+  },
+  {
+    name: "iam policy",
+    summary: "print a least-privilege permissions policy for the role",
+    load: () => import("./commands/iam_policy.ts"),
+  },
+  {
     name: "version",
     summary: "print certrole's version",
     load: () => import("./commands/version.ts"),

@@ -61,16 +61,7 @@ export function trustPolicy(options: TrustPolicyOptions): PolicyDocument {
   set("aws:PrincipalTag/x509SAN/DNS", options.sanDns ?? []);
   set("aws:PrincipalTag/x509SAN/URI", options.sanUri ?? []);
   const anchors = options.trustAnchorArns ?? [];
-  for (const arn of anchors) {
-    const parsed = tryParseArn(arn);
-    if (!parsed || parsed.service !== "rolesanywhere" || !parsed.resource.startsWith("trust-anchor/")) {
-      fail(
-        "InvalidArn",
-        `"${arn}" is not a trust anchor ARN (arn:aws:rolesanywhere:REGION:ACCOUNT:trust-anchor/ID)`,
-        2,
-      );
-    }
-  }
+  for (const arn of anchors) checkTrustAnchorArn(arn);
   if (Object.keys(equals).length === 0 && anchors.length === 0) {
     fail(
       "InvalidSetting",
@@ -105,12 +96,52 @@ export function checkAction(action: string): string {
   return action;
 }
 
+/**
+ * Why `text` is not a well-formed ARN, or undefined when it is. Policy ARNs may hold wildcards
+ * in any part (arn:aws:s3:::my-bucket/*, arn:aws:dynamodb:*:*:table/orders).
+ */
+function arnProblem(text: string): string | undefined {
+  const arn = tryParseArn(text);
+  if (!arn) return "it is not arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE";
+  if (!/^(aws(-[a-z]+)*|\*)$/.test(arn.partition)) {
+    return `partition "${arn.partition}" is not aws, aws-cn, aws-us-gov...`;
+  }
+  if (!/^[a-z0-9*?-]+$/.test(arn.service)) return `service "${arn.service}" is not a service name like s3`;
+  if (!/^[a-z0-9*?-]*$/.test(arn.region)) return `region "${arn.region}" is not a region like us-east-1`;
+  const account = /^(\d{12}|aws)?$/.test(arn.account) || /^[0-9]*[*?][0-9*?]*$/.test(arn.account);
+  if (!account) return `account "${arn.account}" is not a 12-digit account ID`;
+  if (/\s/.test(arn.resource)) return "the resource part contains white space";
+  return undefined;
+}
+
 /** "*" or an ARN (wildcards allowed inside). */
 export function checkResource(resource: string): string {
-  if (resource !== "*" && !tryParseArn(resource)) {
-    fail("InvalidResource", `"${resource}" is not "*" or an ARN (like arn:aws:s3:::my-bucket)`, 2);
+  const problem = resource === "*" ? undefined : arnProblem(resource);
+  if (problem) {
+    fail("InvalidResource", `"${resource}" is not "*" or an ARN (${problem}): use e.g. arn:aws:s3:::my-bucket`, 2);
   }
   return resource;
+}
+
+/** arn:aws:rolesanywhere:REGION:ACCOUNT:trust-anchor/ID, with a real region and account (no wildcards). */
+export function checkTrustAnchorArn(text: string): string {
+  const arn = tryParseArn(text);
+  const problem = arnProblem(text) ??
+    (arn!.service !== "rolesanywhere" || !/^trust-anchor\/[A-Za-z0-9-]+$/.test(arn!.resource)
+      ? "it is not a Roles Anywhere trust anchor"
+      : !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(arn!.region)
+      ? `region "${arn!.region}" is not a region like us-east-1`
+      : !/^\d{12}$/.test(arn!.account)
+      ? `account "${arn!.account}" is not a 12-digit account ID`
+      : undefined);
+  if (problem) {
+    fail(
+      "InvalidArn",
+      `"${text}" is not a trust anchor ARN (${problem}): use arn:aws:rolesanywhere:REGION:ACCOUNT:trust-anchor/ID`,
+      2,
+    );
+  }
+  return text;
 }
 
 export interface PermissionsPolicyOptions {

@@ -200,6 +200,11 @@ export function parseName(node: DerNode): DistinguishedName {
   return { attributes, text, der: copy(encodedOf(node)) };
 }
 
+/** A SubjectPublicKeyInfo on its own (from a CSR, say): key type, RSA size, EC curve. */
+export function parseSubjectPublicKeyInfo(der: Uint8Array): PublicKeyInfo {
+  return parsePublicKeyInfo(readDocument(der));
+}
+
 function parsePublicKeyInfo(node: DerNode): PublicKeyInfo {
   const [algorithmNode, keyNode] = sequenceOf(node, "SubjectPublicKeyInfo");
   const algorithm = sequenceOf(algorithmNode, "AlgorithmIdentifier");

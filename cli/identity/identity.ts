@@ -9,7 +9,7 @@ import { type Certificate, parseCertificate, validityAt } from "./certificate.ts
 import { DerError } from "./der.ts";
 import { looksLikePem, parsePem, PemError } from "./pem.ts";
 import { KeyError, parsePrivateKey, type PrivateKey } from "./private_key.ts";
-import type { Passphrase } from "./passphrase.ts";
+import { KEY_PASSPHRASE_NAMES, type Passphrase, type PassphraseNames, passphraseSettings } from "./passphrase.ts";
 
 export interface Identity {
   readonly certificate: Certificate;
@@ -133,13 +133,25 @@ export function checkValidity(certificate: Certificate, path: string, now: Date,
   }
 }
 
-function describeKeyError(error: KeyError, path: string, passphrase: Passphrase | undefined): CertroleError {
-  const file = `private key file "${path}"`;
+/** A key file's name in messages, the setting that points at it and where its passphrase comes from. */
+export interface KeyFileRole extends FileRole {
+  readonly passphrase: PassphraseNames;
+}
+
+export const SIGNING_KEY_FILE: KeyFileRole = { ...PRIVATE_KEY_FILE, passphrase: KEY_PASSPHRASE_NAMES };
+
+function describeKeyError(
+  error: KeyError,
+  path: string,
+  passphrase: Passphrase | undefined,
+  role: KeyFileRole,
+): CertroleError {
+  const file = `${role.what} file "${path}"`;
   switch (error.problem) {
     case "needs-passphrase":
       return new CertroleError(
         "PassphraseRequired",
-        `${file} is encrypted and no passphrase was given: set ROLESANYWHERE_KEY_PASSPHRASE, ROLESANYWHERE_KEY_PASSPHRASE_FILE or --passphrase-file`,
+        `${file} is encrypted and no passphrase was given: set ${passphraseSettings(role.passphrase)}`,
       );
     case "wrong-passphrase":
       return new CertroleError(
@@ -156,7 +168,7 @@ function describeKeyError(error: KeyError, path: string, passphrase: Passphrase 
     case "no-key":
       return new CertroleError(
         "InvalidPrivateKey",
-        `${file} holds no private key (${error.message}): set ${PRIVATE_KEY_FILE.setting} to the key's path`,
+        `${file} holds no private key (${error.message}): set ${role.setting} to the key's path`,
       );
     case "corrupt":
       return new CertroleError(
@@ -171,11 +183,12 @@ export async function privateKeyFromBytes(
   bytes: Uint8Array,
   path: string,
   passphrase: Passphrase | undefined,
+  role: KeyFileRole = SIGNING_KEY_FILE,
 ): Promise<PrivateKey> {
   try {
     return await parsePrivateKey(bytes, { passphrase: passphrase?.value });
   } catch (error) {
-    if (error instanceof KeyError) throw describeKeyError(error, path, passphrase);
+    if (error instanceof KeyError) throw describeKeyError(error, path, passphrase, role);
     throw error;
   }
 }

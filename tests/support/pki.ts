@@ -35,7 +35,14 @@ export const LEAF_EXTENSIONS = [
 /** The walkthrough's CA: `openssl genrsa -aes256` key, self-signed v3 CA certificate. */
 export async function makeCa(
   dir: string,
-  options: { cn?: string; passphrase?: string; keyType?: KeyType } = {},
+  options: {
+    cn?: string;
+    passphrase?: string;
+    keyType?: KeyType;
+    days?: number;
+    /** `-addext` values; default CA:TRUE and keyCertSign + cRLSign, both critical. */
+    addext?: readonly string[];
+  } = {},
 ): Promise<Ca> {
   await Deno.mkdir(dir, { recursive: true });
   const passphrase = options.passphrase ?? "ca-passphrase";
@@ -56,7 +63,7 @@ export async function makeCa(
     "-new",
     "-x509",
     "-days",
-    "1095",
+    String(options.days ?? 1095),
     "-key",
     key,
     "-passin",
@@ -66,10 +73,8 @@ export async function makeCa(
     "-sha256",
     "-subj",
     `/C=US/O=Example/CN=${options.cn ?? "myPrivateCA"}`,
-    "-addext",
-    "basicConstraints=critical,CA:TRUE",
-    "-addext",
-    "keyUsage=critical,keyCertSign,cRLSign",
+    ...(options.addext ?? ["basicConstraints=critical,CA:TRUE", "keyUsage=critical,keyCertSign,cRLSign"])
+      .flatMap((extension) => ["-addext", extension]),
   ]);
   return { dir, cert, key, passphrase };
 }
@@ -85,8 +90,11 @@ export async function issueLeaf(
     keyType?: KeyType;
     passphrase?: string | null;
     days?: number;
-    extensions?: string;
+    /** v3.ext contents; null signs without -extfile, which makes an X.509 v1 certificate. */
+    extensions?: string | null;
     san?: string;
+    /** openssl's digest flag; default sha256. */
+    digest?: string;
   } = {},
 ): Promise<Leaf> {
   const base = `${ca.dir}/${name}`;
@@ -106,10 +114,12 @@ export async function issueLeaf(
     `/CN=${options.cn ?? "myContainer"}`,
     ...(passphrase ? ["-passout", `pass:${passphrase}`] : ["-noenc"]),
   ]);
-  await Deno.writeTextFile(
-    extfile,
-    (options.extensions ?? LEAF_EXTENSIONS) + (options.san ? `\nsubjectAltName=${options.san}` : "") + "\n",
-  );
+  if (options.extensions !== null) {
+    await Deno.writeTextFile(
+      extfile,
+      (options.extensions ?? LEAF_EXTENSIONS) + (options.san ? `\nsubjectAltName=${options.san}` : "") + "\n",
+    );
+  }
   await openssl([
     "x509",
     "-req",
@@ -127,9 +137,8 @@ export async function issueLeaf(
     String(serial++ * 1000 + 7),
     "-out",
     cert,
-    "-extfile",
-    extfile,
-    "-sha256",
+    ...(options.extensions === null ? [] : ["-extfile", extfile]),
+    `-${options.digest ?? "sha256"}`,
   ]);
   return { cert, key, passphrase };
 }

@@ -1,0 +1,357 @@
+/**
+ * IAM Roles Anywhere's certificate requirements, checked: the walkthrough's "verify the CA and
+ * certificate" step as a report of ✓/✗ results, each failure saying what to change, plus
+ * warnings that do not fail the check (expiry coming up). Pure: certificates, the optional key,
+ * the time and the warning windows are inputs; the only work done is signature verification.
+ *
+ * What Roles Anywhere requires (its "signing certificate requirements"):
+ * - every certificate: X.509 v3, signed with SHA-256 or stronger (SHA-1 and MD5 are rejected),
+ *   an RSA key of 2048 bits or more or an EC P-256/P-384 key, inside its validity window;
+ * - the CA and intermediates: basicConstraints CA:TRUE, keyUsage keyCertSign;
+ * - the end-entity certificate: basicConstraints CA:FALSE or absent, keyUsage digitalSignature,
+ *   a signature chain to the trust anchor (through the intermediates it is sent with).
+ *
+ * @example
+ * ```ts
+ * const report = await checkRequirements({ ca, leaf, now: new Date() });
+ * console.log(formatReport(report));
+ * ```
+ */
+import { formatDuration } from "../duration.ts";
+import { type Certificate, validityAt } from "../identity/certificate.ts";
+import { signatureHash, verifyChain } from "../identity/chain.ts";
+import { keyMatchesCertificate } from "../identity/identity.ts";
+import { OID, oidName } from "../identity/oids.ts";
+import type { PrivateKey } from "../identity/private_key.ts";
+
+/** Which checked item a result is about: "ca", "intermediate-1", "leaf" or "key". */
+export type ItemId = string;
+
+export interface RequirementResult {
+  readonly item: ItemId;
+  /** Stable identifier for automation: "x509-v3", "signature-algorithm", "key-type", ... */
+  readonly id: string;
+  readonly ok: boolean;
+  /** What holds, or what was found instead. */
+  readonly text: string;
+  /** What to change; present exactly when `ok` is false. */
+  readonly fix?: string;
+}
+
+export interface Warning {
+  readonly item: ItemId;
+  readonly id: string;
+  readonly text: string;
+  readonly fix: string;
+}
+
+export interface CheckedItem {
+  readonly id: ItemId;
+  /** "CA certificate", "intermediate certificate 1", "certificate", "private key". */
+  readonly label: string;
+  readonly file: string;
+  /** Subject DN, validity: certificates only. */
+  readonly name?: string;
+  readonly notBefore?: string;
+  readonly notAfter?: string;
+}
+
+export interface RequirementsReport {
+  /** True when every requirement holds (warnings do not count). */
+  readonly ok: boolean;
+  readonly checkedAt: string;
+  readonly items: readonly CheckedItem[];
+  readonly requirements: readonly RequirementResult[];
+  readonly warnings: readonly Warning[];
+}
+
+export interface RequirementsInput {
+  readonly ca: { readonly file: string; readonly certificate: Certificate };
+  readonly leaf: { readonly file: string; readonly certificate: Certificate };
+  readonly intermediates?: { readonly file: string; readonly certificates: readonly Certificate[] };
+  readonly key?: { readonly file: string; readonly key: PrivateKey };
+  readonly now: Date;
+  /** Warn when the leaf expires within this many ms. Default 24 hours. */
+  readonly leafWarnWithin?: number;
+  /** Warn when the CA or an intermediate expires within this many ms. Default 30 days. */
+  readonly caWarnWithin?: number;
+}
+
+export const DEFAULT_LEAF_WARN_WITHIN = 24 * 3_600_000;
+export const DEFAULT_CA_WARN_WITHIN = 30 * 86_400_000;
+
+const STRONG_HASHES = new Set(["SHA-256", "SHA-384", "SHA-512"]);
+
+/** Digests chain.ts does not verify with, named so the ✗ line says what was found. */
+const WEAK_HASHES: Record<string, string> = {
+  [OID.md5WithRSAEncryption]: "MD5",
+  [OID.sha224WithRSAEncryption]: "SHA-224",
+  [OID.ecdsaWithSHA224]: "SHA-224",
+};
+
+function iso(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+type Role = "ca" | "intermediate" | "leaf";
+
+/** How to fix a certificate, by role: re-issue the leaf, re-create a CA. */
+function remake(role: Role, what: string): string {
+  if (role === "leaf") return `re-issue the certificate ${what}, or use certrole pki issue`;
+  if (role === "ca") return `re-create the CA certificate ${what}, or use certrole pki init-ca`;
+  return `re-issue the intermediate CA certificate ${what}`;
+}
+
+function commonRequirements(item: ItemId, role: Role, certificate: Certificate, now: Date): RequirementResult[] {
+  const results: RequirementResult[] = [];
+  const v3 = certificate.version === 3;
+  results.push({
+    item,
+    id: "x509-v3",
+    ok: v3,
+    text: v3 ? "X.509 v3" : `X.509 v${certificate.version}, Roles Anywhere requires v3`,
+    fix: v3 ? undefined : remake(
+      role,
+      role === "leaf"
+        ? "with v3 extensions (openssl x509 -req ... -extfile v3.ext)"
+        : "with v3 extensions (openssl req -x509 -addext basicConstraints=critical,CA:TRUE ...)",
+    ),
+  });
+
+  const hash = signatureHash(certificate) ?? WEAK_HASHES[certificate.signatureAlgorithm.oid];
+  const algorithm = oidName(certificate.signatureAlgorithm.oid);
+  const strong = hash !== undefined && STRONG_HASHES.has(hash);
+  results.push({
+    item,
+    id: "signature-algorithm",
+    ok: strong,
+    text: strong
+      ? `signed with ${algorithm} (SHA-256 or stronger)`
+      : `signed with ${algorithm}${
+        hash ? ` (${hash})` : ""
+      }; Roles Anywhere requires SHA-256 or stronger and rejects SHA-1 and MD5`,
+    fix: strong ? undefined : remake(role, "signed with SHA-256 (openssl ... -sha256)"),
+  });
+
+  const key = certificate.publicKey;
+  const keyText = key.type === "RSA"
+    ? `RSA ${key.bits}-bit key`
+    : key.type === "EC"
+    ? `EC ${key.curve ?? key.curveOid} key`
+    : `${oidName(key.algorithmOid)} key`;
+  const supportedKey = (key.type === "RSA" && key.bits >= 2048) ||
+    (key.type === "EC" && (key.curve === "P-256" || key.curve === "P-384"));
+  results.push({
+    item,
+    id: "key-type",
+    ok: supportedKey,
+    text: supportedKey ? keyText : `${keyText}; Roles Anywhere accepts RSA of 2048 bits or more, EC P-256 and P-384`,
+    fix: supportedKey ? undefined : remake(role, "for a new RSA 2048+ or EC P-256/P-384 key (--key-type)"),
+  });
+
+  if (role === "leaf") {
+    const constraints = certificate.basicConstraints;
+    const notCa = !constraints?.ca;
+    results.push({
+      item,
+      id: "basic-constraints",
+      ok: notCa,
+      text: notCa
+        ? `basicConstraints ${constraints ? "CA:FALSE" : "absent (not a CA)"}`
+        : "basicConstraints CA:TRUE: a CA certificate cannot sign in to Roles Anywhere",
+      fix: notCa ? undefined : remake(role, "with basicConstraints = CA:FALSE (the walkthrough's v3.ext)"),
+    });
+    const usage = certificate.keyUsage;
+    const signs = usage?.digitalSignature === true;
+    results.push({
+      item,
+      id: "key-usage",
+      ok: signs,
+      text: signs
+        ? "keyUsage digitalSignature"
+        : usage
+        ? "keyUsage lacks digitalSignature, which Roles Anywhere requires"
+        : "no keyUsage extension; Roles Anywhere requires keyUsage digitalSignature",
+      fix: signs ? undefined : remake(role, "with keyUsage = critical, digitalSignature"),
+    });
+  } else {
+    const isCa = certificate.basicConstraints?.ca === true;
+    results.push({
+      item,
+      id: "basic-constraints",
+      ok: isCa,
+      text: isCa
+        ? "basicConstraints CA:TRUE"
+        : certificate.basicConstraints
+        ? "basicConstraints CA:FALSE: not a CA"
+        : "no basicConstraints extension: not a CA",
+      fix: isCa ? undefined : remake(role, "with basicConstraints = critical, CA:TRUE"),
+    });
+    const usage = certificate.keyUsage;
+    const certSign = usage?.keyCertSign === true;
+    results.push({
+      item,
+      id: "key-usage",
+      ok: certSign,
+      text: certSign
+        ? "keyUsage keyCertSign"
+        : usage
+        ? "keyUsage lacks keyCertSign, which Roles Anywhere requires of a CA"
+        : "no keyUsage extension; Roles Anywhere requires keyUsage keyCertSign of a CA",
+      fix: certSign ? undefined : remake(role, "with keyUsage = critical, keyCertSign, cRLSign"),
+    });
+  }
+
+  const window = `${iso(certificate.notBefore)} to ${iso(certificate.notAfter)}`;
+  const state = validityAt(certificate, now);
+  results.push({
+    item,
+    id: "validity",
+    ok: state === "valid",
+    text: state === "valid"
+      ? `valid now (${window})`
+      : state === "expired"
+      ? `expired at ${iso(certificate.notAfter)} (valid ${window})`
+      : `not valid until ${iso(certificate.notBefore)} (valid ${window})`,
+    fix: state === "valid"
+      ? undefined
+      : state === "expired"
+      ? remake(role, "with new dates")
+      : "check this machine's clock, or wait until the certificate's start date",
+  });
+  return results;
+}
+
+/** Evaluates every requirement; see the module comment for the list. */
+export async function checkRequirements(input: RequirementsInput): Promise<RequirementsReport> {
+  const { ca, leaf, now } = input;
+  const intermediates = input.intermediates?.certificates ?? [];
+  const items: CheckedItem[] = [];
+  const describe = (id: ItemId, label: string, file: string, certificate: Certificate) =>
+    items.push({
+      id,
+      label,
+      file,
+      name: certificate.subject.text,
+      notBefore: iso(certificate.notBefore),
+      notAfter: iso(certificate.notAfter),
+    });
+  const requirements: RequirementResult[] = [];
+  const warnings: Warning[] = [];
+  const caWarnWithin = input.caWarnWithin ?? DEFAULT_CA_WARN_WITHIN;
+  const leafWarnWithin = input.leafWarnWithin ?? DEFAULT_LEAF_WARN_WITHIN;
+
+  const expiring = (item: ItemId, certificate: Certificate, within: number, fix: string) => {
+    const left = certificate.notAfter.getTime() - now.getTime();
+    if (validityAt(certificate, now) === "valid" && left <= within) {
+      warnings.push({
+        item,
+        id: "expires-soon",
+        text: `expires in ${formatDuration(left)}, at ${iso(certificate.notAfter)}`,
+        fix,
+      });
+    }
+  };
+
+  describe("ca", "CA certificate", ca.file, ca.certificate);
+  requirements.push(...commonRequirements("ca", "ca", ca.certificate, now));
+  expiring("ca", ca.certificate, caWarnWithin, "create a new CA and register it as the trust anchor before then");
+
+  intermediates.forEach((certificate, index) => {
+    const id = `intermediate-${index + 1}`;
+    describe(id, `intermediate certificate ${index + 1}`, input.intermediates!.file, certificate);
+    requirements.push(...commonRequirements(id, "intermediate", certificate, now));
+    expiring(id, certificate, caWarnWithin, "have the intermediate CA re-issued before then");
+  });
+
+  describe("leaf", "certificate", leaf.file, leaf.certificate);
+  requirements.push(...commonRequirements("leaf", "leaf", leaf.certificate, now));
+  const chain = await verifyChain(leaf.certificate, intermediates, [ca.certificate], now, { checkValidity: false });
+  const through = chain.ok && chain.path.length > 1
+    ? ` through ${chain.path.slice(1).map((certificate) => `"${certificate.subject.text}"`).join(", ")}`
+    : "";
+  // WebCrypto cannot check MD5 (or unknown) signatures: say that, rather than "no issuer".
+  const unverifiable = [leaf.certificate, ...intermediates].find((certificate) => !signatureHash(certificate));
+  requirements.push({
+    item: "leaf",
+    id: "chain",
+    ok: chain.ok,
+    text: chain.ok
+      ? `chains to the CA "${ca.certificate.subject.text}"${through}, signatures verified`
+      : unverifiable
+      ? `cannot verify the chain to the CA "${ca.certificate.subject.text}": "${unverifiable.subject.text}" is signed with ${
+        oidName(unverifiable.signatureAlgorithm.oid)
+      }`
+      : `does not chain to the CA "${ca.certificate.subject.text}": ${chain.reason}`,
+    fix: chain.ok
+      ? undefined
+      : unverifiable
+      ? "re-issue it signed with SHA-256 (openssl ... -sha256, or certrole pki issue)"
+      : leaf.certificate.issuer.text !== ca.certificate.subject.text && intermediates.length === 0
+      ? `it was issued by "${leaf.certificate.issuer.text}": check it against that CA, pass the CAs in between with --intermediates, or issue it from this CA (certrole pki issue)`
+      : "this CA's key did not sign it: check it against the CA that did, or issue it from this CA (certrole pki issue)",
+  });
+  expiring("leaf", leaf.certificate, leafWarnWithin, "issue a new certificate before then (certrole pki issue)");
+  if (
+    chain.ok && validityAt(leaf.certificate, now) === "valid" &&
+    leaf.certificate.notAfter.getTime() > ca.certificate.notAfter.getTime()
+  ) {
+    warnings.push({
+      item: "leaf",
+      id: "outlives-ca",
+      text: `is valid until ${iso(leaf.certificate.notAfter)}, after its CA expires (${
+        iso(ca.certificate.notAfter)
+      }), and stops working then`,
+      fix: "plan the CA's renewal, or issue certificates that end before it",
+    });
+  }
+
+  if (input.key) {
+    items.push({ id: "key", label: "private key", file: input.key.file });
+    const matches = await keyMatchesCertificate(input.key.key, leaf.certificate);
+    requirements.push({
+      item: "key",
+      id: "key-matches",
+      ok: matches,
+      text: matches
+        ? `${input.key.key.description} key, matches the certificate`
+        : `${input.key.key.description} key, does not match the certificate's public key`,
+      fix: matches ? undefined : "use the key the certificate was issued for (or issue a certificate for this key)",
+    });
+  }
+
+  return {
+    ok: requirements.every((result) => result.ok),
+    checkedAt: iso(now),
+    items,
+    requirements,
+    warnings,
+  };
+}
+
+/** The human report: a ✓/✗ line per requirement under each file, then warnings, then a verdict. */
+export function formatReport(report: RequirementsReport): string {
+  const lines: string[] = [];
+  for (const item of report.items) {
+    lines.push(`${item.label} ${item.file}${item.name !== undefined ? ` (${item.name || "empty subject"})` : ""}`);
+    for (const result of report.requirements.filter((candidate) => candidate.item === item.id)) {
+      lines.push(result.ok ? `  ✓ ${result.text}` : `  ✗ ${result.text}: ${result.fix}`);
+    }
+  }
+  if (report.warnings.length) {
+    lines.push("", "Warnings:");
+    for (const warning of report.warnings) {
+      const item = report.items.find((candidate) => candidate.id === warning.item);
+      lines.push(`  ! ${item ? `${item.label} ${item.file} ` : ""}${warning.text}: ${warning.fix}`);
+    }
+  }
+  const failed = report.requirements.filter((result) => !result.ok).length;
+  const total = report.requirements.length;
+  lines.push(
+    "",
+    failed === 0
+      ? `All ${total} requirements of IAM Roles Anywhere hold.`
+      : `${failed} of ${total} requirements of IAM Roles Anywhere fail (✗ above): fix them before using these with Roles Anywhere.`,
+  );
+  return lines.join("\n") + "\n";
+}

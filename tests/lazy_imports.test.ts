@@ -1,0 +1,43 @@
+/**
+ * @peculiar/x509 (≈230 ms to import) loads only when a pki command does its work: no command's
+ * module, hence no `--help` and no `credential-process`, reaches it through static imports.
+ * Read from Deno's own module graph (`deno info --json`).
+ */
+import assert from "node:assert/strict";
+import { ROOT, run } from "./support/run.ts";
+
+interface Graph {
+  modules: { specifier: string; dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[] }[];
+}
+
+/** Every specifier reachable from `entry`, following static imports only or dynamic ones too. */
+async function reachable(entry: string, followDynamic: boolean): Promise<Set<string>> {
+  const result = await run(Deno.execPath(), ["info", "--json", entry]);
+  assert.equal(result.code, 0, result.stderr);
+  const graph: Graph = JSON.parse(result.stdout);
+  const edges = new Map(graph.modules.map((module) => [module.specifier, module.dependencies ?? []]));
+  const seen = new Set<string>();
+  const queue = [new URL(entry, `file://${ROOT}/`).href];
+  while (queue.length) {
+    const specifier = queue.pop()!;
+    if (seen.has(specifier)) continue;
+    seen.add(specifier);
+    for (const dependency of edges.get(specifier) ?? []) {
+      if (dependency.code && (followDynamic || !dependency.isDynamic)) queue.push(dependency.code.specifier);
+    }
+  }
+  return seen;
+}
+
+const x509 = (modules: Set<string>) => [...modules].some((specifier) => specifier.includes("@peculiar/x509"));
+
+Deno.test("no command module imports @peculiar/x509 statically; the pki commands load it on demand", async () => {
+  const commands = [...Deno.readDirSync(`${ROOT}/cli/commands`)].map((entry) => `cli/commands/${entry.name}`);
+  assert.ok(commands.includes("cli/commands/pki_issue.ts"));
+  for (const entry of ["cli/main.ts", ...commands]) {
+    assert.equal(x509(await reachable(entry, false)), false, `${entry} imports @peculiar/x509 statically`);
+  }
+  for (const entry of ["cli/commands/pki_init_ca.ts", "cli/commands/pki_issue.ts"]) {
+    assert.equal(x509(await reachable(entry, true)), true, `${entry} loads @peculiar/x509 when it runs`);
+  }
+});
