@@ -13,7 +13,7 @@ endif
 DENO ?= $(TOOLS)/deno
 export NO_COLOR := 1
 
-.PHONY: all build demo test check check-fmt check-lint check-types fmt bench clean deps help
+.PHONY: all build demo test test-images images lint check check-fmt check-lint check-types check-images fmt bench clean deps help
 
 all: build
 
@@ -23,6 +23,10 @@ help:
 	@echo "make check   formatting, lint and type checks"
 	@echo "make build   dist/certrole: launcher + bundled program"
 	@echo "make bench   credential-process, exec and emulator timings"
+	@echo "make images  render images/*/Dockerfile and build the images (docker, else podman, else buildah)"
+	@echo "             ENGINE=podman BUILD_MODE=bundle ARGS='--variant aws-cli --base aws-cli=IMAGE ...'"
+	@echo "make lint    Dockerfiles (hadolint when installed, dockerfile-utils) and shell scripts (shellcheck)"
+	@echo "make test-images  build the images on local Debian bases with podman and run them on the emulator"
 
 $(TOOLS)/deno:
 	@echo "Installing Deno $(DENO_VERSION) from the npm registry into $(TOOLS)"
@@ -44,13 +48,27 @@ demo: deps
 test: deps
 	@$(DENO) test --allow-all --parallel tests/
 
-check: check-fmt check-lint check-types
+# The image tests: podman + debootstrap, several minutes cold; their own target and CI step.
+IMAGE_TESTS := tests/image_aws_cli.test.ts tests/image_sdk_apps.test.ts tests/image_stop_signal.test.ts tests/image_docker_cli.test.ts
+test-images: deps
+	@CERTROLE_IMAGE_TESTS=1 $(DENO) test --allow-all $(IMAGE_TESTS)
+
+images: deps
+	@$(DENO) run --allow-all scripts/images.ts $(ARGS)
+
+lint: deps
+	@$(DENO) run --allow-all scripts/lint.ts
+
+check: check-fmt check-lint check-types check-images
 
 check-fmt: deps
 	@$(DENO) fmt --check
 
 check-lint: deps
 	@$(DENO) lint
+
+check-images: deps
+	@$(DENO) run --allow-all cli/main.ts image render --check
 
 check-types: deps
 	@$(DENO) check cli/ tests/ scripts/

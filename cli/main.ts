@@ -26,6 +26,11 @@ const COMMANDS: readonly Entry[] = [
     load: () => import("./commands/exec.ts"),
   },
   {
+    name: "image render",
+    summary: "render images/<variant>/Dockerfile from Dockerfile.template (--check: fail when stale)",
+    load: () => import("./commands/image_render.ts"),
+  },
+  {
     name: "read-certificate-data",
     summary: "print a certificate's key type, serial and base64 DER as JSON",
     load: () => import("./commands/read_certificate_data.ts"),

@@ -1,0 +1,48 @@
+/**
+ * The launcher (`make build`, the images' bundle mode) hands the wrapped command the environment
+ * it was given: with no `node` on PATH, Deno 2.9 would put its own `node` shim first on PATH (and
+ * set DENO_NODE_SHIM_ACTIVE), so `certrole exec -- node app.js` would run Deno; the launcher turns
+ * that off. CERTROLE_LAUNCHER, the launcher's note to certrole, does not reach the command either.
+ */
+import assert from "node:assert/strict";
+import { issueLeaf, makeCa } from "./support/pki.ts";
+import { ROOT, run, tempDir } from "./support/run.ts";
+
+Deno.test("certrole exec through the launcher: the command's PATH is the caller's, no Deno shim", async () => {
+  const dir = await tempDir();
+  const built = await run(Deno.execPath(), ["run", "-A", `${ROOT}/scripts/build.ts`, "--out", `${dir}/dist`]);
+  assert.equal(built.code, 0, built.stderr);
+  const ca = await makeCa(`${dir}/pki`);
+  const leaf = await issueLeaf(ca, "leaf");
+  // A PATH without node, as in the aws-cli and python images.
+  const bin = `${dir}/bin`;
+  await Deno.mkdir(bin);
+  await Deno.symlink("/bin/sh", `${bin}/sh`);
+  await Deno.symlink("/usr/bin/env", `${bin}/env`);
+  const result = await run(`${dir}/dist/certrole`, ["exec", "--", "env"], {
+    cleanEnv: false,
+    env: {
+      PATH: bin,
+      HOME: `${dir}/home`,
+      ROLESANYWHERE_CERT_LOCATION: leaf.cert,
+      ROLESANYWHERE_KEY_LOCATION: leaf.key,
+      ROLESANYWHERE_KEY_PASSPHRASE: leaf.passphrase!,
+      ROLESANYWHERE_TRUST_ANCHOR_ARN:
+        "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/a1b2c3d4-0000-4000-8000-000000000001",
+      ROLESANYWHERE_PROFILE_ARN:
+        "arn:aws:rolesanywhere:us-east-1:123456789012:profile/a1b2c3d4-0000-4000-8000-000000000002",
+      ROLESANYWHERE_ROLE_ARN: "arn:aws:iam::123456789012:role/bucket-lister",
+      ROLESANYWHERE_PREFLIGHT: "false",
+    },
+  });
+  assert.equal(result.code, 0, result.stderr);
+  const env = Object.fromEntries(
+    result.stdout.trim().split("\n").map((
+      line,
+    ) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
+  assert.equal(env.PATH, bin, "PATH reaches the command unchanged");
+  assert.equal(env.DENO_NODE_SHIM_ACTIVE, undefined);
+  assert.equal(env.CERTROLE_LAUNCHER, undefined);
+  assert.ok(env.AWS_CONFIG_FILE, "and exec did its job");
+});

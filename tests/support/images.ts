@@ -1,0 +1,417 @@
+/**
+ * Real container images for the image tests, without Docker or a registry: podman (with runc and
+ * host networking) configured from files outside the clone, a Debian bookworm minbase made with
+ * debootstrap and imported, local stand-ins for the variants' bases (tests/fixtures/images), and
+ * the variants built in bundle mode from their committed Dockerfiles. Everything is cached under
+ * CERTROLE_IMAGES_DIR (default /var/tmp/certrole-images): reruns reuse the base and the layers.
+ *
+ * The image tests run only when CERTROLE_IMAGE_TESTS=1 (`make test-images`, CI's image step);
+ * `make test` reports them as ignored, so it stays usable without podman.
+ */
+import { ROOT, run, type RunResult } from "./run.ts";
+
+export const STATE_DIR = Deno.env.get("CERTROLE_IMAGES_DIR") ?? "/var/tmp/certrole-images";
+export const DEBIAN_IMAGE = "localhost/certrole-ci/debian:bookworm";
+const FIXTURES = `${ROOT}/tests/fixtures/images`;
+
+/** The variants the image tests build, with the local base each one gets instead of the real one. */
+export const TESTED_VARIANTS = {
+  "aws-cli": "debian-awscli",
+  python: "debian-python",
+  node: "debian-node",
+  ruby: "debian-ruby",
+} as const;
+export type TestedVariant = keyof typeof TESTED_VARIANTS;
+
+export function variantImage(variant: TestedVariant): string {
+  return `localhost/certrole-ci/certrole-${variant}:test`;
+}
+
+export function appImage(variant: TestedVariant): string {
+  return `localhost/certrole-ci/${variant}-app:test`;
+}
+
+/** Podman's configuration files: runc, cgroupfs, host network, ulimits within this host's hard limit. */
+export async function containerEnv(): Promise<Record<string, string>> {
+  await Deno.mkdir(STATE_DIR, { recursive: true });
+  const conf = `${STATE_DIR}/containers.conf`;
+  const storage = `${STATE_DIR}/storage.conf`;
+  const hard = (await run("sh", ["-c", "ulimit -Hn"])).stdout.trim();
+  const nofile = hard === "unlimited" ? 20000 : Math.min(20000, Number(hard) || 1024);
+  const confText = [
+    "[containers]",
+    `default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=32768:32768"]`,
+    `netns = "host"`,
+    "[engine]",
+    `runtime = "runc"`,
+    `cgroup_manager = "cgroupfs"`,
+    "",
+  ].join("\n");
+  const storageText = [
+    "[storage]",
+    `driver = "overlay"`,
+    `runroot = "${STATE_DIR}/run"`,
+    `graphroot = "${STATE_DIR}/storage"`,
+    "",
+  ].join("\n");
+  for (const [path, text] of [[conf, confText], [storage, storageText]]) {
+    const current = await Deno.readTextFile(path).catch(() => "");
+    if (current !== text) await Deno.writeTextFile(path, text);
+  }
+  return { CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage };
+}
+
+let envPromise: Promise<Record<string, string>> | undefined;
+
+/** podman with this module's configuration; the result is returned, not checked. */
+export async function podman(
+  args: readonly string[],
+  options: { stdin?: string; env?: Record<string, string> } = {},
+): Promise<RunResult> {
+  envPromise ??= containerEnv();
+  return await run("podman", args, { env: { ...await envPromise, ...options.env }, stdin: options.stdin });
+}
+
+/** podman that must succeed; throws with its output otherwise. */
+export async function podmanOk(args: readonly string[], env?: Record<string, string>): Promise<string> {
+  const result = await podman(args, { env });
+  if (result.code !== 0) {
+    throw new Error(`podman ${args.join(" ")} exited ${result.code}:\n${result.stdout.slice(-3000)}\n${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+/**
+ * Why the image tests are ignored, or undefined when they run. Only the opt-in decides: with
+ * CERTROLE_IMAGE_TESTS=1 a machine without a working podman fails them (ensureDebian says why)
+ * instead of passing them silently.
+ */
+export const IMAGE_TESTS_SKIPPED = Deno.env.get("CERTROLE_IMAGE_TESTS") === "1"
+  ? undefined
+  : "CERTROLE_IMAGE_TESTS is not 1 (make test-images runs them)";
+
+async function requirePodman(): Promise<void> {
+  let info: RunResult;
+  try {
+    info = await podman(["info", "--format", "{{.Host.OCIRuntime.Name}}"]);
+  } catch {
+    throw new Error("podman is not installed: apt-get install podman buildah runc debootstrap uidmap");
+  }
+  if (info.code !== 0) throw new Error(`podman does not work here: ${info.stderr.trim().split("\n")[0]}`);
+}
+
+async function imageExists(name: string): Promise<boolean> {
+  return (await podman(["image", "exists", name])).code === 0;
+}
+
+/** Debian bookworm minbase: debootstrap once, keep the tarball, import it when the image is missing. */
+export async function ensureDebian(log: (line: string) => void = () => {}): Promise<void> {
+  await requirePodman();
+  if (await imageExists(DEBIAN_IMAGE)) return;
+  const tarball = `${STATE_DIR}/debian-bookworm-minbase.tar`;
+  if (!(await Deno.stat(tarball).catch(() => undefined))) {
+    const rootfs = `${STATE_DIR}/rootfs-${crypto.randomUUID()}`;
+    log("debootstrap --variant=minbase bookworm (about a minute)");
+    const strap = await run("debootstrap", ["--variant=minbase", "bookworm", rootfs, "http://deb.debian.org/debian"]);
+    if (strap.code !== 0) throw new Error(`debootstrap failed:\n${strap.stdout.slice(-2000)}\n${strap.stderr}`);
+    // What a slim image would not carry: downloaded packages and package lists.
+    await run("sh", ["-c", `rm -rf "${rootfs}"/var/cache/apt/archives/*.deb "${rootfs}"/var/lib/apt/lists/*`]);
+    const tar = await run("tar", ["-C", rootfs, "-cf", `${tarball}.partial`, "."]);
+    if (tar.code !== 0) throw new Error(`tar failed: ${tar.stderr}`);
+    await Deno.rename(`${tarball}.partial`, tarball);
+    await Deno.remove(rootfs, { recursive: true });
+  }
+  log(`podman import ${tarball}`);
+  await podmanOk(["import", "--change", 'CMD ["bash"]', tarball, DEBIAN_IMAGE]);
+}
+
+/** A build context holding the host's CA bundle (for npm and Deno behind a TLS-inspecting proxy). */
+async function fixtureContext(): Promise<string> {
+  const context = `${STATE_DIR}/context`;
+  await Deno.mkdir(context, { recursive: true });
+  const bundle = Deno.env.get("SSL_CERT_FILE") || "/etc/ssl/certs/ca-certificates.crt";
+  const pem = await Deno.readTextFile(bundle).catch(() => "");
+  const target = `${context}/host-ca.pem`;
+  if ((await Deno.readTextFile(target).catch(() => undefined)) !== pem) await Deno.writeTextFile(target, pem);
+  return context;
+}
+
+const BUILD_FLAGS = ["--pull=never", "--network", "host", "--layers"];
+
+export async function buildFixture(name: string): Promise<string> {
+  const tag = `localhost/certrole-ci/${name}:bookworm`;
+  await podmanOk(["build", ...BUILD_FLAGS, "-f", `${FIXTURES}/${name}.Dockerfile`, "-t", tag, await fixtureContext()]);
+  return tag;
+}
+
+/** Builds a variant in bundle mode from its committed Dockerfile, on its local base and builder. */
+export async function buildVariant(variant: TestedVariant): Promise<string> {
+  const base = await buildFixture(TESTED_VARIANTS[variant]);
+  const builder = await buildFixture("deno-builder");
+  await podmanOk([
+    "build",
+    ...BUILD_FLAGS,
+    "-f",
+    `${ROOT}/images/${variant}/Dockerfile`,
+    "--build-arg",
+    "BUILD_MODE=bundle",
+    "--build-arg",
+    `BASE_IMAGE=${base}`,
+    "--build-arg",
+    `DENO_IMAGE=${builder}`,
+    // The local bases already hold the SDK (and PyPI and rubygems are out of reach here).
+    "--build-arg",
+    "SDK_PACKAGES=",
+    "-t",
+    variantImage(variant),
+    ROOT,
+  ]);
+  return variantImage(variant);
+}
+
+/** The tiny application of tests/fixtures/images/<variant>-app, FROM the variant image. */
+export async function buildApp(variant: TestedVariant): Promise<string> {
+  await buildVariant(variant);
+  await podmanOk([
+    "build",
+    ...BUILD_FLAGS,
+    "--build-arg",
+    `IMAGE=${variantImage(variant)}`,
+    "-t",
+    appImage(variant),
+    `${FIXTURES}/${variant}-app`,
+  ]);
+  return appImage(variant);
+}
+
+/**
+ * `-e NAME=value` arguments for `run`; secrets go as `-e NAME` (the engine copies the value from
+ * its own environment, which the caller passes), so they stay out of every argv.
+ */
+export function envArgs(env: Readonly<Record<string, string>>, secretNames: readonly string[] = []): string[] {
+  return Object.entries(env).flatMap(([name, value]) =>
+    secretNames.includes(name) ? ["-e", name] : ["-e", `${name}=${value}`]
+  );
+}
+
+/**
+ * A folder to mount at /rolesanywhere, as in the walkthrough's `-v $(pwd):/rolesanywhere`, holding
+ * cert.pem and key.pem. The image runs as 65532, so the key is group-readable by 65532 (the
+ * README's recipe), the folder traversable.
+ */
+export async function mountFolder(leaf: { cert: string; key: string }): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "certrole-mount-" });
+  await Deno.copyFile(leaf.cert, `${dir}/cert.pem`);
+  await Deno.copyFile(leaf.key, `${dir}/key.pem`);
+  await Deno.chmod(dir, 0o755);
+  await Deno.chmod(`${dir}/cert.pem`, 0o644);
+  await Deno.chown(`${dir}/key.pem`, 0, 65532);
+  await Deno.chmod(`${dir}/key.pem`, 0o640);
+  return dir;
+}
+
+/** The walkthrough's `run` options: host network, the folder, the ROLESANYWHERE_* variables. */
+export function walkthroughRunArgs(
+  folder: string,
+  arns: { trustAnchorArn: string; profileArn: string; roleArn: string; endpoint: string },
+): string[] {
+  return [
+    "--network",
+    "host",
+    "-v",
+    `${folder}:/rolesanywhere`,
+    ...envArgs({
+      ROLESANYWHERE_CERT_LOCATION: "/rolesanywhere/cert.pem",
+      ROLESANYWHERE_KEY_LOCATION: "/rolesanywhere/key.pem",
+      ROLESANYWHERE_KEY_PASSPHRASE: "",
+      ROLESANYWHERE_TRUST_ANCHOR_ARN: arns.trustAnchorArn,
+      ROLESANYWHERE_PROFILE_ARN: arns.profileArn,
+      ROLESANYWHERE_ROLE_ARN: arns.roleArn,
+      ROLESANYWHERE_ENDPOINT: arns.endpoint,
+    }, ["ROLESANYWHERE_KEY_PASSPHRASE"]),
+  ];
+}
+
+/** Waits (bounded) until the container's log shows `marker`: the wrapped command is running. */
+type Engine = (args: string[]) => Promise<RunResult>;
+
+export async function waitForLog(container: string, marker: string, engine: Engine = podman): Promise<void> {
+  for (let attempt = 0; attempt < 120; attempt++) {
+    const logs = await engine(["logs", container]);
+    if ((logs.stdout + logs.stderr).includes(marker)) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const logs = await engine(["logs", container]);
+  throw new Error(`container ${container} never printed "${marker}":\n${logs.stdout}\n${logs.stderr}`);
+}
+
+/**
+ * A TCP server that accepts connections and never answers: keeps an AWS call waiting.
+ * `connected` resolves at the first connection, when the client is surely past its start-up.
+ */
+export function silentServer(): { port: number; connected: Promise<void>; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const { promise: connected, resolve } = Promise.withResolvers<void>();
+  (async () => {
+    try {
+      for await (const conn of listener) {
+        held.push(conn);
+        resolve();
+      }
+    } catch { /* closed */ }
+  })();
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    connected,
+    close() {
+      listener.close();
+      for (const conn of held) conn.close();
+    },
+  };
+}
+
+/** The container's processes as [pid, user, args] rows (`podman top`). */
+export async function topOf(container: string): Promise<string[][]> {
+  const output = await podmanOk(["top", container, "pid", "user", "args"]);
+  return output.trim().split("\n").slice(1).map((line) => {
+    const [pid, user, ...args] = line.trim().split(/\s+/);
+    return [pid, user, args.join(" ")];
+  });
+}
+
+export async function exitCodeOf(container: string, engine: Engine = podman): Promise<number> {
+  const result = await engine(["inspect", "--format", "{{.State.ExitCode}}", container]);
+  return Number(result.stdout.trim());
+}
+
+/** The walkthrough's PKI for image tests: a CA, the container's certificate and one with another CN. */
+export interface ImagePki {
+  readonly caPem: string;
+  readonly leaf: { cert: string; key: string; passphrase?: string };
+  readonly folder: string;
+  readonly stranger: { cert: string; key: string; passphrase?: string };
+  readonly strangerFolder: string;
+}
+
+export async function makeImagePki(): Promise<ImagePki> {
+  const { issueLeaf, makeCa } = await import("./pki.ts");
+  const ca = await makeCa(await Deno.makeTempDir({ prefix: "certrole-image-pki-" }));
+  const leaf = await issueLeaf(ca, "container");
+  const stranger = await issueLeaf(ca, "stranger", { cn: "someoneElse" });
+  return {
+    caPem: await Deno.readTextFile(ca.cert),
+    leaf,
+    folder: await mountFolder(leaf),
+    stranger,
+    strangerFolder: await mountFolder(stranger),
+  };
+}
+
+export interface RunningWalkthrough {
+  readonly endpoint: string;
+  /** `run` arguments of the walkthrough's line for the container's certificate (or the stranger's). */
+  runArgs(who?: "container" | "stranger"): string[];
+  /** The engine's environment carrying the passphrase that `-e ROLESANYWHERE_KEY_PASSPHRASE` copies. */
+  secretEnv(who?: "container" | "stranger"): Record<string, string>;
+}
+
+/** Runs `body` with an emulator seeded for the walkthrough, with one bucket, listening on 127.0.0.1. */
+export async function withWalkthrough(
+  pki: ImagePki,
+  body: (walkthrough: RunningWalkthrough) => Promise<void>,
+): Promise<void> {
+  const { startWalkthrough } = await import("./emulator.ts");
+  const walkthrough = await startWalkthrough(pki.caPem);
+  walkthrough.emulator.state.buckets["walkthrough-bucket"] = {
+    name: "walkthrough-bucket",
+    creationDate: "2024-01-02T03:04:05.000Z",
+    owner: "test",
+  };
+  const endpoint = walkthrough.emulator.url;
+  try {
+    await body({
+      endpoint,
+      runArgs: (who = "container") =>
+        walkthroughRunArgs(who === "container" ? pki.folder : pki.strangerFolder, { ...walkthrough, endpoint }),
+      secretEnv: (who = "container") => ({
+        ROLESANYWHERE_KEY_PASSPHRASE: (who === "container" ? pki.leaf : pki.stranger).passphrase!,
+      }),
+    });
+  } finally {
+    await walkthrough.emulator.close();
+  }
+}
+
+/** Waits (bounded) until PID 1 of the container runs a command matching `pattern`; returns its row. */
+export async function waitForPid1(container: string, pattern: RegExp): Promise<string[]> {
+  let rows: string[][] = [];
+  for (let attempt = 0; attempt < 120; attempt++) {
+    rows = await topOf(container).catch(() => []);
+    const first = rows.find(([pid]) => pid === "1");
+    if (first && pattern.test(first[2])) return first;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`PID 1 of ${container} never matched ${pattern}: ${JSON.stringify(rows)}`);
+}
+
+/** `promise`, or an error naming `what` after `seconds`: no wait in these tests is unbounded. */
+export async function within<T>(seconds: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${seconds} s`)), seconds * 1000);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A container name unique to this run. */
+export function containerName(what: string): string {
+  return `certrole-test-${what}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * `podman system service` on a private socket, for the docker CLI (DOCKER_HOST). Returns the
+ * environment that points docker at it, and a stop function.
+ */
+export async function startPodmanService(): Promise<{ env: Record<string, string>; stop(): Promise<void> }> {
+  const socket = `${STATE_DIR}/podman-${crypto.randomUUID().slice(0, 8)}.sock`;
+  const child = new Deno.Command("podman", {
+    args: ["system", "service", "--time=0", `unix://${socket}`],
+    env: await containerEnv(),
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const env = { DOCKER_HOST: `unix://${socket}` };
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const info = await run("docker", ["info", "--format", "{{.ServerVersion}}"], { env });
+    if (info.code === 0) {
+      return {
+        env,
+        async stop() {
+          child.kill("SIGTERM");
+          await child.stderr.cancel();
+          await child.status;
+          await Deno.remove(socket).catch(() => {});
+        },
+      };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  child.kill("SIGKILL");
+  await child.stderr.cancel();
+  await child.status;
+  throw new Error("podman system service did not answer the docker CLI");
+}
+
+/** True when the docker CLI is installed (the engine behind it may be podman's service). */
+export async function dockerCliInstalled(): Promise<boolean> {
+  try {
+    return (await run("docker", ["--version"])).code === 0;
+  } catch {
+    return false;
+  }
+}
