@@ -120,3 +120,30 @@ Deno.test("paths with spaces, quotes and = survive sh and botocore's shlex; --pr
   assert.equal(shArgs[shArgs.indexOf("--certificate") + 1], `${odd}/cert.pem`);
   assert.deepEqual(shArgs, shlexArgs);
 });
+
+Deno.test("an unreadable default ~/.aws/config counts as none; an unreadable AWS_CONFIG_FILE is an error", async () => {
+  const dir = await tempDir("certrole unreadable config ");
+  const ca = await makeCa(dir);
+  const leaf = await issueLeaf(ca, "leaf");
+  // A directory where the file should be: unreadable for every user, root included.
+  await Deno.mkdir(`${dir}/.aws/config`, { recursive: true });
+  const env = {
+    HOME: dir,
+    ROLESANYWHERE_CERT_LOCATION: leaf.cert,
+    ROLESANYWHERE_KEY_LOCATION: leaf.key,
+    ROLESANYWHERE_KEY_PASSPHRASE: leaf.passphrase!,
+    ROLESANYWHERE_TRUST_ANCHOR_ARN: "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/t",
+    ROLESANYWHERE_PROFILE_ARN: "arn:aws:rolesanywhere:us-east-1:123456789012:profile/p",
+    ROLESANYWHERE_ROLE_ARN: "arn:aws:iam::123456789012:role/bucket-lister",
+    ROLESANYWHERE_PREFLIGHT: "false",
+  };
+  const defaulted = await certrole(["exec", "--", "sh", "-c", 'grep -c "^\\[" "$AWS_CONFIG_FILE"'], { env });
+  assert.equal(defaulted.code, 0, defaulted.stderr);
+  assert.equal(defaulted.stdout.trim(), "1", "only certrole's own profile");
+  const named = await certrole(["exec", "--", "true"], { env: { ...env, AWS_CONFIG_FILE: `${dir}/.aws/config` } });
+  assert.equal(named.code, 1);
+  assert.match(
+    named.stderr,
+    /^certrole: AWS config ".*\/\.aws\/config" cannot be read \(.*\): fix its permissions or unset AWS_CONFIG_FILE\n$/,
+  );
+});

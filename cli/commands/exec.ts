@@ -11,7 +11,7 @@ import { defaultCacheDir, prepareCacheDir } from "../credentials/cache.ts";
 import { loadSessionIdentity, obtainCredentials } from "../credentials/obtain.ts";
 import { type DebugLog, debugLog } from "../debug_log.ts";
 import { fail, messageOf } from "../errors.ts";
-import { LAUNCHER_ENV } from "../build/launcher.ts";
+import { commandEnvironment } from "../process/command_environment.ts";
 import { replaceProcess, resolveCommand } from "../process/replace_process.ts";
 import { selfCommand } from "../self_command.ts";
 import { SESSION_FLAGS, type SessionSettings, sessionSettingsFrom } from "../session_settings.ts";
@@ -37,15 +37,27 @@ const FLAGS = {
   },
 } as const;
 
-/** The user's AWS config, if any: AWS_CONFIG_FILE, else ~/.aws/config. */
-async function readUserConfig(env: (name: string) => string | undefined): Promise<{ path?: string; text?: string }> {
+/**
+ * The user's AWS config, if any: AWS_CONFIG_FILE, else ~/.aws/config. Like botocore, an
+ * unreadable default file counts as none (a container run with an arbitrary --user), while an
+ * AWS_CONFIG_FILE the user named must be readable.
+ */
+async function readUserConfig(
+  env: (name: string) => string | undefined,
+  debug: DebugLog,
+): Promise<{ path?: string; text?: string }> {
   const home = env("HOME");
-  const path = env("AWS_CONFIG_FILE") || (home ? `${home}/.aws/config` : undefined);
+  const explicit = env("AWS_CONFIG_FILE");
+  const path = explicit || (home ? `${home}/.aws/config` : undefined);
   if (!path) return {};
   try {
     return { path, text: await Deno.readTextFile(path) };
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return { path };
+    if (!explicit) {
+      debug(`ignoring ${path}: ${messageOf(error)}`);
+      return {};
+    }
     fail(
       "UnreadableAwsConfig",
       `AWS config "${path}" cannot be read (${messageOf(error)}): fix its permissions or unset AWS_CONFIG_FILE`,
@@ -72,6 +84,22 @@ function warnAboutShadowing(env: (name: string) => string | undefined, profile: 
     }
   } catch {
     debug(`no shared credentials file at ${credentialsFile}`);
+  }
+}
+
+/**
+ * As PID 1 (a container's entrypoint) the kernel drops signals without a handler, so a
+ * `docker stop` during the preflight would wait for SIGKILL. Until the exec (which resets these
+ * handlers to the defaults for the command) SIGTERM and SIGINT end certrole as they would
+ * any other process: exit 128 + the signal number.
+ */
+function stopOnSignalsAsPid1(debug: DebugLog): void {
+  if (Deno.pid !== 1) return;
+  for (const [signal, number] of [["SIGTERM", 15], ["SIGINT", 2]] as const) {
+    Deno.addSignalListener(signal, () => {
+      debug(`${signal} before the command started: stopping`);
+      Deno.exit(128 + number);
+    });
   }
 }
 
@@ -138,11 +166,13 @@ certrole's errors before COMMAND starts.`,
       writeStdout(`${profileHeader(profile)}\nregion = ${settings.region}\ncredential_process = ${line}\n`);
       return 0;
     }
-    const resolved = resolveCommand(commandLine[0], env("PATH"), Deno.cwd());
+    const childEnv = commandEnvironment(Deno.env.toObject());
+    const resolved = resolveCommand(commandLine[0], childEnv.PATH, Deno.cwd());
     if (!resolved.ok) {
       fail(resolved.exitCode === 127 ? "CommandNotFound" : "CommandNotExecutable", resolved.message, resolved.exitCode);
     }
 
+    stopOnSignalsAsPid1(debug);
     const environment = { env, now: () => new Date(), debug };
     const identity = await loadSessionIdentity(settings, environment);
     if (flags.values.preflight === false) {
@@ -154,7 +184,7 @@ certrole's errors before COMMAND starts.`,
       );
     }
 
-    const user = await readUserConfig(env);
+    const user = await readUserConfig(env, debug);
     const merged = mergeProfile(user.text, profile, { credentialProcess: line, region: settings.region });
     const note =
       `# Written by certrole exec for profile "${profile}"${
@@ -168,8 +198,6 @@ certrole's errors before COMMAND starts.`,
     }
     warnAboutShadowing(env, profile, debug);
 
-    const childEnv = Deno.env.toObject();
-    delete childEnv[LAUNCHER_ENV]; // the launcher's note to this process, not to the command
     childEnv.AWS_CONFIG_FILE = path;
     if (profile !== "default" && !childEnv.AWS_PROFILE) childEnv.AWS_PROFILE = profile;
     if (settings.passphraseInline !== undefined) {
