@@ -37,6 +37,27 @@ async function bundle(lib: string): Promise<void> {
   await $`${Deno.execPath()} bundle --quiet --platform deno --code-splitting --outdir ${lib} ${root}cli/main.ts`.cwd(
     root,
   );
+  await dropEagerRuntimeImports(lib);
+}
+
+/**
+ * esbuild keeps its runtime helpers in one chunk, which builds `require` for the CommonJS npm
+ * code (the AWS SDK, in the iam and emulator commands) with `createRequire` from node:module,
+ * and every chunk imports that chunk for its side effects. Loading node:module costs about 20 ms,
+ * the whole start-up budget of a cached credential-process. The helper chunk has no side effects
+ * beyond defining the helpers, and chunks that use a helper import it by name, so the bare
+ * side-effect imports are dropped: only commands that need `require` pay for it.
+ */
+async function dropEagerRuntimeImports(lib: string): Promise<void> {
+  const files = [...Deno.readDirSync(lib)].filter((entry) => entry.name.endsWith(".js")).map((entry) => entry.name);
+  const runtime = files.filter((name) => /from "node:module"/.test(Deno.readTextFileSync(`${lib}/${name}`)));
+  for (const name of files) {
+    const path = `${lib}/${name}`;
+    const text = Deno.readTextFileSync(path);
+    let changed = text;
+    for (const chunk of runtime) changed = changed.replaceAll(`import "./${chunk}";\n`, "");
+    if (changed !== text) await Deno.writeTextFile(path, changed);
+  }
 }
 
 async function writeLauncher(path: string, denoPath: string, mainPath: string, selfPath: string): Promise<void> {

@@ -41,3 +41,46 @@ Deno.test("no command module imports @peculiar/x509 statically; the pki commands
     assert.equal(x509(await reachable(entry, true)), true, `${entry} loads @peculiar/x509 when it runs`);
   }
 });
+
+/** The bundled chunk files a chunk imports statically, transitively, and the node: builtins among them. */
+function bundleClosure(lib: string, entry: string): { files: Set<string>; builtins: Set<string> } {
+  const files = new Set<string>();
+  const builtins = new Set<string>();
+  const queue = [entry];
+  while (queue.length) {
+    const name = queue.pop()!;
+    if (files.has(name)) continue;
+    files.add(name);
+    const text = Deno.readTextFileSync(`${lib}/${name}`);
+    // Static imports only: `import ... from "x"` and `import "x"` at the start of a line.
+    for (
+      const match of text.matchAll(/^(?:import\s+(?:[^"']*?\s+from\s+)?|export\s+[^"']*?\s+from\s+)["']([^"']+)["']/gm)
+    ) {
+      if (match[1].startsWith("./")) queue.push(match[1].slice(2));
+      else if (match[1].startsWith("node:")) builtins.add(match[1]);
+    }
+  }
+  return { files, builtins };
+}
+
+Deno.test("the built bundle starts credential-process, exec and --help without loading any node: builtin", async () => {
+  const dir = await Deno.makeTempDir();
+  const built = await run(Deno.execPath(), ["run", "-A", `${ROOT}/scripts/build.ts`, "--out", dir]);
+  assert.equal(built.code, 0, built.stderr);
+  const lib = `${dir}/lib`;
+  const names = [...Deno.readDirSync(lib)].map((entry) => entry.name);
+  for (const prefix of ["main", "credential_process-", "exec-", "version-"]) {
+    const entry = names.find((name) => name === `${prefix}.js` || (prefix.endsWith("-") && name.startsWith(prefix)))!;
+    assert.ok(entry, `no ${prefix} chunk`);
+    const { builtins } = bundleClosure(lib, entry);
+    assert.deepEqual([...builtins], [], `${entry} loads ${[...builtins].join(", ")} at start-up`);
+  }
+  const emulator = names.find((name) => name.startsWith("emulator-"))!;
+  assert.ok(
+    bundleClosure(lib, emulator).builtins.size > 0,
+    "the check sees builtins where they are (the emulator's AWS SDK code)",
+  );
+  const version = await run(`${dir}/certrole`, ["version"]);
+  assert.equal(version.code, 0, version.stderr);
+  await Deno.remove(dir, { recursive: true });
+});
