@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { mergeProfile } from "../cli/aws_config/config_file.ts";
+import { OFFLINE_ARNS, offlineExecEnv } from "./support/exec.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
 import { certrole, run, tempDir } from "./support/run.ts";
 
@@ -68,16 +69,7 @@ Deno.test("exec merges the user's config into a private copy and leaves the user
   const userConfig = "[default]\noutput = json\n\n[profile prod]\nregion = eu-north-1\naws_access_key_id = AKIAPROD\n";
   await Deno.writeTextFile(`${dir}/.aws/config`, userConfig);
   const before = await Deno.readFile(`${dir}/.aws/config`);
-  const env = {
-    HOME: dir,
-    ROLESANYWHERE_CERT_LOCATION: leaf.cert,
-    ROLESANYWHERE_KEY_LOCATION: leaf.key,
-    ROLESANYWHERE_KEY_PASSPHRASE: leaf.passphrase!,
-    ROLESANYWHERE_TRUST_ANCHOR_ARN: "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/t",
-    ROLESANYWHERE_PROFILE_ARN: "arn:aws:rolesanywhere:us-east-1:123456789012:profile/p",
-    ROLESANYWHERE_ROLE_ARN: "arn:aws:iam::123456789012:role/bucket-lister",
-    ROLESANYWHERE_PREFLIGHT: "false",
-  };
+  const env = offlineExecEnv(leaf, dir);
   const result = await certrole(["exec", "--", "sh", "-c", 'echo "$AWS_CONFIG_FILE"; cat "$AWS_CONFIG_FILE"'], { env });
   assert.equal(result.code, 0, result.stderr);
   const [path, ...config] = result.stdout.split("\n");
@@ -97,9 +89,7 @@ Deno.test("paths with spaces, quotes and = survive sh and botocore's shlex; --pr
   await Deno.mkdir(odd);
   const env = {
     ROLESANYWHERE_CERT_LOCATION: `${odd}/cert.pem`,
-    ROLESANYWHERE_TRUST_ANCHOR_ARN: "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/t",
-    ROLESANYWHERE_PROFILE_ARN: "arn:aws:rolesanywhere:us-east-1:123456789012:profile/p",
-    ROLESANYWHERE_ROLE_ARN: "arn:aws:iam::123456789012:role/bucket-lister",
+    ...OFFLINE_ARNS,
     ROLESANYWHERE_AWS_PROFILE: "ra",
   };
   const printed = await certrole(["exec", "--print-config"], { env });
@@ -127,16 +117,7 @@ Deno.test("an unreadable default ~/.aws/config counts as none; an unreadable AWS
   const leaf = await issueLeaf(ca, "leaf");
   // A directory where the file should be: unreadable for every user, root included.
   await Deno.mkdir(`${dir}/.aws/config`, { recursive: true });
-  const env = {
-    HOME: dir,
-    ROLESANYWHERE_CERT_LOCATION: leaf.cert,
-    ROLESANYWHERE_KEY_LOCATION: leaf.key,
-    ROLESANYWHERE_KEY_PASSPHRASE: leaf.passphrase!,
-    ROLESANYWHERE_TRUST_ANCHOR_ARN: "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/t",
-    ROLESANYWHERE_PROFILE_ARN: "arn:aws:rolesanywhere:us-east-1:123456789012:profile/p",
-    ROLESANYWHERE_ROLE_ARN: "arn:aws:iam::123456789012:role/bucket-lister",
-    ROLESANYWHERE_PREFLIGHT: "false",
-  };
+  const env = offlineExecEnv(leaf, dir);
   const defaulted = await certrole(["exec", "--", "sh", "-c", 'grep -c "^\\[" "$AWS_CONFIG_FILE"'], { env });
   assert.equal(defaulted.code, 0, defaulted.stderr);
   assert.equal(defaulted.stdout.trim(), "1", "only certrole's own profile");

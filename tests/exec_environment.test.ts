@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { commandEnvironment } from "../cli/process/command_environment.ts";
+import { offlineExecEnv } from "./support/exec.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
 import { certrole, tempDir } from "./support/run.ts";
 
@@ -37,17 +38,7 @@ Deno.test("run from source with no node on PATH, the command sees the caller's P
   await Deno.mkdir(bin);
   for (const tool of ["sh", "env"]) await Deno.symlink(tool === "sh" ? "/bin/sh" : "/usr/bin/env", `${bin}/${tool}`);
   const result = await certrole(["exec", "--", "env"], {
-    env: {
-      PATH: bin,
-      HOME: dir,
-      ROLESANYWHERE_CERT_LOCATION: leaf.cert,
-      ROLESANYWHERE_KEY_LOCATION: leaf.key,
-      ROLESANYWHERE_KEY_PASSPHRASE: leaf.passphrase!,
-      ROLESANYWHERE_TRUST_ANCHOR_ARN: "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/t",
-      ROLESANYWHERE_PROFILE_ARN: "arn:aws:rolesanywhere:us-east-1:123456789012:profile/p",
-      ROLESANYWHERE_ROLE_ARN: "arn:aws:iam::123456789012:role/bucket-lister",
-      ROLESANYWHERE_PREFLIGHT: "false",
-    },
+    env: { ...offlineExecEnv(leaf, dir), PATH: bin },
   });
   assert.equal(result.code, 0, result.stderr);
   const env = Object.fromEntries(

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { sessionEnv, startWalkthrough } from "./support/emulator.ts";
+import { offlineExecEnv } from "./support/exec.ts";
 import { issueDated, issueLeaf, makeCa } from "./support/pki.ts";
 import { certrole, openssl, tempDir } from "./support/run.ts";
 
@@ -62,14 +63,9 @@ Deno.test("wrong passphrase, expired certificate, key mismatch, AccessDeniedExce
 Deno.test("with ROLESANYWHERE_PREFLIGHT=false the local checks still stop a bad key", async () => {
   await expectStop(
     {
-      ROLESANYWHERE_CERT_LOCATION: leaf.cert,
-      ROLESANYWHERE_KEY_LOCATION: leaf.key,
+      ...offlineExecEnv(leaf, dir),
       ROLESANYWHERE_KEY_PASSPHRASE: "wrong",
-      ROLESANYWHERE_TRUST_ANCHOR_ARN: "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/t",
-      ROLESANYWHERE_PROFILE_ARN: "arn:aws:rolesanywhere:us-east-1:123456789012:profile/p",
-      ROLESANYWHERE_ROLE_ARN: "arn:aws:iam::123456789012:role/r",
       ROLESANYWHERE_ENDPOINT: "http://127.0.0.1:9",
-      ROLESANYWHERE_PREFLIGHT: "false",
     },
     1,
     /wrong passphrase/,

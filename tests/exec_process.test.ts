@@ -5,7 +5,7 @@
  * non-executable command gives sh's 127 / 126.
  */
 import assert from "node:assert/strict";
-import { spawnCertrole } from "./support/exec.ts";
+import { offlineExecEnv, spawnCertrole } from "./support/exec.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
 import { certrole, tempDir } from "./support/run.ts";
 
@@ -13,18 +13,7 @@ const dir = await tempDir();
 const ca = await makeCa(dir);
 const leaf = await issueLeaf(ca, "leaf");
 /** Local checks run; the network preflight is off, so these tests need no emulator. */
-const env = {
-  ROLESANYWHERE_CERT_LOCATION: leaf.cert,
-  ROLESANYWHERE_KEY_LOCATION: leaf.key,
-  ROLESANYWHERE_KEY_PASSPHRASE: leaf.passphrase!,
-  ROLESANYWHERE_TRUST_ANCHOR_ARN:
-    "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/a1b2c3d4-0000-4000-8000-000000000001",
-  ROLESANYWHERE_PROFILE_ARN:
-    "arn:aws:rolesanywhere:us-east-1:123456789012:profile/a1b2c3d4-0000-4000-8000-000000000002",
-  ROLESANYWHERE_ROLE_ARN: "arn:aws:iam::123456789012:role/bucket-lister",
-  ROLESANYWHERE_PREFLIGHT: "false",
-  HOME: dir,
-};
+const env = offlineExecEnv(leaf, dir);
 
 Deno.test("the command runs with certrole's PID and stdio", async () => {
   const { child, lines } = spawnCertrole(["exec", "--", "sh", "-c", 'echo "pid $$"; cat'], env);

@@ -4,15 +4,12 @@
  * The endpoint points at a closed port: reaching the network would show up as a different error.
  */
 import assert from "node:assert/strict";
+import { OFFLINE_ARNS } from "./support/exec.ts";
 import { issueDated, issueLeaf, makeCa } from "./support/pki.ts";
 import { certrole, openssl, tempDir } from "./support/run.ts";
 
 const ARNS = {
-  ROLESANYWHERE_TRUST_ANCHOR_ARN:
-    "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/a1b2c3d4-0000-4000-8000-000000000001",
-  ROLESANYWHERE_PROFILE_ARN:
-    "arn:aws:rolesanywhere:us-east-1:123456789012:profile/a1b2c3d4-0000-4000-8000-000000000002",
-  ROLESANYWHERE_ROLE_ARN: "arn:aws:iam::123456789012:role/bucket-lister",
+  ...OFFLINE_ARNS,
   ROLESANYWHERE_ENDPOINT: "http://127.0.0.1:9",
   ROLESANYWHERE_NO_CACHE: "1",
   AWS_MAX_ATTEMPTS: "1",

@@ -5,6 +5,7 @@
  * that off. CERTROLE_LAUNCHER, the launcher's note to certrole, does not reach the command either.
  */
 import assert from "node:assert/strict";
+import { offlineExecEnv } from "./support/exec.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
 import { ROOT, run, tempDir } from "./support/run.ts";
 
@@ -21,19 +22,7 @@ Deno.test("certrole exec through the launcher: the command's PATH is the caller'
   await Deno.symlink("/usr/bin/env", `${bin}/env`);
   const result = await run(`${dir}/dist/certrole`, ["exec", "--", "env"], {
     cleanEnv: false,
-    env: {
-      PATH: bin,
-      HOME: `${dir}/home`,
-      ROLESANYWHERE_CERT_LOCATION: leaf.cert,
-      ROLESANYWHERE_KEY_LOCATION: leaf.key,
-      ROLESANYWHERE_KEY_PASSPHRASE: leaf.passphrase!,
-      ROLESANYWHERE_TRUST_ANCHOR_ARN:
-        "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/a1b2c3d4-0000-4000-8000-000000000001",
-      ROLESANYWHERE_PROFILE_ARN:
-        "arn:aws:rolesanywhere:us-east-1:123456789012:profile/a1b2c3d4-0000-4000-8000-000000000002",
-      ROLESANYWHERE_ROLE_ARN: "arn:aws:iam::123456789012:role/bucket-lister",
-      ROLESANYWHERE_PREFLIGHT: "false",
-    },
+    env: { ...offlineExecEnv(leaf, `${dir}/home`), PATH: bin },
   });
   assert.equal(result.code, 0, result.stderr);
   const env = Object.fromEntries(

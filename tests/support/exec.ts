@@ -1,4 +1,5 @@
-/** Running `certrole exec` as a real child process with a walkthrough identity. */
+/** Running `certrole exec` as a real child process, and the settings for runs that need no emulator. */
+import type { Leaf } from "./pki.ts";
 import { baseEnv, certroleArgv } from "./run.ts";
 
 export interface Spawned {
@@ -35,4 +36,25 @@ function splitLines(): TransformStream<string, string> {
       if (buffer) controller.enqueue(buffer);
     },
   });
+}
+
+/** Well-formed ARNs for runs that never reach CreateSession (no preflight, or a local check fails first). */
+export const OFFLINE_ARNS = {
+  ROLESANYWHERE_TRUST_ANCHOR_ARN:
+    "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/a1b2c3d4-0000-4000-8000-000000000001",
+  ROLESANYWHERE_PROFILE_ARN:
+    "arn:aws:rolesanywhere:us-east-1:123456789012:profile/a1b2c3d4-0000-4000-8000-000000000002",
+  ROLESANYWHERE_ROLE_ARN: "arn:aws:iam::123456789012:role/bucket-lister",
+} as const;
+
+/** `certrole exec` with the local checks on a real identity and the network preflight off. */
+export function offlineExecEnv(leaf: Leaf, home: string): Record<string, string> {
+  return {
+    HOME: home,
+    ROLESANYWHERE_CERT_LOCATION: leaf.cert,
+    ROLESANYWHERE_KEY_LOCATION: leaf.key,
+    ...(leaf.passphrase ? { ROLESANYWHERE_KEY_PASSPHRASE: leaf.passphrase } : {}),
+    ...OFFLINE_ARNS,
+    ROLESANYWHERE_PREFLIGHT: "false",
+  };
 }
