@@ -148,7 +148,7 @@ Deno.test("ten concurrent AWS CLI commands share one CreateSession", () =>
       Array.from(
         { length: 10 },
         () =>
-          run("/usr/bin/aws", [
+          run(AWS, [
             "sts",
             "get-caller-identity",
             "--endpoint-url",

@@ -21,7 +21,20 @@ export interface RunOptions {
 /** A minimal environment, so a developer's AWS or ROLESANYWHERE_ variables cannot leak into tests. */
 export function baseEnv(): Record<string, string> {
   const env: Record<string, string> = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
-  for (const name of ["HOME", "DENO_DIR", "TMPDIR", "LANG"]) {
+  // TLS trust settings pass through: behind a TLS-inspecting proxy, Deno fetching npm packages
+  // (esbuild for `deno bundle`) needs the machine's CA bundle.
+  for (
+    const name of [
+      "HOME",
+      "DENO_DIR",
+      "TMPDIR",
+      "LANG",
+      "SSL_CERT_FILE",
+      "SSL_CERT_DIR",
+      "DENO_CERT",
+      "DENO_TLS_CA_STORE",
+    ]
+  ) {
     const value = Deno.env.get(name);
     if (value) env[name] = value;
   }
