@@ -33,6 +33,7 @@ export function baseEnv(): Record<string, string> {
       "SSL_CERT_DIR",
       "DENO_CERT",
       "DENO_TLS_CA_STORE",
+      "NODE_EXTRA_CA_CERTS",
     ]
   ) {
     const value = Deno.env.get(name);
