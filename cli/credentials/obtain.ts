@@ -137,7 +137,8 @@ export async function obtainCredentials(
     debug(settings.noCache ? "cache disabled (--no-cache)" : "no usable cache directory");
     return { credentials: await fetchCredentials(settings, environment, identity), source: "CreateSession" };
   }
-  const certificate = certificateFromBytes(
+  // The cache key needs only the certificate: the key stays encrypted on a cache hit.
+  const certificate = identity?.certificate ?? certificateFromBytes(
     await readInputFile(settings.certificatePath, CERTIFICATE_FILE),
     settings.certificatePath,
   );

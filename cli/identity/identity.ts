@@ -7,7 +7,7 @@
 import { CertroleError, fail, messageOf } from "../errors.ts";
 import { type Certificate, parseCertificate, validityAt } from "./certificate.ts";
 import { DerError } from "./der.ts";
-import { looksLikePem, parsePem, PemError } from "./pem.ts";
+import { looksLikePem, parsePem, type PemBlock, PemError } from "./pem.ts";
 import { KeyError, parsePrivateKey, type PrivateKey } from "./private_key.ts";
 import { KEY_PASSPHRASE_NAMES, type Passphrase, type PassphraseNames, passphraseSettings } from "./passphrase.ts";
 
@@ -56,6 +56,16 @@ export async function readInputFile(path: string, role: FileRole): Promise<Uint8
   }
 }
 
+/** The PEM blocks of a file, a malformed one reported through `invalid` (which throws). */
+function pemBlocksOr(text: string, invalid: (detail: string) => never): PemBlock[] {
+  try {
+    return parsePem(text);
+  } catch (error) {
+    if (error instanceof PemError) invalid(error.message);
+    throw error;
+  }
+}
+
 /** The first CERTIFICATE block of a PEM file, or a DER certificate. */
 export function certificateFromBytes(bytes: Uint8Array, path: string, role = CERTIFICATE_FILE): Certificate {
   const invalid = (detail: string): never =>
@@ -67,13 +77,7 @@ export function certificateFromBytes(bytes: Uint8Array, path: string, role = CER
   const text = new TextDecoder().decode(bytes);
   let der: Uint8Array = bytes;
   if (looksLikePem(text)) {
-    let blocks;
-    try {
-      blocks = parsePem(text);
-    } catch (error) {
-      if (error instanceof PemError) invalid(error.message);
-      throw error;
-    }
+    const blocks = pemBlocksOr(text, invalid);
     const block = blocks.find((candidate) => candidate.label === "CERTIFICATE");
     if (!block) invalid(`no CERTIFICATE block; found ${blocks.map((b) => b.label).join(", ")}`);
     der = block!.bytes;
@@ -97,16 +101,10 @@ export function certificatesFromBundle(bytes: Uint8Array, path: string, role = I
       `${role.what} "${path}" is not a PEM bundle of certificates (${detail}): set ${role.setting} to a file of CERTIFICATE blocks`,
     );
   if (!looksLikePem(text)) invalid("no PEM blocks");
-  let blocks;
-  try {
-    blocks = parsePem(text);
-  } catch (error) {
-    if (error instanceof PemError) invalid(error.message);
-    throw error;
-  }
-  const foreign = blocks!.find((block) => block.label !== "CERTIFICATE");
+  const blocks = pemBlocksOr(text, invalid);
+  const foreign = blocks.find((block) => block.label !== "CERTIFICATE");
   if (foreign) invalid(`it holds a ${foreign.label} block`);
-  return blocks!.map((block, index) => {
+  return blocks.map((block, index) => {
     try {
       return parseCertificate(block.bytes);
     } catch (error) {
