@@ -4,9 +4,10 @@
  * watching on. `serve` and `exec --supervise` both run one. `close()` stops accepting, lets
  * in-flight answers finish and ends the timers.
  */
-import { CredentialKeeper, type Held } from "../credentials/credential_keeper.ts";
-import { type IdentityLabel, IdentitySource } from "../credentials/identity_source.ts";
-import { type Environment, fetchCredentials } from "../credentials/obtain.ts";
+import type { CredentialKeeper, Held } from "../credentials/credential_keeper.ts";
+import { startCredentialSupply } from "../credentials/credential_supply.ts";
+import type { IdentityLabel } from "../credentials/identity_source.ts";
+import type { Environment } from "../credentials/obtain.ts";
 import { fail, messageOf } from "../errors.ts";
 import type { SessionSettings } from "../session_settings.ts";
 import type { AuthorizationToken } from "./authorization_token.ts";
@@ -37,23 +38,10 @@ export interface CredentialServer {
   close(): Promise<void>;
 }
 
-/** How often the certificate, intermediates and key files are compared with what is loaded. */
-export const ROTATION_POLL_MS = 1000;
-
 export async function startCredentialServer(options: CredentialServerOptions): Promise<CredentialServer> {
   const { settings, environment, log } = options;
-  const identities = new IdentitySource(settings, environment, log);
-  const certificate = await identities.load();
-  const keeper = new CredentialKeeper({
-    fetch: async () => {
-      const identity = await identities.current();
-      const credentials = await fetchCredentials(settings, environment, identity);
-      return { credentials, certificate: identities.label! };
-    },
-    log,
-    now: environment.now,
-  });
-  const first = await keeper.start();
+  const supply = await startCredentialSupply({ settings, environment, log });
+  const { keeper, first, certificate } = supply;
   const imds = options.imds ? await ImdsSessions.create() : undefined;
   const context = {
     usable: () => keeper.usable(),
@@ -82,7 +70,7 @@ export async function startCredentialServer(options: CredentialServerOptions): P
       }
     });
   } catch (error) {
-    keeper.stop();
+    supply.stop();
     const where = `${options.listen.hostname}:${options.listen.port}`;
     if (error instanceof Deno.errors.AddrInUse) {
       fail("AddressInUse", `${where} is already in use: pick another --listen/--port (port 0 picks a free one)`);
@@ -91,16 +79,6 @@ export async function startCredentialServer(options: CredentialServerOptions): P
   }
   const address = await listening;
 
-  let watching = false;
-  const watcher = setInterval(async () => {
-    if (watching) return;
-    watching = true;
-    try {
-      if (await identities.poll()) await keeper.refresh("certificate rotated");
-    } finally {
-      watching = false;
-    }
-  }, ROTATION_POLL_MS);
   options.token.watch(log);
 
   return {
@@ -109,8 +87,7 @@ export async function startCredentialServer(options: CredentialServerOptions): P
     certificate,
     first,
     async close() {
-      clearInterval(watcher);
-      keeper.stop();
+      supply.stop();
       options.token.stop();
       await server.shutdown();
     },
