@@ -1,7 +1,8 @@
 /**
  * The Deno permissions certrole runs with, in one place: the launcher (dist/certrole), the
  * compiled image binary, the self-invocation in credential_process lines and the tests all use
- * this list. --allow-ffi is exec's call to execvp (Deno has no exec of its own).
+ * this list. --allow-ffi is exec's call to execvp (Deno has no exec of its own) and the supervisor's
+ * waitid/waitpid; --allow-run is `exec --supervise` starting its command as a child.
  */
 export const RUNTIME_PERMISSIONS: readonly string[] = [
   "--allow-env",
@@ -10,5 +11,6 @@ export const RUNTIME_PERMISSIONS: readonly string[] = [
   "--allow-net",
   "--allow-sys",
   "--allow-ffi",
+  "--allow-run",
   "--no-prompt",
 ];
