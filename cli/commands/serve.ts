@@ -136,7 +136,6 @@ them AWS_CONTAINER_AUTHORIZATION_TOKEN="$(cat FILE)" instead. A --listen address
       tokenPath,
       flags.sources["token-file"] ?? "the token file",
     );
-    if (created) log(`created the authorization token file ${tokenPath} (0440)`);
 
     const stop = listenForStop();
     const server = await stop.starting(startCredentialServer({
@@ -162,7 +161,6 @@ them AWS_CONTAINER_AUTHORIZATION_TOKEN="$(cat FILE)" instead. A --listen address
         `expires ${metadataTime(first.plan.expiresAt)}, certificate serial ${certificate.serial}, ` +
         `next refresh ${metadataTime(first.plan.refreshAt)}`,
     );
-    writeStdout(variables.map(([name, value]) => `export ${name}=${shellQuote(value)}\n`).join(""));
     const envFile = values["env-file"];
     if (envFile) {
       await replaceFile(envFile, variables.map(([name, value]) => `${name}=${value}\n`).join(""), {
@@ -173,6 +171,8 @@ them AWS_CONTAINER_AUTHORIZATION_TOKEN="$(cat FILE)" instead. A --listen address
     const readyFile = values["ready-file"];
     if (readyFile) await replaceFile(readyFile, `${base}\n`, { mode: 0o644, what: "--ready-file" });
 
+    if (created) log(`created the authorization token file ${tokenPath} (0440)`);
+    writeStdout(variables.map(([name, value]) => `export ${name}=${shellQuote(value)}\n`).join(""));
     const signal = await stop.stopped;
     stop.dispose();
     await server.close();
