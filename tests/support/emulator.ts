@@ -70,6 +70,7 @@ export function sessionEnv(
 /** `certrole emulator` running as its own process, as users and scripts run it. */
 export interface EmulatorProcess {
   readonly url: string;
+  readonly pid: number;
   /** The `export NAME=value` lines it printed, unquoted. */
   readonly exports: Readonly<Record<string, string>>;
   readonly readyFile: string;
@@ -138,6 +139,7 @@ export async function spawnEmulator(
   const url = (await Deno.readTextFile(readyFile)).trim();
   return {
     url,
+    pid: child.pid,
     exports: parseExports(stdout),
     readyFile,
     output: () => ({ stdout, stderr }),
