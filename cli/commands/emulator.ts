@@ -2,6 +2,7 @@
 import type { Command } from "../command.ts";
 import { writeStderr, writeStdout } from "../command.ts";
 import { startEmulator } from "../emulator/server.ts";
+import { jsonLinesLogger } from "../emulator/session_log.ts";
 import { fail, messageOf } from "../errors.ts";
 import { usageError } from "../flags.ts";
 import { shellQuote } from "../shell_quote.ts";
@@ -12,7 +13,8 @@ export const DEFAULT_PORT = 4599;
 export const command: Command = {
   name: "emulator",
   summary: "run a local AWS (IAM, Roles Anywhere, S3, EC2, STS) that checks signatures and policies",
-  usage: "certrole emulator [--host 127.0.0.1] [--port N] [--state DIR] [--tls [--ca-bundle FILE]] [--ready-file F]",
+  usage:
+    "certrole emulator [--host 127.0.0.1] [--port N] [--state DIR] [--tls [--ca-bundle FILE]] [--ready-file F]\n       [--session-log F]",
   description: `
 One HTTP endpoint that speaks the AWS wire formats the AWS CLI, boto3 and the AWS SDKs use:
 IAM roles and inline policies (Query/XML), the IAM Roles Anywhere control plane (trust
@@ -28,7 +30,10 @@ only when it generated it, the CA bundle with --tls) and writes the endpoint to 
 
 State lives in memory unless --state DIR is given: then it is saved atomically after each
 change (0600 files in a 0700 directory) and reloaded at start, with the generated admin key and
-TLS certificates, so a walkthrough can span processes. SIGINT or SIGTERM stops it cleanly.`,
+TLS certificates, so a walkthrough can span processes. SIGINT or SIGTERM stops it cleanly.
+
+For tests, --session-log FILE records every CreateSession: the certificate it was asked for
+(decimal serial, SHA-256 fingerprint), "issued" or the error code, the ARNs, never a secret.`,
   flags: {
     host: { type: "string", value: "HOST", default: "127.0.0.1", description: "address to listen on" },
     port: { type: "string", value: "N", default: String(DEFAULT_PORT), description: "port; 0 picks a free one" },
@@ -41,6 +46,12 @@ TLS certificates, so a walkthrough can span processes. SIGINT or SIGTERM stops i
         "with --tls: write the CA certificate here, for AWS_CA_BUNDLE (default: in --state DIR, else a temp file)",
     },
     "ready-file": { type: "string", value: "FILE", description: "write the endpoint URL here once listening" },
+    "session-log": {
+      type: "string",
+      value: "FILE",
+      description:
+        "append a JSON line per CreateSession here: the certificate (serial, SHA-256 fingerprint), the outcome, the ARNs",
+    },
     region: { type: "string", value: "REGION", default: "us-east-1", description: "the emulated region" },
     "account-id": { type: "string", value: "ID", default: "123456789012", description: "the emulated account" },
     "access-key-id": {
@@ -59,6 +70,7 @@ TLS certificates, so a walkthrough can span processes. SIGINT or SIGTERM stops i
   examples: [
     "certrole emulator --port 0 --ready-file /tmp/endpoint > /tmp/emulator.env &",
     "certrole emulator --tls --ca-bundle ca.pem --state .emulator",
+    "certrole emulator --session-log sessions.jsonl   # then: jq -r .certificate.fingerprintSha256 sessions.jsonl",
     "CERTROLE_EMULATOR_ACCESS_KEY_ID=AKIAEXAMPLE CERTROLE_EMULATOR_SECRET_ACCESS_KEY=secret certrole emulator",
   ],
   async run(flags) {
@@ -110,6 +122,19 @@ TLS certificates, so a walkthrough can span processes. SIGINT or SIGTERM stops i
       tls = { cert: material.chainPem, key: material.keyPem };
     }
 
+    const sessionLogPath = values["session-log"] as string | undefined;
+    let sessionLog: Awaited<ReturnType<typeof jsonLinesLogger>> | undefined;
+    if (sessionLogPath !== undefined) {
+      try {
+        sessionLog = await jsonLinesLogger(sessionLogPath);
+      } catch (error) {
+        fail(
+          "CannotWrite",
+          `--session-log "${sessionLogPath}" cannot be opened (${messageOf(error)}): pick a writable path`,
+        );
+      }
+    }
+
     let emulator;
     try {
       emulator = await startEmulator({
@@ -120,6 +145,7 @@ TLS certificates, so a walkthrough can span processes. SIGINT or SIGTERM stops i
         stateDir,
         tls,
         admin: accessKeyId !== undefined ? { accessKeyId, secretAccessKey: secretAccessKey! } : undefined,
+        onSession: sessionLog?.log,
       });
     } catch (error) {
       if (error instanceof Deno.errors.AddrInUse) {
@@ -149,6 +175,7 @@ TLS certificates, so a walkthrough can span processes. SIGINT or SIGTERM stops i
     const signal = await stopped;
     for (const [name, listener] of listeners) Deno.removeSignalListener(name, listener);
     await emulator.close();
+    await sessionLog?.close();
     if (readyFile) await Deno.remove(readyFile).catch(() => {});
     writeStderr(`certrole emulator: stopped on ${signal}${stateDir ? `, state saved in ${stateDir}` : ""}\n`);
     return 0;

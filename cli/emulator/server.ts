@@ -12,6 +12,7 @@ import { Fault, type Protocol, renderFault } from "./fault.ts";
 import { handleIam } from "./iam_api.ts";
 import { handleRolesAnywhere } from "./rolesanywhere_api.ts";
 import { handleS3 } from "./s3_api.ts";
+import { certificateDer, type SessionLogEntry, type SessionLogger, sha256Hex } from "./session_log.ts";
 import { handleSts } from "./sts_api.ts";
 import { parseAuthorization, type ParsedAuthorization, type ReceivedRequest } from "./sigv4_verify.ts";
 import {
@@ -41,6 +42,8 @@ export interface EmulatorOptions {
    * earlier run with the same stateDir is reused, or a new one is generated.
    */
   readonly admin?: AdminKey;
+  /** Told about every CreateSession answered (issued or refused), before the answer goes out. */
+  readonly onSession?: SessionLogger;
 }
 
 export interface Emulator {
@@ -160,6 +163,53 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   if (options.stateDir) await save();
 
+  const answerCreateSession = async (
+    request: ReceivedRequest,
+    auth: ParsedAuthorization,
+    at: Date,
+    requestId: string,
+  ): Promise<Response> => {
+    const der = certificateDer(request.headers.get("x-amz-x509"));
+    const fingerprintSha256 = der && await sha256Hex(der);
+    const logged = {
+      time: at.toISOString(),
+      requestId,
+      certificate: { serial: auth.credential, ...(fingerprintSha256 ? { fingerprintSha256 } : {}) },
+    };
+    const log = (entry: SessionLogEntry) => options.onSession?.(entry);
+    try {
+      const { session, body } = await createSession(request, auth, { state, now: at });
+      state.sessions[session.accessKeyId] = session;
+      state.sessionsIssued++;
+      if (state.sessionsIssued % 1000 === 0) pruneSessions(state, at);
+      await save();
+      await log({
+        ...logged,
+        status: 201,
+        outcome: "issued",
+        trustAnchorArn: session.trustAnchorArn,
+        profileArn: session.profileArn,
+        roleArn: session.roleArn,
+        roleSessionName: session.roleSessionName,
+        accessKeyId: session.accessKeyId,
+        expiration: session.expiration,
+      });
+      return json(201, body, requestId);
+    } catch (error) {
+      if (error instanceof Fault) {
+        const query = request.url.searchParams;
+        const asked = Object.fromEntries(
+          ["trustAnchorArn", "profileArn", "roleArn"].flatMap((name) => {
+            const value = query.get(name);
+            return value ? [[name, value]] : [];
+          }),
+        );
+        await log({ ...logged, status: error.status, outcome: error.code, message: error.message, ...asked });
+      }
+      throw error;
+    }
+  };
+
   const handler = async (incoming: Request): Promise<Response> => {
     const requestId = crypto.randomUUID();
     const url = new URL(incoming.url);
@@ -188,12 +238,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
             `${incoming.method} ${url.pathname} is not an operation (CreateSession is POST /sessions)`,
           );
         }
-        const { session, body } = await createSession(request, auth, { state, now: at });
-        state.sessions[session.accessKeyId] = session;
-        state.sessionsIssued++;
-        if (state.sessionsIssued % 1000 === 0) pruneSessions(state, at);
-        await save();
-        return json(201, body, requestId);
+        return await answerCreateSession(request, auth, at, requestId);
       }
       const service = Object.hasOwn(SERVICES, auth.service) ? SERVICES[auth.service] : undefined;
       if (!service) throw new Fault(400, "UnsupportedOperation", `service ${auth.service} is not emulated`);
