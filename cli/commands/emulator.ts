@@ -14,7 +14,7 @@ export const command: Command = {
   name: "emulator",
   summary: "run a local AWS (IAM, Roles Anywhere, S3, EC2, STS) that checks signatures and policies",
   usage:
-    "certrole emulator [--host 127.0.0.1] [--port N] [--state DIR] [--tls [--ca-bundle FILE]] [--ready-file F]\n       [--session-log F]",
+    "certrole emulator [--host 127.0.0.1] [--port N] [--state DIR] [--tls [--ca-bundle FILE]] [--ready-file F]\n       [--session-log F]\n       [--latency MS]",
   description: `
 One HTTP endpoint that speaks the AWS wire formats the AWS CLI, boto3 and the AWS SDKs use:
 IAM roles and inline policies (Query/XML), the IAM Roles Anywhere control plane (trust
@@ -33,7 +33,8 @@ change (0600 files in a 0700 directory) and reloaded at start, with the generate
 TLS certificates, so a walkthrough can span processes. SIGINT or SIGTERM stops it cleanly.
 
 For tests, --session-log FILE records every CreateSession: the certificate it was asked for
-(decimal serial, SHA-256 fingerprint), "issued" or the error code, the ARNs, never a secret.`,
+(decimal serial, SHA-256 fingerprint), "issued" or the error code, the ARNs, never a secret.
+--latency MS delays every answer, to measure clients over a simulated wide-area round trip.`,
   flags: {
     host: { type: "string", value: "HOST", default: "127.0.0.1", description: "address to listen on" },
     port: { type: "string", value: "N", default: String(DEFAULT_PORT), description: "port; 0 picks a free one" },
@@ -46,6 +47,11 @@ For tests, --session-log FILE records every CreateSession: the certificate it wa
         "with --tls: write the CA certificate here, for AWS_CA_BUNDLE (default: in --state DIR, else a temp file)",
     },
     "ready-file": { type: "string", value: "FILE", description: "write the endpoint URL here once listening" },
+    latency: {
+      type: "string",
+      value: "MS",
+      description: "wait this many milliseconds before every answer (a simulated wide-area round trip)",
+    },
     "session-log": {
       type: "string",
       value: "FILE",
@@ -99,6 +105,7 @@ For tests, --session-log FILE records every CreateSession: the certificate it wa
         `the administrator access key id must be 16-128 of A-Z 0-9 (like AKIA...), not "${accessKeyId}"`,
       );
     }
+    const latencyMs = integerFlag(values.latency, "--latency", 0, 60_000, "milliseconds");
     const stateDir = values.state as string | undefined;
     if (values["ca-bundle"] !== undefined && !values.tls) throw usageError("--ca-bundle needs --tls");
 
@@ -146,6 +153,7 @@ For tests, --session-log FILE records every CreateSession: the certificate it wa
         tls,
         admin: accessKeyId !== undefined ? { accessKeyId, secretAccessKey: secretAccessKey! } : undefined,
         onSession: sessionLog?.log,
+        latencyMs,
       });
     } catch (error) {
       if (error instanceof Deno.errors.AddrInUse) {
@@ -181,6 +189,17 @@ For tests, --session-log FILE records every CreateSession: the certificate it wa
     return 0;
   },
 };
+
+/** A whole-number flag within bounds, or a usage error naming it. */
+function integerFlag(value: unknown, flag: string, min: number, max: number, unit: string): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value);
+  const number = Number(text);
+  if (!/^\d+$/.test(text) || number < min || number > max) {
+    throw usageError(`${flag} must be ${min} to ${max} ${unit}, not "${text}"`);
+  }
+  return number;
+}
 
 /** AWS_CA_BUNDLE must hold wherever the printed line is used, so it is absolute. */
 function absolute(path: string): string {

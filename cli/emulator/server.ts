@@ -44,6 +44,8 @@ export interface EmulatorOptions {
   readonly admin?: AdminKey;
   /** Told about every CreateSession answered (issued or refused), before the answer goes out. */
   readonly onSession?: SessionLogger;
+  /** Wait this long before every answer: a wide-area round trip on loopback (no `tc netem` here). */
+  readonly latencyMs?: number;
 }
 
 export interface Emulator {
@@ -210,7 +212,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
   };
 
-  const handler = async (incoming: Request): Promise<Response> => {
+  const answer = async (incoming: Request): Promise<Response> => {
     const requestId = crypto.randomUUID();
     const url = new URL(incoming.url);
     let auth: ParsedAuthorization | undefined;
@@ -268,6 +270,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return renderFault(fault, protocolOf(auth?.service, incoming.headers), requestId);
     }
   };
+
+  const latencyMs = options.latencyMs ?? 0;
+  const handler = latencyMs > 0
+    ? async (incoming: Request): Promise<Response> => {
+      const response = await answer(incoming);
+      await new Promise((resolve) => setTimeout(resolve, latencyMs));
+      return response;
+    }
+    : answer;
 
   const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({
