@@ -14,7 +14,7 @@ export const command: Command = {
   name: "emulator",
   summary: "run a local AWS (IAM, Roles Anywhere, S3, EC2, STS) that checks signatures and policies",
   usage:
-    "certrole emulator [--host 127.0.0.1] [--port N] [--state DIR] [--tls [--ca-bundle FILE]] [--ready-file F]\n       [--session-log F]\n       [--latency MS]",
+    "certrole emulator [--host 127.0.0.1] [--port N] [--state DIR] [--tls [--ca-bundle FILE]] [--ready-file F]\n       [--session-log F]\n       [--latency MS] [--throttle TPS]",
   description: `
 One HTTP endpoint that speaks the AWS wire formats the AWS CLI, boto3 and the AWS SDKs use:
 IAM roles and inline policies (Query/XML), the IAM Roles Anywhere control plane (trust
@@ -34,7 +34,10 @@ TLS certificates, so a walkthrough can span processes. SIGINT or SIGTERM stops i
 
 For tests, --session-log FILE records every CreateSession: the certificate it was asked for
 (decimal serial, SHA-256 fingerprint), "issued" or the error code, the ARNs, never a secret.
---latency MS delays every answer, to measure clients over a simulated wide-area round trip.`,
+--latency MS delays every answer, to measure clients over a simulated wide-area round trip.
+--throttle TPS answers CreateSession with ThrottlingException (HTTP 429, Roles Anywhere's
+JSON error) beyond TPS calls a second per certificate (AWS's quota, 10 a second by default,
+is per account and Region).`,
   flags: {
     host: { type: "string", value: "HOST", default: "127.0.0.1", description: "address to listen on" },
     port: { type: "string", value: "N", default: String(DEFAULT_PORT), description: "port; 0 picks a free one" },
@@ -51,6 +54,11 @@ For tests, --session-log FILE records every CreateSession: the certificate it wa
       type: "string",
       value: "MS",
       description: "wait this many milliseconds before every answer (a simulated wide-area round trip)",
+    },
+    throttle: {
+      type: "string",
+      value: "TPS",
+      description: "CreateSession calls a second per certificate; more get ThrottlingException (HTTP 429)",
     },
     "session-log": {
       type: "string",
@@ -106,6 +114,16 @@ For tests, --session-log FILE records every CreateSession: the certificate it wa
       );
     }
     const latencyMs = integerFlag(values.latency, "--latency", 0, 60_000, "milliseconds");
+    const throttleText = values.throttle as string | undefined;
+    const throttleTps = throttleText === undefined ? undefined : Number(throttleText);
+    if (
+      throttleText !== undefined &&
+      (!/^\d+(\.\d+)?$/.test(throttleText) || !(throttleTps! > 0) || throttleTps! > 1_000_000)
+    ) {
+      throw usageError(
+        `--throttle must be a number of calls a second above 0 (0.1 is one every 10 s), not "${throttleText}"`,
+      );
+    }
     const stateDir = values.state as string | undefined;
     if (values["ca-bundle"] !== undefined && !values.tls) throw usageError("--ca-bundle needs --tls");
 
@@ -154,6 +172,7 @@ For tests, --session-log FILE records every CreateSession: the certificate it wa
         admin: accessKeyId !== undefined ? { accessKeyId, secretAccessKey: secretAccessKey! } : undefined,
         onSession: sessionLog?.log,
         latencyMs,
+        throttleTps,
       });
     } catch (error) {
       if (error instanceof Deno.errors.AddrInUse) {

@@ -14,6 +14,7 @@ import { handleRolesAnywhere } from "./rolesanywhere_api.ts";
 import { handleS3 } from "./s3_api.ts";
 import { certificateDer, type SessionLogEntry, type SessionLogger, sha256Hex } from "./session_log.ts";
 import { handleSts } from "./sts_api.ts";
+import { Throttle } from "./throttle.ts";
 import { parseAuthorization, type ParsedAuthorization, type ReceivedRequest } from "./sigv4_verify.ts";
 import {
   type AdminKey,
@@ -46,6 +47,8 @@ export interface EmulatorOptions {
   readonly onSession?: SessionLogger;
   /** Wait this long before every answer: a wide-area round trip on loopback (no `tc netem` here). */
   readonly latencyMs?: number;
+  /** CreateSession calls a second per certificate; more get ThrottlingException (HTTP 429). */
+  readonly throttleTps?: number;
 }
 
 export interface Emulator {
@@ -165,6 +168,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   if (options.stateDir) await save();
 
+  const throttle = options.throttleTps ? new Throttle(options.throttleTps) : undefined;
   const answerCreateSession = async (
     request: ReceivedRequest,
     auth: ParsedAuthorization,
@@ -180,6 +184,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     };
     const log = (entry: SessionLogEntry) => options.onSession?.(entry);
     try {
+      // Counted before any verification, as a front door would: a throttled call costs nothing.
+      if (throttle && !throttle.admit(fingerprintSha256 ?? `credential ${auth.credential}`, at.getTime())) {
+        throw new Fault(429, "ThrottlingException", "Rate exceeded");
+      }
       const { session, body } = await createSession(request, auth, { state, now: at });
       state.sessions[session.accessKeyId] = session;
       state.sessionsIssued++;
