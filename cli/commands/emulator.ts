@@ -14,7 +14,7 @@ export const command: Command = {
   name: "emulator",
   summary: "run a local AWS (IAM, Roles Anywhere, S3, EC2, STS) that checks signatures and policies",
   usage:
-    "certrole emulator [--host 127.0.0.1] [--port N] [--state DIR] [--tls [--ca-bundle FILE]] [--ready-file F]\n       [--session-log F]\n       [--latency MS] [--throttle TPS]",
+    "certrole emulator [--host 127.0.0.1] [--port N] [--state DIR] [--tls [--ca-bundle FILE]] [--ready-file F]\n       [--session-log F]\n       [--latency MS] [--throttle TPS]\n       [--credential-lifetime SECONDS]",
   description: `
 One HTTP endpoint that speaks the AWS wire formats the AWS CLI, boto3 and the AWS SDKs use:
 IAM roles and inline policies (Query/XML), the IAM Roles Anywhere control plane (trust
@@ -37,7 +37,8 @@ For tests, --session-log FILE records every CreateSession: the certificate it wa
 --latency MS delays every answer, to measure clients over a simulated wide-area round trip.
 --throttle TPS answers CreateSession with ThrottlingException (HTTP 429, Roles Anywhere's
 JSON error) beyond TPS calls a second per certificate (AWS's quota, 10 a second by default,
-is per account and Region).`,
+is per account and Region). --credential-lifetime SECONDS makes issued credentials expire
+sooner than the requested duration, to test refreshing.`,
   flags: {
     host: { type: "string", value: "HOST", default: "127.0.0.1", description: "address to listen on" },
     port: { type: "string", value: "N", default: String(DEFAULT_PORT), description: "port; 0 picks a free one" },
@@ -59,6 +60,11 @@ is per account and Region).`,
       type: "string",
       value: "TPS",
       description: "CreateSession calls a second per certificate; more get ThrottlingException (HTTP 429)",
+    },
+    "credential-lifetime": {
+      type: "string",
+      value: "SECONDS",
+      description: "issued credentials expire after this many seconds when that is sooner than requested",
     },
     "session-log": {
       type: "string",
@@ -84,6 +90,7 @@ is per account and Region).`,
   examples: [
     "certrole emulator --port 0 --ready-file /tmp/endpoint > /tmp/emulator.env &",
     "certrole emulator --tls --ca-bundle ca.pem --state .emulator",
+    "certrole emulator --latency 80 --throttle 10 --credential-lifetime 60",
     "certrole emulator --session-log sessions.jsonl   # then: jq -r .certificate.fingerprintSha256 sessions.jsonl",
     "CERTROLE_EMULATOR_ACCESS_KEY_ID=AKIAEXAMPLE CERTROLE_EMULATOR_SECRET_ACCESS_KEY=secret certrole emulator",
   ],
@@ -124,6 +131,13 @@ is per account and Region).`,
         `--throttle must be a number of calls a second above 0 (0.1 is one every 10 s), not "${throttleText}"`,
       );
     }
+    const credentialLifetimeSeconds = integerFlag(
+      values["credential-lifetime"],
+      "--credential-lifetime",
+      1,
+      43_200,
+      "seconds",
+    );
     const stateDir = values.state as string | undefined;
     if (values["ca-bundle"] !== undefined && !values.tls) throw usageError("--ca-bundle needs --tls");
 
@@ -173,6 +187,7 @@ is per account and Region).`,
         onSession: sessionLog?.log,
         latencyMs,
         throttleTps,
+        credentialLifetimeSeconds,
       });
     } catch (error) {
       if (error instanceof Deno.errors.AddrInUse) {

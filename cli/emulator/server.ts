@@ -49,6 +49,8 @@ export interface EmulatorOptions {
   readonly latencyMs?: number;
   /** CreateSession calls a second per certificate; more get ThrottlingException (HTTP 429). */
   readonly throttleTps?: number;
+  /** Issued credentials expire after this many seconds when that is sooner than requested. */
+  readonly credentialLifetimeSeconds?: number;
 }
 
 export interface Emulator {
@@ -188,7 +190,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (throttle && !throttle.admit(fingerprintSha256 ?? `credential ${auth.credential}`, at.getTime())) {
         throw new Fault(429, "ThrottlingException", "Rate exceeded");
       }
-      const { session, body } = await createSession(request, auth, { state, now: at });
+      const { session, body } = await createSession(request, auth, {
+        state,
+        now: at,
+        credentialLifetimeSeconds: options.credentialLifetimeSeconds,
+      });
       state.sessions[session.accessKeyId] = session;
       state.sessionsIssued++;
       if (state.sessionsIssued % 1000 === 0) pruneSessions(state, at);
