@@ -13,8 +13,8 @@ export const DEFAULT_PORT = 4599;
 export const command: Command = {
   name: "emulator",
   summary: "run a local AWS (IAM, Roles Anywhere, S3, EC2, STS) that checks signatures and policies",
-  usage:
-    "certrole emulator [--host 127.0.0.1] [--port N] [--state DIR] [--tls [--ca-bundle FILE]] [--ready-file F]\n       [--session-log F]\n       [--latency MS] [--throttle TPS]\n       [--credential-lifetime SECONDS]",
+  usage: "certrole emulator [--host 127.0.0.1] [--port N] [--state DIR] [--tls [--ca-bundle FILE]] [--ready-file F]\n" +
+    "       [--session-log F] [--latency MS] [--throttle TPS] [--credential-lifetime SECONDS]",
   description: `
 One HTTP endpoint that speaks the AWS wire formats the AWS CLI, boto3 and the AWS SDKs use:
 IAM roles and inline policies (Query/XML), the IAM Roles Anywhere control plane (trust
