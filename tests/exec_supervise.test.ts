@@ -4,7 +4,8 @@
  * config without credential_process, with the passphrase variables removed (checked in the
  * child's /proc/PID/environ). As PID 1 it forwards signals (a second SIGTERM during shutdown too,
  * without orphaning the child), reaps zombies re-parented to it and exits with the child's code,
- * 128 + the signal when the child was killed. Namespace tests need root and unshare.
+ * 128 + the signal when the child was killed. The child does not inherit the runtime guard's
+ * ignored SIGUSR1. Namespace tests need root and unshare.
  */
 import assert from "node:assert/strict";
 import { AWS } from "./support/aws_cli.ts";
@@ -40,9 +41,11 @@ session = boto3.Session()
 creds = session.get_credentials()
 s3 = session.client("s3", endpoint_url=sys.argv[1])
 environ = open("/proc/%d/environ" % os.getpid(), "rb").read().decode()
+ignored = int([l for l in open("/proc/self/status") if l.startswith("SigIgn")][0].split()[1], 16)
 print(json.dumps({"method": creds.method, "buckets": [b["Name"] for b in s3.list_buckets()["Buckets"]],
   "environ_passphrase": "ROLESANYWHERE_KEY_PASSPHRASE" in environ, "config": open(os.environ["AWS_CONFIG_FILE"]).read(),
-  "uri": os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"], "static": "AWS_ACCESS_KEY_ID" in os.environ}))
+  "uri": os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"], "static": "AWS_ACCESS_KEY_ID" in os.environ,
+  "usr1_ignored": bool(ignored & (1 << 9))}))
 sys.exit(7)
 `;
 
@@ -61,6 +64,7 @@ Deno.test("supervised boto3 and AWS CLI get credentials from the container endpo
     assert.equal(result.method, "container-role");
     assert.deepEqual(result.buckets, ["sup"]);
     assert.equal(result.environ_passphrase, false, "the passphrase is not in the child's environment");
+    assert.equal(result.usr1_ignored, false, "the child gets SIGUSR1's default, not certrole's guard");
     assert.equal(result.static, false, "static keys in the environment would shadow the container provider");
     assert.match(result.uri, /^http:\/\/127\.0\.0\.1:\d+\/v1\/credentials$/);
     assert.ok(!/credential_process|aws_access_key_id/.test(result.config), result.config);

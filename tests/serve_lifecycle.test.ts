@@ -2,7 +2,7 @@
  * `certrole serve` starts only with credentials: a first CreateSession that fails ends it with the
  * usual one-line reason and exit 1, before it listens (AWS's helper starts anyway and serves empty
  * credentials). Once up it writes --env-file (the client's NAME=value lines) and --ready-file, logs
- * one start line without secrets, and on SIGTERM stops accepting and exits 0, removing the ready
+ * one start line without secrets, refreshes on SIGHUP, and on SIGTERM stops accepting and exits 0, removing the ready
  * file; a SIGTERM while the first CreateSession still waits ends it at once.
  */
 import assert from "node:assert/strict";
@@ -59,6 +59,9 @@ Deno.test("serve writes its env and ready files, logs without secrets, and stops
     const health = await fetch(`${base}/healthz`);
     assert.equal(health.status, 200);
     assert.equal((await health.json()).status, "ok");
+    serve.child.kill("SIGHUP");
+    await serve.waitForLog(/^certrole serve: refreshed \(SIGHUP\) in \d+ ms: access key /);
+    assert.equal(Object.keys(walkthrough.emulator.state.sessions).length, 2, "SIGHUP fetched new credentials");
   } finally {
     const { code, stderr } = await serve.stop("SIGTERM");
     await walkthrough.emulator.close();

@@ -147,6 +147,7 @@ them AWS_CONTAINER_AUTHORIZATION_TOKEN="$(cat FILE)" instead. A --listen address
       imds: listen.loopback,
       log,
     }));
+    stop.onHangup(() => void server.keeper.refresh("SIGHUP"));
     const base = `${tls ? "https" : "http"}://${clientHost(listen)}:${server.port}`;
     const variables: [string, string][] = [
       ["AWS_CONTAINER_CREDENTIALS_FULL_URI", `${base}${CONTAINER_PATH}`],

@@ -89,6 +89,7 @@ no file: prefer it.`,
       log,
       onFetched: write,
     }));
+    stop.onHangup(() => void supply.keeper.refresh("SIGHUP"));
     if (flags.values.once) {
       supply.stop();
       stop.dispose();

@@ -11,6 +11,10 @@
  * then reaped, so Deno's wait for the command is never raced.
  */
 
+import { fail, messageOf } from "../errors.ts";
+import { type Libc, openLibc } from "./libc.ts";
+import { guardRuntime, releaseForExec } from "./runtime_guard.ts";
+
 /** Forwarded to the child as they arrive. */
 export const FORWARDED_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR2", "SIGWINCH"] as const;
 
@@ -62,23 +66,6 @@ const PR_SET_CHILD_SUBREAPER = 36;
 /** siginfo_t.si_pid on Linux: after si_signo, si_errno, si_code and padding. */
 const SI_PID_OFFSET = 16;
 
-type Libc = Deno.DynamicLibrary<{
-  waitid: { parameters: ["i32", "u32", "buffer", "i32"]; result: "i32" };
-  waitpid: { parameters: ["i32", "buffer", "i32"]; result: "i32" };
-  prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"]; result: "i32" };
-}>;
-
-function openLibc(): Libc {
-  return Deno.dlopen(
-    "libc.so.6",
-    {
-      waitid: { parameters: ["i32", "u32", "buffer", "i32"], result: "i32" },
-      waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
-      prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
-    } as const,
-  );
-}
-
 /** Reaps every exited child except `keep` (Deno's own); returns how many. */
 function reapOrphans(libc: Libc, keep: number): number {
   const info = new Uint8Array(128);
@@ -86,10 +73,10 @@ function reapOrphans(libc: Libc, keep: number): number {
   let reaped = 0;
   while (true) {
     info.fill(0);
-    if (libc.symbols.waitid(P_ALL, 0, info, WEXITED | WNOHANG | WNOWAIT) !== 0) return reaped; // ECHILD: none left
+    if (libc.waitid(P_ALL, 0, info, WEXITED | WNOHANG | WNOWAIT) !== 0) return reaped; // ECHILD: none left
     const pid = new DataView(info.buffer).getInt32(SI_PID_OFFSET, true);
     if (pid === 0 || pid === keep) return reaped; // nothing exited, or only Deno's child (Deno reaps it)
-    if (libc.symbols.waitpid(pid, status, WNOHANG) === pid) reaped++;
+    if (libc.waitpid(pid, status, WNOHANG) === pid) reaped++;
     else return reaped;
   }
 }
@@ -105,16 +92,27 @@ export interface SuperviseOptions {
 
 /** Runs the command to its end, supervising it; resolves with the exit code to end with. */
 export async function supervise(options: SuperviseOptions): Promise<number> {
-  const libc = openLibc();
-  if (Deno.pid !== 1) libc.symbols.prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n); // orphans come to us, as to PID 1
-  const child = new Deno.Command(options.path, {
+  const opened = openLibc();
+  if (opened instanceof Error) fail("SuperviseUnavailable", `--supervise needs libc (${messageOf(opened)})`);
+  const libc = opened;
+  if (Deno.pid !== 1) libc.prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n); // orphans come to us, as to PID 1
+  const command = new Deno.Command(options.path, {
     args: options.argv.slice(1),
     env: { ...options.env },
     clearEnv: true,
     stdin: "inherit",
     stdout: "inherit",
     stderr: "inherit",
-  }).spawn();
+  });
+  // The child inherits signal dispositions and limits at fork: it gets the ones certrole started
+  // with (SIGUSR1 not ignored, core limit as before), and the guard is back at once.
+  releaseForExec();
+  let child: Deno.ChildProcess;
+  try {
+    child = command.spawn();
+  } finally {
+    guardRuntime();
+  }
   options.debug(`supervising ${options.path} as PID ${child.pid}`);
   const listeners = FORWARDED_SIGNALS.map((signal) =>
     [signal, () => {
@@ -137,9 +135,9 @@ export async function supervise(options: SuperviseOptions): Promise<number> {
     reap();
     return exitCodeOf(status);
   } finally {
+    // The forwarding listeners stay until the process exits: as PID 1, a signal without a JS
+    // listener would reach Deno's own handler, which ends in SIGSEGV there.
     clearInterval(sweep);
     Deno.removeSignalListener("SIGCHLD", reap);
-    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
-    libc.close();
   }
 }

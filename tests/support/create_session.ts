@@ -1,0 +1,46 @@
+/**
+ * One CreateSession call signed with certrole's SigV4-X509 signer and sent with fetch, at a
+ * chosen date, for tests that need the raw answer (status, X-Amzn-ErrorType, JSON body) rather
+ * than what `certrole credential-process` makes of it.
+ */
+import { certificateFromBytes, privateKeyFromBytes } from "../../cli/identity/identity.ts";
+import { createSessionRequest, signRequest } from "../../cli/signing/sigv4_x509.ts";
+import type { Walkthrough } from "./emulator.ts";
+import type { Leaf } from "./pki.ts";
+
+export interface CreateSessionAnswer {
+  readonly status: number;
+  readonly errorType: string | null;
+  readonly body: Record<string, unknown>;
+}
+
+export async function signedCreateSession(
+  walkthrough: Walkthrough,
+  leaf: Leaf,
+  options: { date?: Date; durationSeconds?: number } = {},
+): Promise<CreateSessionAnswer> {
+  const certificate = certificateFromBytes(await Deno.readFile(leaf.cert), leaf.cert);
+  const key = await privateKeyFromBytes(
+    await Deno.readFile(leaf.key),
+    leaf.key,
+    leaf.passphrase ? { value: leaf.passphrase, source: "test" } : undefined,
+  );
+  const signed = await signRequest(
+    createSessionRequest({
+      endpoint: walkthrough.emulator.url,
+      region: "us-east-1",
+      trustAnchorArn: walkthrough.trustAnchorArn,
+      profileArn: walkthrough.profileArn,
+      roleArn: walkthrough.roleArn,
+      durationSeconds: options.durationSeconds ?? 3600,
+      certificate,
+      intermediates: [],
+      algorithm: key.algorithm,
+    }, options.date ?? new Date()),
+    key.signingKey,
+  );
+  const headers = { ...signed.headers };
+  delete headers["Host"];
+  const response = await fetch(signed.url, { method: "POST", headers, body: signed.body });
+  return { status: response.status, errorType: response.headers.get("x-amzn-errortype"), body: await response.json() };
+}
