@@ -134,6 +134,24 @@ Deno.test("IMDSv2: tokens required, forged and expired ones refused, TTL and X-F
   }
 });
 
+Deno.test("--no-imds: only the token-protected container endpoint answers", async () => {
+  const walkthrough = await startWalkthrough(await Deno.readTextFile(ca.cert));
+  const serve = await spawnServe(["--port", "0", "--token-file", `${dir}/no-imds.token`, "--no-imds"], {
+    HOME: dir,
+    ...sessionEnv(walkthrough, leaf),
+  });
+  try {
+    assert.equal(serve.exports.AWS_EC2_METADATA_SERVICE_ENDPOINT, undefined);
+    const put = await get(`${serve.base}/latest/api/token`, { "x-aws-ec2-metadata-token-ttl-seconds": "60" }, "PUT");
+    assert.equal(put.status, 404);
+    const token = await Deno.readTextFile(`${dir}/no-imds.token`);
+    assert.equal((await get(serve.exports.AWS_CONTAINER_CREDENTIALS_FULL_URI, { Authorization: token })).status, 200);
+  } finally {
+    await serve.stop();
+    await walkthrough.emulator.close();
+  }
+});
+
 Deno.test("a token file other users can read, or one ending in a newline, is refused at start", async () => {
   const env = { HOME: dir, ROLESANYWHERE_CERT_LOCATION: leaf.cert, ...sessionArns() };
   await Deno.writeTextFile(`${dir}/open.token`, "0123456789abcdef0123", { mode: 0o644 });

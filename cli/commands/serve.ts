@@ -36,6 +36,12 @@ export const SERVE_FLAGS = {
     description: "write the NAME=value lines clients need (docker --env-file, Compose env_file)",
   },
   "ready-file": { type: "string", value: "FILE", description: "write the endpoint URL here once credentials are held" },
+  "imds": {
+    type: "boolean",
+    env: "ROLESANYWHERE_IMDS",
+    default: "true on loopback",
+    description: "offer IMDSv2 too; it has no client authentication (--no-imds on a host shared with other users)",
+  },
   "tls-cert": { type: "string", value: "FILE", env: "ROLESANYWHERE_TLS_CERT", description: "serve HTTPS: PEM chain" },
   "tls-key": { type: "string", value: "FILE", env: "ROLESANYWHERE_TLS_KEY", description: "serve HTTPS: PEM key" },
 } as const;
@@ -90,7 +96,9 @@ ignored. SIGTERM or SIGINT: stop accepting, finish the answers in flight, exit 0
 It prints the client's variables as export lines; --env-file writes them as NAME=value lines.
 Older AWS CLI v2 releases (Debian's 2.9.19) ignore AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: give
 them AWS_CONTAINER_AUTHORIZATION_TOKEN="$(cat FILE)" instead. A --listen address other than loopback needs a
---token-file and --tls-cert/--tls-key (SDKs accept any host only over HTTPS) and turns IMDS off.`,
+--token-file and --tls-cert/--tls-key (SDKs accept any host only over HTTPS) and turns IMDS off.
+IMDS has no client authentication: on a host shared with other users, --no-imds leaves only the
+token-protected container endpoint.`,
   flags: FLAGS,
   examples: [
     "certrole serve --token-file /run/certrole/token --env-file /run/certrole/client.env &",
@@ -137,6 +145,10 @@ them AWS_CONTAINER_AUTHORIZATION_TOKEN="$(cat FILE)" instead. A --listen address
       flags.sources["token-file"] ?? "the token file",
     );
 
+    if (flags.values.imds === true && !listen.loopback) {
+      fail("UsageError", "--imds needs a loopback --listen: IMDS has no client authentication", 2);
+    }
+    const imds = listen.loopback && flags.values.imds !== false;
     const stop = listenForStop();
     const server = await stop.starting(startCredentialServer({
       settings,
@@ -144,7 +156,7 @@ them AWS_CONTAINER_AUTHORIZATION_TOKEN="$(cat FILE)" instead. A --listen address
       listen,
       tls,
       token,
-      imds: listen.loopback,
+      imds,
       log,
     }));
     stop.onHangup(() => void server.keeper.refresh("SIGHUP"));
@@ -152,12 +164,12 @@ them AWS_CONTAINER_AUTHORIZATION_TOKEN="$(cat FILE)" instead. A --listen address
     const variables: [string, string][] = [
       ["AWS_CONTAINER_CREDENTIALS_FULL_URI", `${base}${CONTAINER_PATH}`],
       ["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", tokenPath],
-      ...(listen.loopback ? [["AWS_EC2_METADATA_SERVICE_ENDPOINT", `${base}/`] as [string, string]] : []),
+      ...(imds ? [["AWS_EC2_METADATA_SERVICE_ENDPOINT", `${base}/`] as [string, string]] : []),
     ];
     const { first, certificate } = server;
     log(
       `serving role ${settings.roleArn.text} on ${base} (${CONTAINER_PATH}${
-        listen.loopback ? ", IMDSv2" : "; IMDS off: not a loopback listener"
+        imds ? ", IMDSv2" : listen.loopback ? "; IMDS off (--no-imds)" : "; IMDS off: not a loopback listener"
       }, /healthz${tls ? "; HTTPS" : ""}): access key ${first.credentials.accessKeyId}, ` +
         `expires ${metadataTime(first.plan.expiresAt)}, certificate serial ${certificate.serial}, ` +
         `next refresh ${metadataTime(first.plan.refreshAt)}`,

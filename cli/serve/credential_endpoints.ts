@@ -25,7 +25,7 @@ export interface EndpointContext {
   /** The credentials to hand out now, if any. */
   readonly usable: () => Held | undefined;
   readonly authorize: (header: string | null) => Promise<Authorization>;
-  /** Undefined when IMDS is off (a listener other machines reach: IMDS has no client authentication). */
+  /** Undefined when IMDS is off (--no-imds, or a listener other machines reach: IMDS has no client authentication). */
   readonly imds?: ImdsSessions;
   readonly roleName: string;
   readonly accountId: string;
@@ -134,7 +134,13 @@ export async function answer(request: Request, context: EndpointContext): Promis
   if (path === CONTAINER_PATH) return await container(request, context);
   if (path.startsWith("/latest/")) {
     const imds = context.imds;
-    if (!imds) return error(404, "NotFound", "IMDS is off on a listener other machines can reach: use /v1/credentials");
+    if (!imds) {
+      return error(
+        404,
+        "NotFound",
+        "IMDS is off on this server (--no-imds, or not a loopback listener): use /v1/credentials",
+      );
+    }
     if (path === "/latest/api/token" || path === "/latest/api/token/") return await imdsToken(request, context, imds);
     if (path === CREDENTIALS_PREFIX || path.startsWith(`${CREDENTIALS_PREFIX}/`)) {
       return await imdsCredentials(request, context, imds, path.slice(CREDENTIALS_PREFIX.length));
