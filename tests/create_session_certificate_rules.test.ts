@@ -8,11 +8,9 @@
  * never get a say.
  */
 import assert from "node:assert/strict";
-import { certificateFromBytes, certificatesFromBundle } from "../cli/identity/identity.ts";
-import { parsePem } from "../cli/identity/pem.ts";
-import { createSessionRequest, signRequest } from "../cli/signing/sigv4_x509.ts";
+import { createSessionCall, rsaSigningKey } from "./support/create_session.ts";
 import { startWalkthrough } from "./support/emulator.ts";
-import { type Ca, issueLeaf, LEAF_EXTENSIONS, makeCa, makeIntermediate } from "./support/pki.ts";
+import { type Ca, issueLeaf, makeCa, makeIntermediate } from "./support/pki.ts";
 import { tempDir } from "./support/run.ts";
 
 const dir = await tempDir("certrole certificate rules ");
@@ -20,52 +18,19 @@ const ca = await makeCa(dir);
 const walkthrough = await startWalkthrough(await Deno.readTextFile(ca.cert));
 const WITHOUT_KEY_USAGE = "authorityKeyIdentifier=keyid,issuer\nbasicConstraints=CA:FALSE\n";
 
-/** A PKCS#8 RSA key file as a WebCrypto signing key (any size: WebCrypto has no minimum). */
-async function rsaSigningKey(path: string): Promise<CryptoKey> {
-  const [block] = parsePem(await Deno.readTextFile(path));
-  return await crypto.subtle.importKey(
-    "pkcs8",
-    Uint8Array.from(block.bytes),
-    { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-}
-
-async function createSession(
-  leaf: { cert: string; key: string },
-  intermediates: readonly Ca[] = [],
-): Promise<{ status: number; errorType: string | null; message: string }> {
-  const bundle = new TextEncoder().encode(
-    (await Promise.all(intermediates.map((intermediate) => Deno.readTextFile(intermediate.cert)))).join(""),
-  );
-  const signed = await signRequest(
-    createSessionRequest({
-      endpoint: walkthrough.emulator.url,
-      region: "us-east-1",
-      trustAnchorArn: walkthrough.trustAnchorArn,
-      profileArn: walkthrough.profileArn,
-      roleArn: walkthrough.roleArn,
-      durationSeconds: 3600,
-      certificate: certificateFromBytes(await Deno.readFile(leaf.cert), leaf.cert),
-      intermediates: intermediates.length ? certificatesFromBundle(bundle, "chain") : [],
-      algorithm: "AWS4-X509-RSA-SHA256",
-    }, new Date()),
-    await rsaSigningKey(leaf.key),
-  );
-  const headers: Record<string, string> = { ...signed.headers };
-  delete headers["Host"];
-  const response = await fetch(signed.url, { method: "POST", headers, body: signed.body });
-  const body = await response.json();
-  return { status: response.status, errorType: response.headers.get("x-amzn-errortype"), message: body.message };
+async function createSession(leaf: { cert: string; key: string }, intermediates: readonly Ca[] = []) {
+  return await createSessionCall(walkthrough, leaf, {
+    intermediates: intermediates.map((intermediate) => intermediate.cert),
+    signingKey: await rsaSigningKey(leaf.key),
+  });
 }
 
 async function refused(leaf: { cert: string; key: string }, reason: RegExp, intermediates: readonly Ca[] = []) {
   const result = await createSession(leaf, intermediates);
   assert.equal(result.status, 403, JSON.stringify(result));
   assert.equal(result.errorType, "AccessDeniedException");
-  assert.match(result.message, /^Untrusted signing certificate: /);
-  assert.match(result.message, reason);
+  assert.match(result.body.message, /^Untrusted signing certificate: /);
+  assert.match(result.body.message, reason);
 }
 
 const plainLeaf = (issuer: Ca, name: string, options: Parameters<typeof issueLeaf>[2] = {}) =>
@@ -106,7 +71,7 @@ Deno.test("certificate rules at CreateSession", async (t) => {
 
     await t.step("an RSA-1024 leaf", async () => {
       await refused(
-        await plainLeaf(ca, "rsa1024", { keyType: "rsa:1024", extensions: LEAF_EXTENSIONS }),
+        await plainLeaf(ca, "rsa1024", { keyType: "rsa:1024" }),
         /certificate "CN=myContainer": RSA 1024-bit key; Roles Anywhere accepts RSA of 2048 bits or more/,
       );
     });

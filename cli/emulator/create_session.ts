@@ -181,6 +181,12 @@ export async function createSession(
   if (durationSeconds > profile.durationSeconds) {
     throw validation(`durationSeconds ${durationSeconds} exceeds the profile's maximum of ${profile.durationSeconds}`);
   }
+  // A profile names the session unless it accepts the caller's name. The answer to a name it
+  // does not accept is the one AWS gave (aws/rolesanywhere-credential-helper#19); the API
+  // reference says only that acceptRoleSessionName decides it.
+  if (body.roleSessionName !== undefined && !profile.acceptRoleSessionName) {
+    throw accessDenied("Not authorized to set roleSessionName.");
+  }
   // AWS names the session after the certificate's serial, hex, two digits per byte.
   const serialHex = leaf.serial.toString(16);
   const roleSessionName = body.roleSessionName ?? (serialHex.length % 2 ? `0${serialHex}` : serialHex);
@@ -194,6 +200,7 @@ export async function createSession(
     secretAccessKey: randomSecret(30),
     sessionToken: `IQoJb3JpZ2luX2VjE${randomSecret(300)}`,
     expiration,
+    issuedAt: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
     roleArn,
     roleSessionName,
     sessionPolicy: profile.sessionPolicy,

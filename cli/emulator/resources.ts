@@ -256,6 +256,7 @@ export function createProfile(
     sessionPolicy?: string;
     managedPolicyArns?: string[];
     requireInstanceProperties?: boolean;
+    acceptRoleSessionName?: boolean;
   },
   now: Date,
 ): Profile {
@@ -276,6 +277,7 @@ export function createProfile(
     sessionPolicy: input.sessionPolicy,
     managedPolicyArns: input.managedPolicyArns ?? [],
     requireInstanceProperties: input.requireInstanceProperties ?? false,
+    acceptRoleSessionName: input.acceptRoleSessionName ?? false,
     createdBy: `arn:aws:iam::${state.accountId}:root`,
     createdAt: now8601(now),
     updatedAt: now8601(now),
@@ -316,6 +318,7 @@ export function updateProfile(
     durationSeconds?: number;
     sessionPolicy?: string;
     managedPolicyArns?: string[];
+    acceptRoleSessionName?: boolean;
   },
   now: Date,
 ): Profile {
@@ -330,6 +333,7 @@ export function updateProfile(
   if (input.durationSeconds !== undefined) profile.durationSeconds = input.durationSeconds;
   if (input.sessionPolicy !== undefined) profile.sessionPolicy = input.sessionPolicy;
   if (input.managedPolicyArns !== undefined) profile.managedPolicyArns = [...input.managedPolicyArns];
+  if (input.acceptRoleSessionName !== undefined) profile.acceptRoleSessionName = input.acceptRoleSessionName;
   profile.updatedAt = now8601(now);
   return profile;
 }

@@ -21,7 +21,7 @@ export const LIST_BUCKETS_POLICY = JSON.stringify(permissionsPolicy({ allow: ["s
 
 export async function startWalkthrough(
   caPem: string,
-  options: EmulatorOptions & { cn?: string; durationSeconds?: number } = {},
+  options: EmulatorOptions & { cn?: string; durationSeconds?: number; acceptRoleSessionName?: boolean } = {},
 ): Promise<Walkthrough> {
   const emulator = await startEmulator(options);
   const now = new Date();
@@ -40,6 +40,7 @@ export async function startWalkthrough(
     roleArns: [role.arn],
     enabled: true,
     durationSeconds: options.durationSeconds ?? 3600,
+    acceptRoleSessionName: options.acceptRoleSessionName,
   }, now);
   return {
     emulator,
