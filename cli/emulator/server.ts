@@ -160,7 +160,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   if (options.stateDir) await save();
 
-  const handler = async (incoming: Request): Promise<Response> => {
+  const handler = async (incoming: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
     const requestId = crypto.randomUUID();
     const url = new URL(incoming.url);
     let auth: ParsedAuthorization | undefined;
@@ -204,7 +204,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           `Credential should be scoped to a valid region: this endpoint serves ${state.region}, not ${auth.region}`,
         );
       }
-      const caller = await authenticate(request, auth, state, at);
+      const caller = await authenticate(request, auth, state, at, {
+        secureTransport: options.tls !== undefined,
+        sourceIp: info.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : undefined,
+      });
       let mutated = false;
       const response = await service.handle(request, {
         state,

@@ -25,6 +25,8 @@ export async function createSessionCall(
     readonly intermediates?: readonly string[];
     /** Sign with this instead of loading leaf.key through certrole. */
     readonly signingKey?: { readonly key: CryptoKey; readonly algorithm: SigningAlgorithm };
+    /** For an HTTPS emulator: a client that trusts its CA. */
+    readonly client?: Deno.HttpClient;
   } = {},
 ): Promise<CreateSessionAnswer> {
   const signer = options.signingKey ?? await (async () => {
@@ -54,7 +56,7 @@ export async function createSessionCall(
   );
   const headers: Record<string, string> = { ...signed.headers };
   delete headers["Host"];
-  const response = await fetch(signed.url, { method: "POST", headers, body: signed.body });
+  const response = await fetch(signed.url, { method: "POST", headers, body: signed.body, client: options.client });
   return { status: response.status, errorType: response.headers.get("x-amzn-errortype"), body: await response.json() };
 }
 
