@@ -8,7 +8,7 @@
  * never get a say.
  */
 import assert from "node:assert/strict";
-import { createSessionCall, rsaSigningKey } from "./support/create_session.ts";
+import { rsaSigningKey, signedCreateSession } from "./support/create_session.ts";
 import { startWalkthrough } from "./support/emulator.ts";
 import { type Ca, issueLeaf, makeCa, makeIntermediate } from "./support/pki.ts";
 import { tempDir } from "./support/run.ts";
@@ -19,7 +19,7 @@ const walkthrough = await startWalkthrough(await Deno.readTextFile(ca.cert));
 const WITHOUT_KEY_USAGE = "authorityKeyIdentifier=keyid,issuer\nbasicConstraints=CA:FALSE\n";
 
 async function createSession(leaf: { cert: string; key: string }, intermediates: readonly Ca[] = []) {
-  return await createSessionCall(walkthrough, leaf, {
+  return await signedCreateSession(walkthrough, leaf, {
     intermediates: intermediates.map((intermediate) => intermediate.cert),
     signingKey: await rsaSigningKey(leaf.key),
   });

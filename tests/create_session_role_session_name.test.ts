@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { adminEnv, AWS, credentialProcessEnv } from "./support/aws_cli.ts";
-import { createSessionCall } from "./support/create_session.ts";
+import { signedCreateSession } from "./support/create_session.ts";
 import { sessionEnv, startWalkthrough, type Walkthrough } from "./support/emulator.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
 import { certrole, run, tempDir } from "./support/run.ts";
@@ -16,7 +16,7 @@ const ca = await makeCa(dir);
 const leaf = await issueLeaf(ca, "leaf", { passphrase: null });
 
 const createSession = (walkthrough: Walkthrough, roleSessionName?: string) =>
-  createSessionCall(walkthrough, leaf, { roleSessionName });
+  signedCreateSession(walkthrough, leaf, { roleSessionName });
 
 Deno.test("acceptRoleSessionName: refused by default, the caller's name once the profile accepts it", async () => {
   const walkthrough = await startWalkthrough(await Deno.readTextFile(ca.cert));

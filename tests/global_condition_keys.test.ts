@@ -13,7 +13,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { deleteRolePolicy, putRolePolicy } from "../cli/emulator/resources.ts";
 import { makeTlsMaterial } from "../cli/emulator/tls_certificate.ts";
 import { AWS, credentialProcessEnv } from "./support/aws_cli.ts";
-import { createSessionCall } from "./support/create_session.ts";
+import { signedCreateSession } from "./support/create_session.ts";
 import { startWalkthrough, type Walkthrough } from "./support/emulator.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
 import { run, tempDir } from "./support/run.ts";
@@ -30,7 +30,7 @@ interface Credentials {
 }
 
 async function sessionCredentials(walkthrough: Walkthrough): Promise<Credentials> {
-  const answer = await createSessionCall(walkthrough, leaf);
+  const answer = await signedCreateSession(walkthrough, leaf);
   assert.equal(answer.status, 201, JSON.stringify(answer.body));
   return answer.body.credentialSet[0].credentials;
 }
@@ -174,7 +174,7 @@ Deno.test("over HTTPS aws:SecureTransport is true: the same guardrail lets the c
   const client = Deno.createHttpClient({ caCerts: [tls.caPem], http1: true, http2: false });
   try {
     assert.match(walkthrough.emulator.url, /^https:/);
-    const answer = await createSessionCall(walkthrough, leaf, { client });
+    const answer = await signedCreateSession(walkthrough, leaf, { client });
     assert.equal(answer.status, 201, JSON.stringify(answer.body));
     const credentials = answer.body.credentialSet[0].credentials;
     assert.equal(await denies(walkthrough, credentials, { Bool: { "aws:SecureTransport": "false" } }, client), false);

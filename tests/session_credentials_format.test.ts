@@ -5,7 +5,7 @@
  * Several sessions, so a generator that sometimes drops characters cannot pass by luck.
  */
 import assert from "node:assert/strict";
-import { createSessionCall } from "./support/create_session.ts";
+import { signedCreateSession } from "./support/create_session.ts";
 import { startWalkthrough } from "./support/emulator.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
 import { tempDir } from "./support/run.ts";
@@ -18,7 +18,7 @@ Deno.test("CreateSession keys are 20 and 40 characters like STS's; the administr
   const walkthrough = await startWalkthrough(await Deno.readTextFile(ca.cert));
   try {
     for (let index = 0; index < 12; index++) {
-      const answer = await createSessionCall(walkthrough, leaf);
+      const answer = await signedCreateSession(walkthrough, leaf);
       assert.equal(answer.status, 201, JSON.stringify(answer.body));
       const { accessKeyId, secretAccessKey, sessionToken } = answer.body.credentialSet[0].credentials;
       assert.match(accessKeyId, /^ASIA[A-Z2-7]{16}$/);

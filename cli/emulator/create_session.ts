@@ -61,12 +61,14 @@ async function verifyX509Signature(
 export interface SessionRequestContext {
   readonly state: EmulatorState;
   readonly now: Date;
+  /** --credential-lifetime: credentials expire after this many seconds when that is sooner. */
+  readonly credentialLifetimeSeconds?: number;
 }
 
 export async function createSession(
   request: ReceivedRequest,
   auth: ParsedAuthorization,
-  { state, now }: SessionRequestContext,
+  { state, now, credentialLifetimeSeconds }: SessionRequestContext,
 ): Promise<{ session: IssuedSession; body: unknown }> {
   if (auth.service !== "rolesanywhere") {
     throw accessDenied(`Credential scope names service "${auth.service}", not rolesanywhere`);
@@ -194,7 +196,8 @@ export async function createSession(
     throw validation("roleSessionName must be 2 to 64 characters of [\\w+=,.@-]");
   }
 
-  const expiration = new Date(now.getTime() + durationSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const lifetimeSeconds = Math.min(durationSeconds, credentialLifetimeSeconds ?? durationSeconds);
+  const expiration = new Date(now.getTime() + lifetimeSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
   const session: IssuedSession = {
     accessKeyId: `ASIA${randomId(16)}`,
     secretAccessKey: randomSecret(30),

@@ -1,7 +1,8 @@
 /**
- * One CreateSession call to an emulator, signed by certrole's SigV4-X509 signer, answered as the
- * wire has it (status, x-amzn-errortype, JSON body). The signing key can be given as a WebCrypto
- * key, to sign with keys certrole's own loader would refuse.
+ * One CreateSession call signed with certrole's SigV4-X509 signer and sent with fetch, at a
+ * chosen date, for tests that need the raw answer (status, X-Amzn-ErrorType, JSON body) rather
+ * than what `certrole credential-process` makes of it. The signing key can be given as a
+ * WebCrypto key, to sign with keys certrole's own loader would refuse.
  */
 import { certificateFromBytes, certificatesFromBundle, privateKeyFromBytes } from "../../cli/identity/identity.ts";
 import { parsePem } from "../../cli/identity/pem.ts";
@@ -16,10 +17,12 @@ export interface CreateSessionAnswer {
   readonly body: any;
 }
 
-export async function createSessionCall(
+export async function signedCreateSession(
   walkthrough: Walkthrough,
   leaf: { readonly cert: string; readonly key: string; readonly passphrase?: string },
   options: {
+    readonly date?: Date;
+    readonly durationSeconds?: number;
     readonly roleSessionName?: string;
     /** PEM files of the intermediates, sent in X-Amz-X509-Chain in this order. */
     readonly intermediates?: readonly string[];
@@ -46,12 +49,12 @@ export async function createSessionCall(
       trustAnchorArn: walkthrough.trustAnchorArn,
       profileArn: walkthrough.profileArn,
       roleArn: walkthrough.roleArn,
-      durationSeconds: 3600,
+      durationSeconds: options.durationSeconds ?? 3600,
       roleSessionName: options.roleSessionName,
       certificate: certificateFromBytes(await Deno.readFile(leaf.cert), leaf.cert),
       intermediates: chain.length ? certificatesFromBundle(bundle, "chain") : [],
       algorithm: signer.algorithm,
-    }, new Date()),
+    }, options.date ?? new Date()),
     signer.key,
   );
   const headers: Record<string, string> = { ...signed.headers };
