@@ -226,7 +226,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
   };
 
-  const answer = async (incoming: Request): Promise<Response> => {
+  const answer = async (incoming: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
     const requestId = crypto.randomUUID();
     const url = new URL(incoming.url);
     let auth: ParsedAuthorization | undefined;
@@ -265,7 +265,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           `Credential should be scoped to a valid region: this endpoint serves ${state.region}, not ${auth.region}`,
         );
       }
-      const caller = await authenticate(request, auth, state, at);
+      const caller = await authenticate(request, auth, state, at, {
+        secureTransport: options.tls !== undefined,
+        sourceIp: info.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : undefined,
+      });
       let mutated = false;
       const response = await service.handle(request, {
         state,
@@ -287,8 +290,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const latencyMs = options.latencyMs ?? 0;
   const handler = latencyMs > 0
-    ? async (incoming: Request): Promise<Response> => {
-      const response = await answer(incoming);
+    ? async (incoming: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
+      const response = await answer(incoming, info);
       await new Promise((resolve) => setTimeout(resolve, latencyMs));
       return response;
     }

@@ -26,7 +26,7 @@ export const LIST_BUCKETS_POLICY = JSON.stringify(permissionsPolicy({ allow: ["s
 
 export async function startWalkthrough(
   caPem: string,
-  options: EmulatorOptions & { cn?: string; durationSeconds?: number } = {},
+  options: EmulatorOptions & { cn?: string; durationSeconds?: number; acceptRoleSessionName?: boolean } = {},
 ): Promise<Walkthrough> {
   const sessionLog: SessionLogEntry[] = [];
   const emulator = await startEmulator({
@@ -52,6 +52,7 @@ export async function startWalkthrough(
     roleArns: [role.arn],
     enabled: true,
     durationSeconds: options.durationSeconds ?? 3600,
+    acceptRoleSessionName: options.acceptRoleSessionName,
   }, now);
   return {
     emulator,
