@@ -399,37 +399,41 @@ print(json.dumps(sorted(samples[1:])))
 `;
   const calls: [string, string, string, string][] = [];
   const awsRuns = Math.max(5, Math.min(RUNS, 15));
-  for (const [name, extra] of sources) {
-    const callEnv = { ...base, ...extra };
-    const ls = async () => {
-      const started = performance.now();
-      const output = await new Deno.Command(aws, {
-        args: ["s3", "ls", "--endpoint-url", server.url],
-        env: callEnv,
-        clearEnv: true,
-        stdout: "null",
-        stderr: "piped",
-      }).output();
-      if (!output.success) throw new Error(`aws s3 ls (${name}): ${new TextDecoder().decode(output.stderr)}`);
-      return performance.now() - started;
-    };
-    await ls();
-    const samples: number[] = [];
-    for (let i = 0; i < awsRuns; i++) samples.push(await ls());
-    samples.sort((a, b) => a - b);
+  const ls = async (name: string, callEnv: Record<string, string>) => {
+    const started = performance.now();
+    const output = await new Deno.Command(aws, {
+      args: ["s3", "ls", "--endpoint-url", server.url],
+      env: callEnv,
+      clearEnv: true,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!output.success) throw new Error(`aws s3 ls (${name}): ${new TextDecoder().decode(output.stderr)}`);
+    return performance.now() - started;
+  };
+  // Round-robin over the sources, so load from elsewhere on the machine spreads over all of them.
+  const samples = sources.map(() => [] as number[]);
+  for (let run = -1; run < awsRuns; run++) {
+    for (const [index, [name, extra]] of sources.entries()) {
+      const elapsed = await ls(name, { ...base, ...extra });
+      if (run >= 0) samples[index].push(elapsed);
+    }
+  }
+  for (const [index, [name, extra]] of sources.entries()) {
     const python = await new Deno.Command("python3", {
       args: ["-c", boto3, String(awsRuns * 2)],
-      env: callEnv,
+      env: { ...base, ...extra },
       clearEnv: true,
       stdout: "piped",
       stderr: "piped",
     }).output();
     if (!python.success) throw new Error(`boto3 (${name}): ${new TextDecoder().decode(python.stderr)}`);
     const fetches: number[] = JSON.parse(new TextDecoder().decode(python.stdout));
+    const sorted = samples[index].sort((a, b) => a - b);
     calls.push([
       name,
-      percentile(samples, 0.5).toFixed(0),
-      percentile(samples, 0.95).toFixed(0),
+      percentile(sorted, 0.5).toFixed(0),
+      percentile(sorted, 0.95).toFixed(0),
       percentile(fetches, 0.5).toFixed(1),
     ]);
   }
