@@ -306,18 +306,23 @@ if (race) {
   console.log();
   console.log(table(["serve under load", "median ms", "p95 ms", "p99 ms"], race.load));
   console.log();
-  console.log(table(["resident process", "RSS MB", "stop on SIGTERM ms", "note"], race.resident));
+  console.log(table(["resident process", "RSS MB (private)", "stop on SIGTERM ms", "note"], race.resident));
 }
 const failed = throughputRows.some((row) => row[2] !== "0") || (race?.errors ?? 0) > 0;
 if (failed) Deno.exit(1);
 
+/** RSS, and in brackets the private part (RssAnon): the rest is the Deno binary's pages, shared. */
 async function rss(pid: number): Promise<string> {
   const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  return (Number(status.match(/VmRSS:\s+(\d+)/)![1]) / 1024).toFixed(0);
+  const mb = (name: string) => (Number(status.match(new RegExp(`${name}:\\s+(\\d+)`))![1]) / 1024).toFixed(0);
+  return `${mb("VmRSS")} (${mb("RssAnon")})`;
 }
 
 /** Medians, p95 of `aws s3 ls` and boto3 credential fetches for each credential source. */
 async function perCallRace() {
+  // The first run of a bundle chunk compiles it and writes Deno's code cache (40 MB more RSS once).
+  await time(["serve", "--help"]);
+  await time(["exec", "--help"]);
   const server = await spawnEmulator(true, ["--latency", String(LATENCY_MS)]);
   const aws = "/usr/bin/aws";
   const base = {

@@ -4,7 +4,7 @@
  * JSON or text error and never credentials; IMDS token requests through a proxy and out-of-range
  * TTLs are refused; /healthz tells no secret; the log holds no secret. A listener other machines
  * can reach is refused without TLS and a token, and with them serves HTTPS (the JS SDK as the
- * client) with IMDS off.
+ * client) with IMDS off, picking up a renewed TLS certificate without a restart.
  */
 import assert from "node:assert/strict";
 import { sessionEnv, startWalkthrough } from "./support/emulator.ts";
@@ -169,6 +169,29 @@ Deno.test("a token file other users can read, or one ending in a newline, is ref
   assert.equal(newline.stderr.trim().split("\n").length, 1, "one line");
 });
 
+/** A self-signed certificate for localhost: PREFIX.crt, PREFIX.key. */
+async function selfSignedLocalhost(prefix: string): Promise<void> {
+  await openssl([
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-keyout",
+    `${prefix}.key`,
+    "-out",
+    `${prefix}.crt`,
+    "-days",
+    "1",
+    "-subj",
+    "/CN=localhost",
+    "-addext",
+    "subjectAltName=DNS:localhost",
+  ]);
+}
+
 function sessionArns() {
   return {
     ROLESANYWHERE_TRUST_ANCHOR_ARN: "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/t",
@@ -185,25 +208,7 @@ Deno.test("a non-loopback listener needs TLS and a token file; with them the JS 
     assert.match(refused.stderr, /^certrole: --listen 0\.0\.0\.0:0 is not a loopback address: .*--tls-cert/);
   }
 
-  await openssl([
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    `${dir}/tls.key`,
-    "-out",
-    `${dir}/tls.crt`,
-    "-days",
-    "1",
-    "-subj",
-    "/CN=localhost",
-    "-addext",
-    "subjectAltName=DNS:localhost",
-  ]);
+  await selfSignedLocalhost(`${dir}/tls`);
   const walkthrough = await startWalkthrough(await Deno.readTextFile(ca.cert));
   walkthrough.emulator.state.buckets["shared"] = {
     name: "shared",

@@ -4,13 +4,14 @@ import { writeStderr, writeStdout } from "../command.ts";
 import { defaultCacheDir, prepareCacheDir } from "../credentials/cache.ts";
 import { metadataTime } from "../credentials/refresh_schedule.ts";
 import { debugLog } from "../debug_log.ts";
-import { CertroleError, fail, messageOf } from "../errors.ts";
+import { fail } from "../errors.ts";
 import type { ParsedFlags } from "../flags.ts";
 import { listenForStop } from "../process/stop_signals.ts";
 import { replaceFile } from "../replace_file.ts";
 import { AuthorizationToken } from "../serve/authorization_token.ts";
 import { CONTAINER_PATH } from "../serve/credential_endpoints.ts";
 import { startCredentialServer } from "../serve/credential_server.ts";
+import { readTlsPair } from "../serve/tls_pair.ts";
 import { clientHost, DEFAULT_LISTEN, type ListenAddress, parseListen, parsePort } from "../serve/listen_address.ts";
 import { SESSION_FLAGS, sessionSettingsFrom } from "../session_settings.ts";
 import { shellQuote } from "../shell_quote.ts";
@@ -58,17 +59,6 @@ function listenAddress(flags: ParsedFlags): ListenAddress {
   return parseListen(listen, flags.sources.listen ?? "--listen");
 }
 
-async function readPem(path: string, what: string): Promise<string> {
-  try {
-    const text = await Deno.readTextFile(path);
-    if (!text.includes("-----BEGIN")) fail("InvalidTlsFile", `${what} "${path}" is not PEM: give a PEM file`);
-    return text;
-  } catch (error) {
-    if (error instanceof CertroleError) throw error;
-    fail("FileUnreadable", `${what} "${path}" cannot be read (${messageOf(error)})`);
-  }
-}
-
 function absolute(path: string): string {
   return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
 }
@@ -91,7 +81,7 @@ whichever is sooner (up to 10% sooner at random), so clients never get credentia
 handed out; then requests get 503, never empty credentials. The certificate, intermediates and
 key files are compared every second: a replaced certificate (including Kubernetes' ..data symlink
 swap) is checked and used for new credentials at once; one that fails the checks is logged and
-ignored. SIGTERM or SIGINT: stop accepting, finish the answers in flight, exit 0.
+ignored. A replaced token file revokes the old token; a renewed --tls-cert/--tls-key takes over. SIGTERM or SIGINT: stop accepting, finish the answers in flight, exit 0.
 
 It prints the client's variables as export lines; --env-file writes them as NAME=value lines.
 Older AWS CLI v2 releases (Debian's 2.9.19) ignore AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: give
@@ -127,9 +117,8 @@ token-protected container endpoint.`,
         2,
       );
     }
-    const tls = tlsCert !== undefined
-      ? { cert: await readPem(tlsCert, "--tls-cert"), key: await readPem(tlsKey!, "--tls-key") }
-      : undefined;
+    const tls = tlsCert !== undefined ? { certFile: absolute(tlsCert), keyFile: absolute(tlsKey!) } : undefined;
+    if (tls) await readTlsPair(tls.certFile, tls.keyFile); // before any network call
     let tokenPath = tokenFlag;
     if (tokenPath === undefined) {
       const directory = settings.cacheDir ?? defaultCacheDir(env);
