@@ -5,8 +5,10 @@
  * the time and the warning windows are inputs; the only work done is signature verification.
  *
  * What Roles Anywhere requires (its "signing certificate requirements"):
- * - every certificate: X.509 v3, signed with SHA-256 or stronger (SHA-1 and MD5 are rejected),
- *   an RSA key of 2048 bits or more or an EC P-256/P-384 key, inside its validity window;
+ * - every certificate: X.509 v3, signed with SHA-256 or stronger (SHA-1 and MD5 are rejected) or
+ *   with ML-DSA, an RSA key of 2048 bits or more, an EC P-256/P-384 key or an ML-DSA-44/65/87
+ *   key, inside its validity window (RSA, EC and ML-DSA mix freely along a chain: each
+ *   signature is checked with its issuer's key);
  * - the CA and intermediates: basicConstraints CA:TRUE, keyUsage keyCertSign;
  * - the end-entity certificate: basicConstraints CA:FALSE or absent, keyUsage digitalSignature,
  *   a signature chain to the trust anchor (through the intermediates it is sent with).
@@ -19,9 +21,9 @@
  */
 import { formatDuration } from "../duration.ts";
 import { type Certificate, validityAt } from "../identity/certificate.ts";
-import { signatureHash, verifyChain } from "../identity/chain.ts";
+import { signatureHash, verifiableScheme, verifyChain } from "../identity/chain.ts";
 import { keyMatchesCertificate } from "../identity/identity.ts";
-import { OID, oidName } from "../identity/oids.ts";
+import { ML_DSA, OID, oidName } from "../identity/oids.ts";
 import type { PrivateKey } from "../identity/private_key.ts";
 
 /** Which checked item a result is about: "ca", "intermediate-1", "leaf" or "key". */
@@ -119,13 +121,16 @@ function commonRequirements(item: ItemId, role: Role, certificate: Certificate, 
   });
 
   const hash = signatureHash(certificate) ?? WEAK_HASHES[certificate.signatureAlgorithm.oid];
+  const mlDsa = ML_DSA[certificate.signatureAlgorithm.oid];
   const algorithm = oidName(certificate.signatureAlgorithm.oid);
-  const strong = hash !== undefined && STRONG_HASHES.has(hash);
+  const strong = mlDsa !== undefined || (hash !== undefined && STRONG_HASHES.has(hash));
   results.push({
     item,
     id: "signature-algorithm",
     ok: strong,
-    text: strong
+    text: mlDsa
+      ? `signed with ${mlDsa.name} (pure ML-DSA, FIPS 204)`
+      : strong
       ? `signed with ${algorithm} (SHA-256 or stronger)`
       : `signed with ${algorithm}${
         hash ? ` (${hash})` : ""
@@ -138,15 +143,19 @@ function commonRequirements(item: ItemId, role: Role, certificate: Certificate, 
     ? `RSA ${key.bits}-bit key`
     : key.type === "EC"
     ? `EC ${key.curve ?? key.curveOid} key`
+    : key.type === "ML-DSA"
+    ? `${key.parameterSet} key`
     : `${oidName(key.algorithmOid)} key`;
   const supportedKey = (key.type === "RSA" && key.bits >= 2048) ||
-    (key.type === "EC" && (key.curve === "P-256" || key.curve === "P-384"));
+    (key.type === "EC" && (key.curve === "P-256" || key.curve === "P-384")) || key.type === "ML-DSA";
   results.push({
     item,
     id: "key-type",
     ok: supportedKey,
-    text: supportedKey ? keyText : `${keyText}; Roles Anywhere accepts RSA of 2048 bits or more, EC P-256 and P-384`,
-    fix: supportedKey ? undefined : remake(role, "for a new RSA 2048+ or EC P-256/P-384 key (--key-type)"),
+    text: supportedKey
+      ? keyText
+      : `${keyText}; Roles Anywhere accepts RSA of 2048 bits or more, EC P-256 and P-384, ML-DSA-44, -65 and -87`,
+    fix: supportedKey ? undefined : remake(role, "for a new RSA 2048+, EC P-256/P-384 or ML-DSA key (--key-type)"),
   });
 
   if (role === "leaf") {
@@ -271,7 +280,7 @@ export async function checkRequirements(input: RequirementsInput): Promise<Requi
     ? ` through ${chain.path.slice(1).map((certificate) => `"${certificate.subject.text}"`).join(", ")}`
     : "";
   // WebCrypto cannot check MD5 (or unknown) signatures: say that, rather than "no issuer".
-  const unverifiable = [leaf.certificate, ...intermediates].find((certificate) => !signatureHash(certificate));
+  const unverifiable = [leaf.certificate, ...intermediates].find((certificate) => !verifiableScheme(certificate));
   requirements.push({
     item: "leaf",
     id: "chain",
