@@ -4,15 +4,15 @@
  * ML-DSA keys), checked by peers: Python's `cryptography` verifies every certificate's signature
  * with its issuer's key and opens the encrypted ML-DSA key files (PKCS#8 seed form, PBES2) to the
  * certificate's public key (openssl 3.0 cannot: it does not decode ML-DSA keys). `pki check`
- * passes them all, `pki issue --csr` certifies an ML-DSA CSR, and a CA key without its seed is
- * refused in one line.
+ * passes them all, `pki issue --csr` certifies an ML-DSA CSR (and refuses an Ed25519 one by
+ * the same key-type rules), and a CA key without its seed is refused in one line.
  */
 import assert from "node:assert/strict";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { integer, octetString, oid, sequence } from "../cli/identity/der.ts";
 import { OID } from "../cli/identity/oids.ts";
-import { certrole, run, tempDir } from "./support/run.ts";
+import { certrole, openssl, run, tempDir } from "./support/run.ts";
 
 x509.cryptoProvider.set(crypto);
 
@@ -152,6 +152,26 @@ Deno.test("pki issue --csr certifies an ML-DSA CSR; a CA key without its seed is
   const certificate = new x509.X509Certificate(await Deno.readTextFile(`${dir}/csr-cert.pem`));
   assert.equal(certificate.subject, "CN=fromCsr");
   assert.equal(certificate.publicKey.algorithm.name, "ML-DSA-87");
+  // A key outside the rules table (openssl's Ed25519 CSR) is refused with what is accepted.
+  await openssl([
+    "req",
+    "-new",
+    "-newkey",
+    "ed25519",
+    "-noenc",
+    "-keyout",
+    `${dir}/ed-key.pem`,
+    "-out",
+    `${dir}/ed.csr`,
+    "-subj",
+    "/CN=ed",
+  ]);
+  const ed = await certrole(["pki", "issue", "--csr", "ed.csr", "--cert-out", "ed-cert.pem"], { cwd: dir, env: ENV });
+  assert.equal(ed.code, 1);
+  assert.match(
+    ed.stderr,
+    /^certrole: CSR "ed\.csr" is for a key Roles Anywhere does not accept \(ed25519 key\): make it for RSA of 2048 bits or more, EC P-256 and P-384, ML-DSA-44, -65 and -87\n$/,
+  );
 
   // The same CA key as the expanded key alone: it signs sessions, not certificates.
   const seed = (await Deno.readTextFile(`${dir}/ca-key.pem`)).split("\n").filter((l) => l && !l.startsWith("-----"))

@@ -11,6 +11,7 @@ import {
   readInputFile,
 } from "../identity/identity.ts";
 import { KEY_PASSPHRASE_NAMES } from "../identity/passphrase.ts";
+import { acceptedKeyTypes, keyTypeFinding } from "../identity/roles_anywhere_rules.ts";
 import { toPem } from "../identity/pem.ts";
 import {
   altNamesFrom,
@@ -211,13 +212,11 @@ instead (subject flags, if given, replace the subject; the CSR's extensions are 
     let keyPassphraseSource: string | undefined;
     if (csrPath) {
       const request = await pki.readCertificateRequest(await readInputFile(csrPath, CSR_FILE), csrPath);
-      const info = parseSubjectPublicKeyInfo(request.publicKey);
-      const supported = (info.type === "RSA" && info.bits >= 2048) ||
-        (info.type === "EC" && (info.curve === "P-256" || info.curve === "P-384")) || info.type === "ML-DSA";
-      if (!supported) {
+      const key = keyTypeFinding(parseSubjectPublicKeyInfo(request.publicKey));
+      if (!key.ok) {
         fail(
           "UnsupportedKey",
-          `CSR "${csrPath}" is for a key Roles Anywhere does not accept: make it for RSA 2048+, EC P-256/P-384 or ML-DSA`,
+          `CSR "${csrPath}" is for a key Roles Anywhere does not accept (${key.found}): make it for ${acceptedKeyTypes()}`,
         );
       }
       publicKey = request.publicKey;
