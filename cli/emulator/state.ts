@@ -1,9 +1,15 @@
 /**
- * What the emulator remembers: IAM roles and their inline policies, Roles Anywhere trust
- * anchors and profiles, issued temporary credentials, S3 buckets, administrator keys. Plain
+ * What the emulator remembers: IAM roles with their inline policies and tags, Roles Anywhere
+ * trust anchors and profiles with their tags, issued temporary credentials, S3 buckets, administrator keys. Plain
  * JSON-able data, kept in memory and, with --state DIR, written atomically after each change
  * and read back at start.
  */
+
+/** A resource tag. Lists of them keep the order tags were added in, as the services list them. */
+export interface Tag {
+  readonly key: string;
+  readonly value: string;
+}
 
 export interface Role {
   readonly roleName: string;
@@ -16,6 +22,8 @@ export interface Role {
   readonly createDate: string;
   /** Inline policies by name: the JSON text as given. */
   policies: Record<string, string>;
+  /** Absent in states saved before tags existed. */
+  tags?: Tag[];
 }
 
 export interface TrustAnchor {
@@ -29,6 +37,8 @@ export interface TrustAnchor {
   };
   readonly createdAt: string;
   updatedAt: string;
+  /** Absent in states saved before tags existed. */
+  tags?: Tag[];
 }
 
 export interface Profile {
@@ -46,6 +56,8 @@ export interface Profile {
   readonly createdBy: string;
   readonly createdAt: string;
   updatedAt: string;
+  /** Absent in states saved before tags existed. */
+  tags?: Tag[];
 }
 
 /** Temporary credentials handed out by CreateSession. */
