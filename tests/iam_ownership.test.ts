@@ -9,8 +9,9 @@
  * before changing anything, to take over a role, inline policy, trust anchor with another CA or
  * profile it did not create (and a profile it made for another role, even with --adopt); that it
  * reuses a trust anchor that already holds the CA (the same certificate, however its PEM is
- * written) instead of making a second one, and that cleanup keeps that anchor; and that what
- * setup creates carries the certrole:* tags, read back with the AWS CLI.
+ * written) instead of making a second one, without writing to it (so a disabled one needs
+ * --adopt), and that cleanup keeps that anchor; and that what setup creates carries the
+ * certrole:* tags, read back with the AWS CLI.
  */
 import assert from "node:assert/strict";
 import { type Emulator, startEmulator } from "../cli/emulator/server.ts";
@@ -301,6 +302,12 @@ Deno.test("setup reuses a trust anchor that already holds the CA, and cleanup ke
       JSON.stringify({ sourceType: "CERTIFICATE_BUNDLE", sourceData: { x509CertificateData: rewrapped } }),
     ]);
     const anchor = made.trustAnchor as { trustAnchorId: string; trustAnchorArn: string };
+    aws.emulator.state.trustAnchors[anchor.trustAnchorId].enabled = false;
+    const disabled = await aws.iam(setupArgs("role-a", "containerA"));
+    assertRefused(disabled, /trust anchor "corporate-root"/, /holds this CA but is disabled/, /--adopt/);
+    assert.deepEqual(counts(aws.emulator), { roles: 0, anchors: 1, profiles: 0 }, "nothing was made");
+    aws.emulator.state.trustAnchors[anchor.trustAnchorId].enabled = true;
+
     const setup = await aws.iam([...setupArgs("role-a", "containerA"), "--json"]);
     assert.equal(setup.code, 0, setup.stderr);
     assert.equal(JSON.parse(setup.stdout).trustAnchorArn, anchor.trustAnchorArn);
