@@ -10,7 +10,14 @@
  * resource, and a role session without iam:TagRole creating a role with tags.
  */
 import assert from "node:assert/strict";
-import { CreateRoleCommand, GetRoleCommand, IAMClient, ListRoleTagsCommand, TagRoleCommand } from "@aws-sdk/client-iam";
+import {
+  CreateRoleCommand,
+  GetRoleCommand,
+  IAMClient,
+  ListRolesCommand,
+  ListRoleTagsCommand,
+  TagRoleCommand,
+} from "@aws-sdk/client-iam";
 import {
   CreateProfileCommand,
   CreateTrustAnchorCommand,
@@ -55,7 +62,6 @@ Deno.test("AWS CLI: IAM role tags", async () => {
     assert.equal(created.code, 0, created.stderr);
     assert.deepEqual(created.json.Role.Tags, [{ Key: "team", Value: "blue" }, { Key: "site", Value: "Zürich café" }]);
     assert.deepEqual((await aws("iam", "get-role", "--role-name", "tagged")).json.Role.Tags, created.json.Role.Tags);
-    assert.equal((await aws("iam", "list-roles")).json.Roles[0].Tags, undefined, "ListRoles leaves tags out");
 
     const tagged = await aws(
       "iam",
@@ -85,18 +91,13 @@ Deno.test("AWS CLI: IAM role tags", async () => {
     const reserved = await aws("iam", "tag-role", "--role-name", "tagged", "--tags", "Key=aws:owner,Value=me");
     assert.equal(reserved.code, 254);
     assert.match(reserved.stderr, /\(InvalidInput\).*aws: prefix is reserved/);
-    const many = Array.from({ length: 49 }, (_, i) => `Key=k${i},Value=v`);
-    const tooMany = await aws("iam", "tag-role", "--role-name", "tagged", "--tags", ...many);
-    assert.match(tooMany.stderr, /\(LimitExceeded\)/);
     assert.equal(emulator.state.roles.tagged.tags!.length, 2, "a refused request changes nothing");
-    const missing = await aws("iam", "list-role-tags", "--role-name", "nobody");
-    assert.match(missing.stderr, /\(NoSuchEntity\)/);
   } finally {
     await emulator.close();
   }
 });
 
-Deno.test("AWS CLI: Roles Anywhere trust anchor and profile tags", async () => {
+Deno.test("AWS CLI: Roles Anywhere trust anchor tags", async () => {
   const emulator = await startEmulator();
   const env = adminEnv(dir, emulator.admin);
   const aws = (...args: string[]) => cli(emulator.url, env, args);
@@ -121,39 +122,17 @@ Deno.test("AWS CLI: Roles Anywhere trust anchor and profile tags", async () => {
       (await aws("rolesanywhere", "tag-resource", "--resource-arn", arn, "--tags", "key=TEAM,value=green")).code,
       0,
     );
-    assert.deepEqual((await tags(arn)).json.tags, [{ key: "team", value: "blue" }, { key: "TEAM", value: "green" }]);
     assert.equal((await aws("rolesanywhere", "untag-resource", "--resource-arn", arn, "--tag-keys", "team")).code, 0);
-    assert.deepEqual((await tags(arn)).json.tags, [{ key: "TEAM", value: "green" }]);
+    assert.deepEqual((await tags(arn)).json.tags, [{ key: "TEAM", value: "green" }], "TEAM and team were two tags");
 
-    const profile = await aws(
-      "rolesanywhere",
-      "create-profile",
-      "--name",
-      "p",
-      "--role-arns",
-      "arn:aws:iam::123456789012:role/r",
-      "--tags",
-      "key=certrole:role,value=r",
-    );
-    assert.equal(profile.code, 0, profile.stderr);
-    assert.deepEqual((await tags(profile.json.profile.profileArn)).json.tags, [{ key: "certrole:role", value: "r" }]);
-
-    const unicode = await aws(
-      "rolesanywhere",
-      "tag-resource",
-      "--resource-arn",
-      arn,
-      "--tags",
-      "key=site,value=Zürich",
-    );
-    assert.match(unicode.stderr, /\(ValidationException\)/);
-    const reserved = await aws("rolesanywhere", "tag-resource", "--resource-arn", arn, "--tags", "key=aws:x,value=1");
-    assert.match(reserved.stderr, /\(ValidationException\).*reserved/);
     const many = JSON.stringify(Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, value: "v" })));
     const tooMany = await aws("rolesanywhere", "tag-resource", "--resource-arn", arn, "--tags", many);
     assert.match(tooMany.stderr, /\(TooManyTagsException\)/);
-    const gone = arn.replace(/[0-9a-f]{12}$/, "000000000000");
-    assert.match((await tags(gone)).stderr, /\(ResourceNotFoundException\)/);
+    assert.deepEqual(
+      (await tags(arn)).json.tags,
+      [{ key: "TEAM", value: "green" }],
+      "a refused request changes nothing",
+    );
   } finally {
     await emulator.close();
   }
@@ -182,6 +161,12 @@ Deno.test("AWS SDK for JavaScript v3: role and Roles Anywhere tags round-trip", 
       { Key: "certrole:managed-by", Value: "certrole" },
       { Key: "certrole:policy", Value: "permissions" },
     ]);
+    assert.equal((await iam.send(new ListRolesCommand({}))).Roles![0].Tags, undefined, "ListRoles leaves tags out");
+    const many = Array.from({ length: 49 }, (_, i) => ({ Key: `k${i}`, Value: "v" }));
+    await assert.rejects(iam.send(new TagRoleCommand({ RoleName: "sdk", Tags: many })), {
+      name: "LimitExceededException",
+    });
+    await assert.rejects(iam.send(new ListRoleTagsCommand({ RoleName: "nobody" })), { name: "NoSuchEntityException" });
     const listed = await iam.send(new ListRoleTagsCommand({ RoleName: "sdk", MaxItems: 1 }));
     assert.deepEqual(listed.Tags, [{ Key: "certrole:managed-by", Value: "certrole" }]);
     assert.equal(listed.IsTruncated, true);
@@ -203,6 +188,16 @@ Deno.test("AWS SDK for JavaScript v3: role and Roles Anywhere tags round-trip", 
       { key: "certrole:managed-by", value: "certrole" },
       { key: "certrole:role/sdk", value: "" },
     ]);
+    await assert.rejects(
+      rolesAnywhere.send(new TagResourceCommand({ resourceArn, tags: [{ key: "site", value: "Zürich" }] })),
+      { name: "ValidationException" },
+    );
+    await assert.rejects(
+      rolesAnywhere.send(
+        new ListTagsForResourceCommand({ resourceArn: resourceArn.replace(/.{12}$/, "000000000000") }),
+      ),
+      { name: "ResourceNotFoundException" },
+    );
     await rolesAnywhere.send(new UntagResourceCommand({ resourceArn, tagKeys: ["certrole:role/sdk"] }));
     assert.deepEqual((await rolesAnywhere.send(new ListTagsForResourceCommand({ resourceArn }))).tags, [
       { key: "certrole:managed-by", value: "certrole" },
