@@ -82,12 +82,12 @@ export function createRole(
     roleId: `AROA${randomId(17)}`,
     arn: `arn:aws:iam::${state.accountId}:role${path}${input.roleName}`,
     path,
+    tags,
     assumeRolePolicyDocument: input.assumeRolePolicyDocument,
     description: input.description,
     maxSessionDuration,
     createDate: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
     policies: {},
-    tags,
   };
   state.roles[role.roleName] = role;
   return role;
