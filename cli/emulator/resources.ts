@@ -8,9 +8,10 @@ import { parseCertificate } from "../identity/certificate.ts";
 import { parsePem, PemError } from "../identity/pem.ts";
 import { parsePolicy, type Policy, PolicyError } from "../policy/document.ts";
 import { isSupportedOperator } from "../policy/evaluate.ts";
-import { Fault, notFound, validation } from "./fault.ts";
 import { checkTags, IAM_TAG_RULES, ROLES_ANYWHERE_TAG_RULES, withoutTags, withTags } from "./resource_tags.ts";
-import { type EmulatorState, type Profile, randomId, type Role, type Tag, type TrustAnchor } from "./state.ts";
+import type { Tag } from "./state.ts";
+import { Fault, notFound, validation } from "./fault.ts";
+import { type EmulatorState, type Profile, randomId, type Role, type TrustAnchor } from "./state.ts";
 
 const iamValidation = (message: string) => new Fault(400, "ValidationError", message);
 const malformedPolicy = (message: string) => new Fault(400, "MalformedPolicyDocument", message);
