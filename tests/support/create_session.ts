@@ -17,7 +17,14 @@ export interface CreateSessionAnswer {
 export async function signedCreateSession(
   walkthrough: Walkthrough,
   leaf: Leaf,
-  options: { date?: Date; durationSeconds?: number } = {},
+  options: {
+    date?: Date;
+    durationSeconds?: number;
+    /** More headers to sign. */
+    headers?: Record<string, string>;
+    /** Send this body instead of the signed one. */
+    sentBody?: string;
+  } = {},
 ): Promise<CreateSessionAnswer> {
   const certificate = certificateFromBytes(await Deno.readFile(leaf.cert), leaf.cert);
   const key = await privateKeyFromBytes(
@@ -25,22 +32,23 @@ export async function signedCreateSession(
     leaf.key,
     leaf.passphrase ? { value: leaf.passphrase, source: "test" } : undefined,
   );
+  const unsigned = createSessionRequest({
+    endpoint: walkthrough.emulator.url,
+    region: "us-east-1",
+    trustAnchorArn: walkthrough.trustAnchorArn,
+    profileArn: walkthrough.profileArn,
+    roleArn: walkthrough.roleArn,
+    durationSeconds: options.durationSeconds ?? 3600,
+    certificate,
+    intermediates: [],
+    algorithm: key.algorithm,
+  }, options.date ?? new Date());
   const signed = await signRequest(
-    createSessionRequest({
-      endpoint: walkthrough.emulator.url,
-      region: "us-east-1",
-      trustAnchorArn: walkthrough.trustAnchorArn,
-      profileArn: walkthrough.profileArn,
-      roleArn: walkthrough.roleArn,
-      durationSeconds: options.durationSeconds ?? 3600,
-      certificate,
-      intermediates: [],
-      algorithm: key.algorithm,
-    }, options.date ?? new Date()),
+    { ...unsigned, headers: { ...unsigned.headers, ...options.headers } },
     key.signingKey,
   );
   const headers = { ...signed.headers };
   delete headers["Host"];
-  const response = await fetch(signed.url, { method: "POST", headers, body: signed.body });
+  const response = await fetch(signed.url, { method: "POST", headers, body: options.sentBody ?? signed.body });
   return { status: response.status, errorType: response.headers.get("x-amzn-errortype"), body: await response.json() };
 }
