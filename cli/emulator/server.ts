@@ -12,7 +12,7 @@ import { Fault, type Protocol, renderFault } from "./fault.ts";
 import { handleIam } from "./iam_api.ts";
 import { handleRolesAnywhere } from "./rolesanywhere_api.ts";
 import { handleS3 } from "./s3_api.ts";
-import { sha256Hex } from "./sigv4_rules.ts";
+import { requireScopeRegion, requireSignedHost, sha256Hex } from "./sigv4_rules.ts";
 import { certificateDer, type SessionLogEntry, type SessionLogger } from "./session_log.ts";
 import { handleSts } from "./sts_api.ts";
 import { Throttle } from "./throttle.ts";
@@ -259,13 +259,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
       const service = Object.hasOwn(SERVICES, auth.service) ? SERVICES[auth.service] : undefined;
       if (!service) throw new Fault(400, "UnsupportedOperation", `service ${auth.service} is not emulated`);
-      if (auth.service === "rolesanywhere" && auth.region !== state.region) {
-        throw new Fault(
-          403,
-          "InvalidSignatureException",
-          `Credential should be scoped to a valid region: this endpoint serves ${state.region}, not ${auth.region}`,
-        );
-      }
+      requireSignedHost(auth);
+      requireScopeRegion(auth, state.region);
       const caller = await authenticate(request, auth, state, at);
       let mutated = false;
       const response = await service.handle(request, {
