@@ -22,8 +22,14 @@ export async function signedCreateSession(
     durationSeconds?: number;
     /** More headers to sign. */
     headers?: Record<string, string>;
+    /** Sign and send this body instead of CreateSession's JSON. */
+    body?: string;
     /** Send this body instead of the signed one. */
     sentBody?: string;
+    /** DER intermediates for X-Amz-X509-Chain. */
+    intermediates?: readonly Uint8Array[];
+    /** Rewrites the Authorization header after signing. */
+    authorization?: (value: string) => string;
   } = {},
 ): Promise<CreateSessionAnswer> {
   const certificate = certificateFromBytes(await Deno.readFile(leaf.cert), leaf.cert);
@@ -40,15 +46,16 @@ export async function signedCreateSession(
     roleArn: walkthrough.roleArn,
     durationSeconds: options.durationSeconds ?? 3600,
     certificate,
-    intermediates: [],
+    intermediates: (options.intermediates ?? []).map((der) => ({ der })),
     algorithm: key.algorithm,
   }, options.date ?? new Date());
   const signed = await signRequest(
-    { ...unsigned, headers: { ...unsigned.headers, ...options.headers } },
+    { ...unsigned, headers: { ...unsigned.headers, ...options.headers }, body: options.body ?? unsigned.body },
     key.signingKey,
   );
   const headers = { ...signed.headers };
   delete headers["Host"];
+  if (options.authorization) headers["Authorization"] = options.authorization(headers["Authorization"]);
   const response = await fetch(signed.url, { method: "POST", headers, body: options.sentBody ?? signed.body });
   return { status: response.status, errorType: response.headers.get("x-amzn-errortype"), body: await response.json() };
 }
