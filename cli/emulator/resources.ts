@@ -9,7 +9,7 @@ import { parsePem, PemError } from "../identity/pem.ts";
 import { parsePolicy, type Policy, PolicyError } from "../policy/document.ts";
 import { isSupportedOperator } from "../policy/evaluate.ts";
 import { Fault, notFound, validation } from "./fault.ts";
-import { type EmulatorState, type Profile, randomId, type Role, type TrustAnchor } from "./state.ts";
+import { type EmulatorState, keyed, type Profile, randomId, type Role, type TrustAnchor } from "./state.ts";
 
 const iamValidation = (message: string) => new Fault(400, "ValidationError", message);
 const malformedPolicy = (message: string) => new Fault(400, "MalformedPolicyDocument", message);
@@ -68,7 +68,7 @@ export function createRole(
     description: input.description,
     maxSessionDuration,
     createDate: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
-    policies: {},
+    policies: keyed(),
   };
   state.roles[role.roleName] = role;
   return role;

@@ -21,6 +21,7 @@ import {
   type AdminKey,
   emptyState,
   type EmulatorState,
+  keyed,
   loadState,
   pruneSessions,
   randomId,
@@ -133,12 +134,12 @@ async function initialState(options: EmulatorOptions, now: Date): Promise<Emulat
 /** The given administrator key, else one generated earlier and saved, else a new one. */
 function administrator(state: EmulatorState, given: AdminKey | undefined): AdminKey {
   if (given) {
-    state.admins = { [given.accessKeyId]: { ...given, generated: false } };
+    state.admins = keyed([[given.accessKeyId, { ...given, generated: false }]]);
     return given;
   }
   const saved = Object.values(state.admins).find((admin) => admin.generated);
   const admin = saved ?? { accessKeyId: `AKIA${randomId(16)}`, secretAccessKey: randomSecret(30), generated: true };
-  state.admins = { [admin.accessKeyId]: admin };
+  state.admins = keyed([[admin.accessKeyId, admin]]);
   return admin;
 }
 

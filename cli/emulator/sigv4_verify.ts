@@ -39,12 +39,13 @@ export interface ReceivedRequest {
 }
 
 function signerInput(request: ReceivedRequest, signedHeaders: readonly string[]) {
-  const query: Record<string, string | string[]> = {};
+  // No prototype: a parameter or header named "constructor" or "__proto__" is an ordinary key.
+  const query: Record<string, string | string[]> = Object.create(null);
   for (const [key, value] of request.url.searchParams) {
     const existing = query[key];
     query[key] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
   }
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = Object.create(null);
   for (const name of signedHeaders) {
     const value = request.headers.get(name);
     if (value !== null) headers[name] = value;

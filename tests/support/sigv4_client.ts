@@ -12,6 +12,7 @@ export interface SignedCall {
   readonly region?: string;
   readonly method?: string;
   readonly path?: string;
+  readonly query?: Record<string, string>;
   readonly headers?: Record<string, string>;
   readonly body?: string;
   /** Sign without the host header. */
@@ -48,13 +49,14 @@ export async function signedCall(
     hostname: target.hostname,
     port: Number(target.port),
     path: call.path ?? "/",
-    query: {},
+    query: call.query ?? {},
     headers: { ...(call.unsignedHost ? {} : { host: target.host }), ...call.headers },
     body: call.body,
   });
   const headers = { ...signed.headers as Record<string, string> };
   delete headers.host;
-  const response = await fetch(`${url}${call.path ?? "/"}`, {
+  const search = new URLSearchParams(call.query ?? {}).toString();
+  const response = await fetch(`${url}${call.path ?? "/"}${search ? `?${search}` : ""}`, {
     method: call.method ?? "POST",
     headers,
     body: call.sentBody ?? call.body,
