@@ -9,6 +9,7 @@ import { authenticate, type Caller } from "./caller.ts";
 import { createSession } from "./create_session.ts";
 import { handleEc2 } from "./ec2_api.ts";
 import { Fault, type Protocol, renderFault } from "./fault.ts";
+import { DEFAULT_LIMITS, type HttpLimits, listen, type Rejection } from "./http_server.ts";
 import { handleIam } from "./iam_api.ts";
 import { handleRolesAnywhere } from "./rolesanywhere_api.ts";
 import { handleS3 } from "./s3_api.ts";
@@ -51,6 +52,8 @@ export interface EmulatorOptions {
   readonly latencyMs?: number;
   /** CreateSession calls a second per certificate; more get ThrottlingException (HTTP 429). */
   readonly throttleTps?: number;
+  /** HTTP limits (header size, timeouts, connections); tests lower them. */
+  readonly limits?: Partial<HttpLimits>;
   /** Issued credentials expire after this many seconds when that is sooner than requested. */
   readonly credentialLifetimeSeconds?: number;
 }
@@ -100,15 +103,61 @@ function protocolOf(service: string | undefined, headers: Headers): Protocol {
   return "rest-json";
 }
 
-/** Larger bodies are refused before they are read (the biggest legitimate one is a policy). */
+/** The biggest legitimate body is a policy document; this is far above it. */
 const MAX_BODY_BYTES = 1 << 20;
 
+const tooLarge = () => new Fault(413, "RequestEntityTooLarge", "The request body is too large");
+
+/**
+ * Reads the body, refusing a declared Content-Length over the limit before reading and any body
+ * (chunked included) as soon as what arrived passes it: no more than the limit is ever held.
+ */
 async function readBody(incoming: Request): Promise<Uint8Array> {
   const declared = Number(incoming.headers.get("content-length") ?? 0);
-  if (declared > MAX_BODY_BYTES) throw new Fault(413, "RequestEntityTooLarge", "The request body is too large");
-  const body = new Uint8Array(await incoming.arrayBuffer());
-  if (body.length > MAX_BODY_BYTES) throw new Fault(413, "RequestEntityTooLarge", "The request body is too large");
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (!incoming.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = incoming.body.getReader();
+  try {
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      size += chunk.value.length;
+      if (size > MAX_BODY_BYTES) throw tooLarge();
+      chunks.push(chunk.value);
+    }
+  } finally {
+    reader.releaseLock(); // unread bytes stay in the socket, which is closed after the answer
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.length;
+  }
   return body;
+}
+
+/** What the HTTP layer refused, in the format of the service the request names as far as it arrived. */
+function rejection(reason: Rejection, head: string): Response {
+  const headers = new Headers();
+  for (const line of head.split("\r\n").slice(1)) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    try {
+      headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+    } catch { /* not a header */ }
+  }
+  const service = parseAuthorization(headers.get("authorization"))?.service;
+  const fault = reason === "header-too-large"
+    ? new Fault(400, "RequestHeaderSectionTooLarge", "Your request header section exceeds the maximum allowed size.")
+    : reason === "timeout"
+    ? new Fault(
+      400,
+      "RequestTimeout",
+      "Your socket connection to the server was not read from or written to within the timeout period.",
+    )
+    : new Fault(400, "BadRequest", "The request is not valid HTTP/1.1.");
+  return renderFault(fault, protocolOf(service, headers), crypto.randomUUID());
 }
 
 /** The state to start from: the saved one (checked against the options) or a fresh one. */
@@ -291,29 +340,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
     : answer;
 
-  const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve({
+  const server = await listen({
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
-    onListen: (address) => resolve(address as Deno.NetAddr),
-    onError: (error) => {
-      console.error(error);
-      return renderFault(new Fault(500, "InternalFailure", "emulator error"), "rest-json", crypto.randomUUID());
-    },
-    ...(options.tls ?? {}),
+    tls: options.tls,
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    reject: rejection,
   }, handler);
-  const address = await listening;
-  const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
+  const host = server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname;
   const scheme = options.tls ? "https" : "http";
   return {
     // The TLS certificate names localhost; a wildcard address is reached through loopback.
     url: `${scheme}://${
       options.tls && ["127.0.0.1", "0.0.0.0", "[::]", "[::1]"].includes(host) ? "localhost" : host
-    }:${address.port}`,
+    }:${server.port}`,
     state,
     admin,
     async close() {
-      await server.shutdown();
+      await server.close();
       await saving;
     },
   };
