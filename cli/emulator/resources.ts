@@ -157,8 +157,14 @@ function checkSource(source: { sourceType?: string; sourceData?: { x509Certifica
   return pem;
 }
 
+/** x509CertificateData's maximum length in the IAM Roles Anywhere service model. */
+const MAX_BUNDLE_CHARS = 16_000;
+
 /** CERTIFICATE_BUNDLE source: at least one CA certificate, all parseable. */
 function checkBundle(pem: string): void {
+  if (pem.length > MAX_BUNDLE_CHARS) {
+    throw validation(`x509CertificateData is ${pem.length} characters: at most ${MAX_BUNDLE_CHARS} are allowed`);
+  }
   let blocks;
   try {
     blocks = parsePem(pem ?? "");

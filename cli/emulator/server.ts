@@ -8,7 +8,7 @@
 import { authenticate, type Caller } from "./caller.ts";
 import { createSession } from "./create_session.ts";
 import { handleEc2 } from "./ec2_api.ts";
-import { Fault, type Protocol, renderFault } from "./fault.ts";
+import { Fault, type Protocol, renderFault, validation } from "./fault.ts";
 import { DEFAULT_LIMITS, type HttpLimits, listen, type Rejection } from "./http_server.ts";
 import { handleIam } from "./iam_api.ts";
 import { handleRolesAnywhere } from "./rolesanywhere_api.ts";
@@ -160,6 +160,29 @@ function rejection(reason: Rejection, head: string): Response {
   return renderFault(fault, protocolOf(service, headers), crypto.randomUUID());
 }
 
+/**
+ * No certificate in X-Amz-X509 or X-Amz-X509-Chain may be longer than the longest trust anchor
+ * certificate data IAM Roles Anywhere takes (16,000 characters: SourceData.x509CertificateData
+ * in the service model): checked before any of them is decoded or parsed.
+ */
+export const MAX_CERTIFICATE_CHARS = 16_000;
+
+function certificateSizeProblem(headers: Headers): string | undefined {
+  for (const name of ["x-amz-x509", "x-amz-x509-chain"]) {
+    const value = headers.get(name);
+    if (value === null) continue;
+    const entries = name === "x-amz-x509" ? [value] : value.split(",");
+    for (const [index, entry] of entries.entries()) {
+      const length = entry.trim().length;
+      if (length > MAX_CERTIFICATE_CHARS) {
+        const what = name === "x-amz-x509" ? "X-Amz-X509" : `X-Amz-X509-Chain entry ${index + 1}`;
+        return `${what} is ${length} characters: a certificate may have at most ${MAX_CERTIFICATE_CHARS}`;
+      }
+    }
+  }
+  return undefined;
+}
+
 /** The state to start from: the saved one (checked against the options) or a fresh one. */
 async function initialState(options: EmulatorOptions, now: Date): Promise<EmulatorState> {
   const saved = options.stateDir ? await loadState(options.stateDir) : undefined;
@@ -228,7 +251,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     at: Date,
     requestId: string,
   ): Promise<Response> => {
-    const der = certificateDer(request.headers.get("x-amz-x509"));
+    const sizeProblem = certificateSizeProblem(request.headers);
+    const der = sizeProblem ? undefined : certificateDer(request.headers.get("x-amz-x509"));
     const fingerprintSha256 = der && await sha256Hex(der);
     const logged = {
       time: at.toISOString(),
@@ -237,6 +261,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     };
     const log = (entry: SessionLogEntry) => options.onSession?.(entry);
     try {
+      if (sizeProblem) throw validation(sizeProblem);
       // Counted before any verification, as a front door would: a throttled call costs nothing.
       if (throttle && !throttle.admit(fingerprintSha256 ?? `credential ${auth.credential}`, at.getTime())) {
         throw new Fault(429, "ThrottlingException", "Rate exceeded");
