@@ -52,7 +52,9 @@ Deno.test("malformed CreateSession and S3 requests are 4xx in the service's form
       assert.equal(answer.errorType, "ValidationException");
     }
 
-    const zero = await signedCreateSession(walkthrough, chained, { intermediates: [withZeroModulus(intermediateDer)] });
+    const zero = await signedCreateSession(walkthrough, chained, {
+      intermediateDers: [withZeroModulus(intermediateDer)],
+    });
     assert.equal(zero.status, 403, JSON.stringify(zero.body));
     assert.equal(zero.errorType, "AccessDeniedException");
     assert.equal(zero.body.message, "Untrusted signing certificate");

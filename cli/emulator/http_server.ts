@@ -49,7 +49,12 @@ export interface ClientAddress {
   readonly port: number;
 }
 
-export type FetchHandler = (request: Request, info: { readonly remoteAddr: ClientAddress }) => Promise<Response>;
+/** What a handler learns about the connection (the shape of Deno.serve's ServeHandlerInfo it uses). */
+export interface HandlerInfo {
+  readonly remoteAddr: ClientAddress;
+}
+
+export type FetchHandler = (request: Request, info: HandlerInfo) => Promise<Response>;
 
 export interface HttpServer {
   readonly hostname: string;

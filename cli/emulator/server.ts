@@ -9,7 +9,7 @@ import { authenticate, type Caller } from "./caller.ts";
 import { createSession } from "./create_session.ts";
 import { handleEc2 } from "./ec2_api.ts";
 import { Fault, type Protocol, renderFault, validation } from "./fault.ts";
-import { DEFAULT_LIMITS, type HttpLimits, listen, type Rejection } from "./http_server.ts";
+import { DEFAULT_LIMITS, type HandlerInfo, type HttpLimits, listen, type Rejection } from "./http_server.ts";
 import { handleIam } from "./iam_api.ts";
 import { handleRolesAnywhere } from "./rolesanywhere_api.ts";
 import { handleS3 } from "./s3_api.ts";
@@ -302,7 +302,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
   };
 
-  const answer = async (incoming: Request): Promise<Response> => {
+  const answer = async (incoming: Request, info: HandlerInfo): Promise<Response> => {
     const requestId = crypto.randomUUID();
     const url = new URL(incoming.url);
     let auth: ParsedAuthorization | undefined;
@@ -336,7 +336,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (!service) throw new Fault(400, "UnsupportedOperation", `service ${auth.service} is not emulated`);
       requireSignedHost(auth);
       requireScopeRegion(auth, state.region);
-      const caller = await authenticate(request, auth, state, at);
+      const caller = await authenticate(request, auth, state, at, {
+        secureTransport: options.tls !== undefined,
+        sourceIp: info.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : undefined,
+      });
       let mutated = false;
       const response = await service.handle(request, {
         state,
@@ -358,8 +361,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const latencyMs = options.latencyMs ?? 0;
   const handler = latencyMs > 0
-    ? async (incoming: Request): Promise<Response> => {
-      const response = await answer(incoming);
+    ? async (incoming: Request, info: HandlerInfo): Promise<Response> => {
+      const response = await answer(incoming, info);
       await new Promise((resolve) => setTimeout(resolve, latencyMs));
       return response;
     }

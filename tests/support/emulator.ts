@@ -26,7 +26,7 @@ export const LIST_BUCKETS_POLICY = JSON.stringify(permissionsPolicy({ allow: ["s
 
 export async function startWalkthrough(
   caPem: string,
-  options: EmulatorOptions & { cn?: string; durationSeconds?: number } = {},
+  options: EmulatorOptions & { cn?: string; durationSeconds?: number; acceptRoleSessionName?: boolean } = {},
 ): Promise<Walkthrough> {
   const sessionLog: SessionLogEntry[] = [];
   const emulator = await startEmulator({
@@ -52,6 +52,7 @@ export async function startWalkthrough(
     roleArns: [role.arn],
     enabled: true,
     durationSeconds: options.durationSeconds ?? 3600,
+    acceptRoleSessionName: options.acceptRoleSessionName,
   }, now);
   return {
     emulator,
@@ -98,6 +99,7 @@ export function sessionEnv(
 /** `certrole emulator` running as its own process, as users and scripts run it. */
 export interface EmulatorProcess {
   readonly url: string;
+  readonly pid: number;
   /** The `export NAME=value` lines it printed, unquoted. */
   readonly exports: Readonly<Record<string, string>>;
   readonly readyFile: string;
@@ -171,6 +173,7 @@ export async function spawnEmulator(
   const url = (await Deno.readTextFile(readyFile)).trim();
   return {
     url,
+    pid: child.pid,
     exports: parseExports(stdout),
     readyFile,
     sessionLog: () => readSessionLog(sessionLogPath),
