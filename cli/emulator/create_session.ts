@@ -1,7 +1,8 @@
 /**
  * The emulator's CreateSession: everything IAM Roles Anywhere checks before it vends
  * credentials. The SigV4-X509 signature (canonical request rebuilt by the AWS SDK's signer,
- * verified with the certificate's key), X-Amz-Date within 5 minutes, the credential scope, the
+ * verified with the certificate's key: RSA, ECDSA or ML-DSA, the algorithm matching the key),
+ * X-Amz-Date within 5 minutes, the credential scope, the
  * certificate's validity and its chain to the trust anchor through X-Amz-X509-Chain, the path
  * against Roles Anywhere's certificate rules (identity/roles_anywhere_rules.ts), trust anchor and
  * profile enabled, the role listed in the profile, the role's trust policy evaluated
@@ -51,6 +52,11 @@ async function verifyX509Signature(
       const publicKey = await verificationKey(`${spki}|ECDSA|${key.curve}`);
       const raw = ecdsaDerToRaw(signature, CURVES[key.curveOid].size);
       return await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, publicKey, raw, stringToSign);
+    }
+    // Pure ML-DSA over the string to sign, empty context: no digest, no DER wrapping.
+    if (auth.algorithm === "AWS4-X509-MLDSA" && key.type === "ML-DSA") {
+      const publicKey = await verificationKey(`${spki}|${key.parameterSet}`);
+      return await crypto.subtle.verify({ name: key.parameterSet }, publicKey, signature, stringToSign);
     }
   } catch {
     return false; // malformed signature (odd hex, bad DER)

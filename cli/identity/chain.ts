@@ -5,7 +5,7 @@
  */
 import { type Certificate, validityAt } from "./certificate.ts";
 import { childrenOf, contextTag, ecdsaDerToRaw, readDocument, readOid, readSmallInteger, sequenceOf } from "./der.ts";
-import { CURVES, OID } from "./oids.ts";
+import { CURVES, ML_DSA, OID } from "./oids.ts";
 
 type Hash = "SHA-1" | "SHA-256" | "SHA-384" | "SHA-512";
 
@@ -54,6 +54,15 @@ export function pssParameters(parameters: Uint8Array | undefined): { hash: Hash;
   return { hash, saltLength };
 }
 
+/**
+ * The signature scheme by name when certrole can verify it: "ML-DSA-65" for pure ML-DSA (no
+ * digest, RFC 9881), else the digest ("SHA-256") of an RSA or ECDSA signature; undefined for MD5
+ * and unknown algorithms.
+ */
+export function verifiableScheme(certificate: Certificate): string | undefined {
+  return ML_DSA[certificate.signatureAlgorithm.oid]?.name ?? signatureHash(certificate);
+}
+
 /** True when `issuer`'s public key verifies `certificate`'s signature. */
 export async function isSignedBy(certificate: Certificate, issuer: Certificate): Promise<boolean> {
   const { oid, parameters } = certificate.signatureAlgorithm;
@@ -71,6 +80,11 @@ export async function isSignedBy(certificate: Certificate, issuer: Certificate):
         );
       }
       const algorithm = { name: "RSASSA-PKCS1-v1_5", hash: RSA_PKCS1[oid] };
+      const publicKey = await crypto.subtle.importKey("spki", key.spki, algorithm, false, ["verify"]);
+      return await crypto.subtle.verify(algorithm, publicKey, certificate.signature, certificate.tbs);
+    }
+    if (key.type === "ML-DSA" && ML_DSA[oid]?.name === key.parameterSet && !parameters) {
+      const algorithm = { name: key.parameterSet };
       const publicKey = await crypto.subtle.importKey("spki", key.spki, algorithm, false, ["verify"]);
       return await crypto.subtle.verify(algorithm, publicKey, certificate.signature, certificate.tbs);
     }
