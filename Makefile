@@ -13,7 +13,7 @@ endif
 DENO ?= $(TOOLS)/deno
 export NO_COLOR := 1
 
-.PHONY: all build demo test test-images images lint check check-fmt check-lint check-types check-images fmt bench clean deps help
+.PHONY: all build demo test test-images images lint check check-fmt check-lint check-types check-images fmt bench clean deps help peers-test peers-lint peers-images peers-deploy
 
 all: build
 
@@ -45,18 +45,23 @@ build: deps
 demo: deps
 	@$(DENO) run --allow-all scripts/demo.ts
 
-test: deps
+# The tests' real peers (openssl, the AWS CLI, boto3, jq; podman and friends for the images),
+# installed with apt-get when root, else one line naming the command: before anything runs.
+peers-test peers-lint peers-images peers-deploy:
+	@sh scripts/test_peers.sh $(@:peers-%=%)
+
+test: peers-test deps
 	@$(DENO) test --allow-all --parallel tests/
 
 # The image tests: podman + debootstrap, several minutes cold; their own target and CI step.
 IMAGE_TESTS := tests/image_aws_cli.test.ts tests/image_sdk_apps.test.ts tests/image_stop_signal.test.ts tests/image_docker_cli.test.ts
-test-images: deps
+test-images: peers-test peers-images deps
 	@CERTROLE_IMAGE_TESTS=1 $(DENO) test --allow-all $(IMAGE_TESTS)
 
 images: deps
 	@$(DENO) run --allow-all scripts/images.ts $(ARGS)
 
-lint: deps
+lint: peers-lint deps
 	@$(DENO) run --allow-all scripts/lint.ts
 
 check: check-fmt check-lint check-types check-images
