@@ -12,8 +12,10 @@ endif
 endif
 DENO ?= $(TOOLS)/deno
 export NO_COLOR := 1
+# make install: ~/.local, or /usr/local as root; DESTDIR stages the files for a package.
+PREFIX ?= $(if $(filter 0,$(shell id -u)),/usr/local,$(HOME)/.local)
 
-.PHONY: all build demo test test-images images lint check check-fmt check-lint check-types check-images fmt bench clean deps help peers-test peers-lint peers-images peers-deploy
+.PHONY: all build install uninstall demo test test-images images lint check check-fmt check-lint check-types check-images fmt bench clean deps help peers-test peers-lint peers-images peers-deploy
 
 all: build
 
@@ -22,6 +24,7 @@ help:
 	@echo "make test    run the test suite (openssl, AWS CLI, boto3 as real peers)"
 	@echo "make check   formatting, lint and type checks"
 	@echo "make build   dist/certrole: launcher + bundled program"
+	@echo "make install PREFIX/bin/certrole, PREFIX/lib/certrole (PREFIX=$(PREFIX)); make uninstall"
 	@echo "make bench   credential-process, exec and emulator timings"
 	@echo "make images  render images/*/Dockerfile and build the images (docker, else podman, else buildah)"
 	@echo "             ENGINE=podman BUILD_MODE=bundle ARGS='--variant aws-cli --base aws-cli=IMAGE ...'"
@@ -41,6 +44,17 @@ deps: $(DENO)
 
 build: deps
 	@$(DENO) run --allow-all scripts/build.ts
+
+# Installed files name PREFIX paths only: the clone can be moved or removed afterwards.
+install: deps
+	@$(DENO) run --allow-all scripts/build.ts --prefix "$(PREFIX)" $(if $(DESTDIR),--destdir "$(DESTDIR)")
+	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; *) echo "$(PREFIX)/bin is not on PATH: export PATH=\"$(PREFIX)/bin:\$$PATH\"" ;; esac
+
+uninstall:
+	@launcher="$(DESTDIR)$(PREFIX)/bin/certrole"; \
+	if [ -e "$$launcher" ] && ! grep -q "^# certrole launcher" "$$launcher"; then \
+	  echo "$$launcher is not certrole's launcher: left in place" >&2; exit 1; fi; \
+	rm -f "$$launcher" && rm -rf "$(DESTDIR)$(PREFIX)/lib/certrole" && echo "removed $$launcher and $(DESTDIR)$(PREFIX)/lib/certrole"
 
 demo: deps
 	@$(DENO) run --allow-all scripts/demo.ts
