@@ -63,7 +63,7 @@ for file in "$(npm config get globalconfig)" "$(npm config get userconfig)" /etc
   [ "${file#"$HOME"/}" != "$file" ] && target=$root/root/${file#"$HOME"/}
   install -D -m 0644 "$file" "$target"
 done
-cp /etc/resolv.conf "$root/etc/resolv.conf"
+cp /etc/resolv.conf /etc/hosts "$root/etc/"
 env_args=(HOME=/root LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
 for name in SSL_CERT_FILE SSL_CERT_DIR NODE_EXTRA_CA_CERTS DENO_CERT DENO_TLS_CA_STORE \
   http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY; do
