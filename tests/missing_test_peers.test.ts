@@ -8,7 +8,12 @@
 import assert from "node:assert/strict";
 import { ROOT, run, tempDir } from "./support/run.ts";
 
-const SCRIPT = `${ROOT}/scripts/test_peers.sh`;
+// A copy the unprivileged user can read (a clone under /root is not readable by nobody).
+const scratch = await tempDir("certrole peers ");
+await Deno.chmod(scratch, 0o755);
+const SCRIPT = `${scratch}/test_peers.sh`;
+await Deno.copyFile(`${ROOT}/scripts/test_peers.sh`, SCRIPT);
+await Deno.chmod(SCRIPT, 0o644);
 async function which(program: string): Promise<string> {
   const found = await run("sh", ["-c", `command -v ${program}`]);
   return found.stdout.trim();
@@ -85,6 +90,6 @@ Deno.test({
 });
 
 Deno.test("every peer present (make test installed them): silent, exit 0", async () => {
-  const result = await run("sh", [SCRIPT, "test", "lint"], { env: { PATH: Deno.env.get("PATH")! } });
+  const result = await run("sh", [SCRIPT, "test"], { env: { PATH: Deno.env.get("PATH")! } });
   assert.deepEqual([result.code, result.stdout, result.stderr], [0, "", ""]);
 });

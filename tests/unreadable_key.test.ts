@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { RUNTIME_PERMISSIONS } from "../cli/permissions.ts";
 import { offlineExecEnv } from "./support/exec.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
-import { MAIN, run, tempDir } from "./support/run.ts";
+import { ROOT, run, tempDir } from "./support/run.ts";
 
 const USER = 65532;
 
@@ -27,19 +27,24 @@ Deno.test({
     await Deno.mkdir(`${dir}/deno`, { mode: 0o777 });
     await Deno.chmod(`${dir}/deno`, 0o777);
 
+    // Deno and the sources where that user can read them (a clone under /root is not readable).
+    await Deno.copyFile(Deno.execPath(), `${dir}/deno-binary`);
+    await run("cp", ["-r", `${ROOT}/cli`, `${dir}/cli`]);
+    await run("chmod", ["-R", "a+rX", `${dir}/cli`, `${dir}/deno-binary`]);
+
     // The launcher's way of running certrole (no project config), as the image's user.
     const asImageUser = () =>
       run("setpriv", [
         `--reuid=${USER}`,
         `--regid=${USER}`,
         "--clear-groups",
-        Deno.execPath(),
+        `${dir}/deno-binary`,
         "run",
         "--quiet",
         "--no-config",
         "--no-lock",
         ...RUNTIME_PERMISSIONS,
-        MAIN,
+        `${dir}/cli/main.ts`,
         "exec",
         "--",
         "true",
