@@ -89,7 +89,7 @@ summary=$work/summary
 log() { echo "$*" | tee -a "$summary"; }
 log "fresh machine trial of $commit, $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "setting up the machine's image: python3 and make from Debian"
-inside "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 make >/dev/null" ||
+inside "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 make >/dev/null 2>&1" ||
   { echo "could not install python3 and make in the fresh root file system" >&2; exit 1; }
 log "image: node $(inside "node --version"), npm $(inside "npm --version"), $(inside "python3 --version"), no AWS CLI: $(inside "[ -e /usr/bin/aws ] && echo present || echo absent")"
 

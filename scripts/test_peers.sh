@@ -69,11 +69,15 @@ fi
 
 echo "installing the test peers with apt-get: $missing"
 export DEBIAN_FRONTEND=noninteractive
+log=$(mktemp)
 # shellcheck disable=SC2086 # one word per package
-if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing >/dev/null; }; then
+if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing; } >"$log" 2>&1; then
+  tail -n 20 "$log" >&2
+  rm -f "$log"
   echo "apt-get install $missing failed (above): fix the machine's Debian source, then run this again" >&2
   exit 1
 fi
+rm -f "$log"
 wanted=$missing
 missing=""
 check "$@"
