@@ -94,8 +94,14 @@ if (imageRoot) {
     Deno.exit(2);
   }
   const prefix = values.prefix.replace(/\/$/, "") || "/";
-  const launcher = await install(prefix, values.destdir ? absolute(values.destdir).replace(/\/$/, "") : "");
-  $.log(`installed ${values.destdir ?? ""}${launcher}`);
+  const destdir = values.destdir ? absolute(values.destdir).replace(/\/$/, "") : "";
+  try {
+    $.log(`installed ${destdir}${await install(prefix, destdir)}`);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
+    console.error(`cannot write to ${destdir}${prefix} (${error.message}): pick a PREFIX you can write, e.g. ~/.local`);
+    Deno.exit(1);
+  }
 } else {
   const out = absolute(values.out!);
   const lib = `${out}/lib`;
