@@ -2,19 +2,19 @@
  * A key the process's user cannot read (the walkthrough's openssl writes 0600 root-owned keys,
  * the images run as 65532:65532): `certrole exec` stops with one line naming the uid and gid it
  * runs as, the file's owner and mode, and the fix; the fix as printed (chgrp, chmod 0640) then
- * lets the same user start. Runs certrole as uid 65532 (setpriv), so only as root.
+ * lets the same user start. Runs the installed certrole as uid 65532 (setpriv), so only as root.
  */
 import assert from "node:assert/strict";
-import { RUNTIME_PERMISSIONS } from "../cli/permissions.ts";
 import { offlineExecEnv } from "./support/exec.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
-import { ROOT, run, tempDir } from "./support/run.ts";
+import { run, tempDir } from "./support/run.ts";
+import { asNobody, canRunUnprivileged, unprivilegedLauncher } from "./support/unprivileged.ts";
 
 const USER = 65532;
 
 Deno.test({
   name: "exec as 65532 on a 0600 root key: uid/gid, owner, mode and the chgrp/chmod fix, which works",
-  ignore: Deno.uid() !== 0,
+  ignore: !canRunUnprivileged,
   fn: async () => {
     const dir = await tempDir("certrole unreadable ");
     const ca = await makeCa(`${dir}/ca`);
@@ -24,31 +24,9 @@ Deno.test({
     const home = `${dir}/home`;
     await Deno.mkdir(home);
     await Deno.chown(home, USER, USER);
-    await Deno.mkdir(`${dir}/deno`, { mode: 0o777 });
-    await Deno.chmod(`${dir}/deno`, 0o777);
-
-    // Deno and the sources where that user can read them (a clone under /root is not readable).
-    await Deno.copyFile(Deno.execPath(), `${dir}/deno-binary`);
-    await run("cp", ["-r", `${ROOT}/cli`, `${dir}/cli`]);
-    await run("chmod", ["-R", "a+rX", `${dir}/cli`, `${dir}/deno-binary`]);
-
-    // The launcher's way of running certrole (no project config), as the image's user.
-    const asImageUser = () =>
-      run("setpriv", [
-        `--reuid=${USER}`,
-        `--regid=${USER}`,
-        "--clear-groups",
-        `${dir}/deno-binary`,
-        "run",
-        "--quiet",
-        "--no-config",
-        "--no-lock",
-        ...RUNTIME_PERMISSIONS,
-        `${dir}/cli/main.ts`,
-        "exec",
-        "--",
-        "true",
-      ], { env: { ...offlineExecEnv(leaf, home), DENO_DIR: `${dir}/deno` } });
+    const launcher = await unprivilegedLauncher();
+    const [setpriv, ...args] = asNobody([launcher, "exec", "--", "true"], USER);
+    const asImageUser = () => run(setpriv, args, { env: { ...offlineExecEnv(leaf, home), DENO_DIR: `${home}/deno` } });
 
     const refused = await asImageUser();
     assert.equal(refused.code, 1, refused.stderr);
