@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's two commands on a machine fresh from its image, timed: a Debian bookworm minbase
-# root file system (debootstrap) with only node, npm (copied from this machine, with its npm
-# configuration), python3 and make added, an empty Deno cache and a fresh clone of this
+# root file system (debootstrap) with only what our machines' image adds: node and npm (copied,
+# with the npm configuration), this machine's python3 (its install mounted read-only; Debian's
+# python3 when that is the one on PATH) and make. An empty Deno cache, a fresh clone of this
 # repository's HEAD, entered with unshare + chroot on the host's network. It first runs
 # scripts/test_peers.sh as an unprivileged user (it must stop with one line naming the command),
 # then, as root, `make demo` and `make test`, which install the test peers themselves.
@@ -64,7 +65,13 @@ for file in "$(npm config get globalconfig)" "$(npm config get userconfig)" /etc
   install -D -m 0644 "$file" "$target"
 done
 cp /etc/resolv.conf /etc/hosts "$root/etc/"
-env_args=(HOME=/root LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
+# python3: the machine's own (pyenv's on ours, with its boto3), mounted read-only at the same path
+# and first on PATH as here; Debian's python3 when that is the one on this machine's PATH.
+python_prefix=$(python3 -c "import sys; print(sys.base_prefix)")
+[ "$python_prefix" = /usr ] && python_prefix=""
+path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+[ -n "$python_prefix" ] && path=$python_prefix/bin:$path && mkdir -p "$root$python_prefix"
+env_args=(HOME=/root LANG=C.UTF-8 "PATH=$path")
 for name in SSL_CERT_FILE SSL_CERT_DIR NODE_EXTRA_CA_CERTS DENO_CERT DENO_TLS_CA_STORE \
   http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY; do
   [ -n "${!name:-}" ] && env_args+=("$name=${!name}")
@@ -77,21 +84,24 @@ inside() {
   # shellcheck disable=SC2016 # expanded by the inner bash
   unshare --mount --pid --fork --propagation private bash -c '
     set -e
-    root=$1; shift
+    root=$1 python_prefix=$2; shift 2
     mount -t proc proc "$root/proc"
+    [ -z "$python_prefix" ] || mount -o bind,ro "$python_prefix" "$root$python_prefix"
     mount --rbind /dev "$root/dev"
     mount --rbind /sys "$root/sys"
     mount -t tmpfs tmpfs "$root/tmp"
-    exec chroot "$root" /usr/bin/env -i "$@"' inside "$root" "${env_args[@]}" bash -c "$1"
+    exec chroot "$root" /usr/bin/env -i "$@"' inside "$root" "$python_prefix" "${env_args[@]}" bash -c "$1"
 }
 
 summary=$work/summary
 log() { echo "$*" | tee -a "$summary"; }
 log "fresh machine trial of $commit, $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "setting up the machine's image: python3 and make from Debian"
-inside "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 make >/dev/null 2>&1" ||
-  { echo "could not install python3 and make in the fresh root file system" >&2; exit 1; }
-log "image: node $(inside "node --version"), npm $(inside "npm --version"), $(inside "python3 --version"), no AWS CLI: $(inside "[ -e /usr/bin/aws ] && echo present || echo absent")"
+image_packages="make"
+[ -n "$python_prefix" ] || image_packages="make python3"
+echo "setting up the machine's image: $image_packages from Debian${python_prefix:+, python3 from $python_prefix}"
+inside "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $image_packages >/dev/null 2>&1" ||
+  { echo "could not install $image_packages in the fresh root file system" >&2; exit 1; }
+log "image: node $(inside "node --version"), npm $(inside "npm --version"), $(inside "python3 -c 'import sys; print(sys.executable, sys.version.split()[0])'"), /usr/bin/aws $(inside "[ -e /usr/bin/aws ] && echo present || echo absent")"
 
 status=0
 # An unprivileged user cannot install: one line naming the command, and a failing exit.
