@@ -97,8 +97,16 @@ summary=$work/summary
 log() { echo "$*" | tee -a "$summary"; }
 log "fresh machine trial of $commit, $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 image_packages="make"
-[ -n "$python_prefix" ] || image_packages="make python3"
-echo "setting up the machine's image: $image_packages from Debian${python_prefix:+, python3 from $python_prefix}"
+if [ -z "$python_prefix" ]; then
+  image_packages="make python3"
+else
+  # The Debian libraries the machine's python3 links against (a full image has them, minbase not).
+  image_packages="make $(find "$python_prefix" -name '*.so*' -type f ! -name '_tkinter*' -exec ldd {} + 2>/dev/null |
+    awk '$3 ~ /^\// { print $3 }' | grep -v "^$python_prefix" | sort -u |
+    while read -r lib; do dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null || true; done |
+    cut -d: -f1 | sort -u | tr '\n' ' ')"
+fi
+echo "setting up the machine's image: python3 from ${python_prefix:-Debian}; from Debian: $image_packages"
 inside "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $image_packages >/dev/null 2>&1" ||
   { echo "could not install $image_packages in the fresh root file system" >&2; exit 1; }
 log "image: node $(inside "node --version"), npm $(inside "npm --version"), $(inside "python3 -c 'import sys; print(sys.executable, sys.version.split()[0])'"), /usr/bin/aws $(inside "[ -e /usr/bin/aws ] && echo present || echo absent")"
