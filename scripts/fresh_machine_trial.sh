@@ -85,6 +85,7 @@ inside() {
   unshare --mount --pid --fork --propagation private bash -c '
     set -e
     root=$1 python_prefix=$2; shift 2
+    mount --bind "$root" "$root" # a mount point as /, as on a machine (unshare --mount-proc needs it)
     mount -t proc proc "$root/proc"
     [ -z "$python_prefix" ] || mount -o bind,ro "$python_prefix" "$root$python_prefix"
     mount --rbind /dev "$root/dev"
