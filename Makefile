@@ -21,6 +21,7 @@ all: build
 
 help:
 	@echo "make demo    run the IAM Roles Anywhere walkthrough locally, on the built-in emulator"
+	@echo "             KEY_TYPE=ml-dsa-65 (or any pki --key-type) for the CA and certificates"
 	@echo "make test    run the test suite (openssl, AWS CLI, boto3 as real peers)"
 	@echo "make check   formatting, lint and type checks"
 	@echo "make build   dist/certrole: launcher + bundled program"
@@ -56,8 +57,9 @@ uninstall:
 	  echo "$$launcher is not certrole's launcher: left in place" >&2; exit 1; fi; \
 	rm -f "$$launcher" && rm -rf "$(DESTDIR)$(PREFIX)/lib/certrole" && echo "removed $$launcher and $(DESTDIR)$(PREFIX)/lib/certrole"
 
+# make demo KEY_TYPE=ml-dsa-65: the walkthrough with post-quantum (or any pki --key-type) keys.
 demo: deps
-	@$(DENO) run --allow-all scripts/demo.ts
+	@$(DENO) run --allow-all scripts/demo.ts $(if $(KEY_TYPE),--key-type $(KEY_TYPE))
 
 # The tests' real peers (openssl, the AWS CLI, boto3, jq; podman and friends for the images),
 # installed with apt-get when root, else one line naming the command: before anything runs.

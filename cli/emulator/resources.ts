@@ -9,7 +9,7 @@ import { parsePem, PemError } from "../identity/pem.ts";
 import { parsePolicy, type Policy, PolicyError } from "../policy/document.ts";
 import { isSupportedOperator } from "../policy/evaluate.ts";
 import { Fault, notFound, validation } from "./fault.ts";
-import { type EmulatorState, type Profile, randomId, type Role, type TrustAnchor } from "./state.ts";
+import { type EmulatorState, keyed, type Profile, randomId, type Role, type TrustAnchor } from "./state.ts";
 
 const iamValidation = (message: string) => new Fault(400, "ValidationError", message);
 const malformedPolicy = (message: string) => new Fault(400, "MalformedPolicyDocument", message);
@@ -83,7 +83,7 @@ export function createRole(
     description: input.description,
     maxSessionDuration,
     createDate: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
-    policies: {},
+    policies: keyed(),
   };
   state.roles[role.roleName] = role;
   return role;
@@ -172,8 +172,14 @@ function checkSource(source: { sourceType?: string; sourceData?: { x509Certifica
   return pem;
 }
 
+/** x509CertificateData's maximum length in the IAM Roles Anywhere service model. */
+const MAX_BUNDLE_CHARS = 16_000;
+
 /** CERTIFICATE_BUNDLE source: at least one CA certificate, all parseable. */
 function checkBundle(pem: string): void {
+  if (pem.length > MAX_BUNDLE_CHARS) {
+    throw validation(`x509CertificateData is ${pem.length} characters: at most ${MAX_BUNDLE_CHARS} are allowed`);
+  }
   let blocks;
   try {
     blocks = parsePem(pem ?? "");

@@ -2,7 +2,9 @@
  * What the emulator remembers: IAM roles and their inline policies, Roles Anywhere trust
  * anchors and profiles, issued temporary credentials, S3 buckets, administrator keys. Plain
  * JSON-able data, kept in memory and, with --state DIR, written atomically after each change
- * and read back at start.
+ * and read back at start. Collections keyed by names or ids that callers choose are
+ * null-prototype objects (`keyed()`), so a role named `constructor` or `__proto__` is just a
+ * name, never an inherited property.
  */
 
 export interface Role {
@@ -96,16 +98,23 @@ export interface EmulatorState {
   sessionsIssued: number;
 }
 
+/** A record with no prototype: `record["constructor"]` is undefined until someone stores it. */
+export function keyed<T>(entries: Iterable<readonly [string, T]> = []): Record<string, T> {
+  const record = Object.create(null) as Record<string, T>;
+  for (const [key, value] of entries) record[key] = value;
+  return record;
+}
+
 export function emptyState(accountId: string, region: string): EmulatorState {
   return {
     accountId,
     region,
-    roles: {},
-    trustAnchors: {},
-    profiles: {},
-    sessions: {},
-    buckets: {},
-    admins: {},
+    roles: keyed(),
+    trustAnchors: keyed(),
+    profiles: keyed(),
+    sessions: keyed(),
+    buckets: keyed(),
+    admins: keyed(),
     sessionsIssued: 0,
   };
 }
@@ -162,6 +171,17 @@ export async function loadState(dir: string): Promise<EmulatorState | undefined>
   }
   if (!isState(state)) throw new Error(`emulator state "${path}" is corrupt: move it away to start fresh`);
   state.sessionsIssued ??= 0;
+  // JSON.parse gives ordinary objects (own "__proto__" keys included): give them no prototype.
+  state.roles = keyed(
+    Object.entries(state.roles).map((
+      [name, role],
+    ) => [name, { ...role, policies: keyed(Object.entries(role.policies ?? {})) }]),
+  );
+  state.trustAnchors = keyed(Object.entries(state.trustAnchors));
+  state.profiles = keyed(Object.entries(state.profiles));
+  state.sessions = keyed(Object.entries(state.sessions));
+  state.buckets = keyed(Object.entries(state.buckets));
+  state.admins = keyed(Object.entries(state.admins));
   return state;
 }
 

@@ -17,7 +17,7 @@
  */
 import { formatDuration } from "../duration.ts";
 import { type Certificate, validityAt } from "../identity/certificate.ts";
-import { signatureHash, verifyChain } from "../identity/chain.ts";
+import { verifiableScheme, verifyChain } from "../identity/chain.ts";
 import { keyMatchesCertificate } from "../identity/identity.ts";
 import { oidName } from "../identity/oids.ts";
 import { checkCertificate, pathLengthViolation, type RuleId } from "../identity/roles_anywhere_rules.ts";
@@ -112,7 +112,7 @@ function fixFor(rule: RuleId, role: Role): string {
     case "signature-algorithm":
       return remake(role, "signed with SHA-256 (openssl ... -sha256)");
     case "key-type":
-      return remake(role, "for a new RSA 2048+ or EC P-256/P-384 key (--key-type)");
+      return remake(role, "for a new RSA 2048+, EC P-256/P-384 or ML-DSA key (--key-type)");
     case "basic-constraints":
       return remake(
         role,
@@ -207,7 +207,7 @@ export async function checkRequirements(input: RequirementsInput): Promise<Requi
   // WebCrypto cannot check MD5 (or unknown) signatures: say that, rather than "no issuer".
   const unverifiable = found.ok
     ? undefined
-    : [leaf.certificate, ...intermediates].find((certificate) => !signatureHash(certificate));
+    : [leaf.certificate, ...intermediates].find((certificate) => !verifiableScheme(certificate));
   requirements.push({
     item: "leaf",
     id: "chain",
