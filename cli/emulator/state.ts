@@ -1,11 +1,17 @@
 /**
- * What the emulator remembers: IAM roles and their inline policies, Roles Anywhere trust
- * anchors and profiles, issued temporary credentials, S3 buckets, administrator keys. Plain
+ * What the emulator remembers: IAM roles with their inline policies and tags, Roles Anywhere
+ * trust anchors and profiles with their tags, issued temporary credentials, S3 buckets, administrator keys. Plain
  * JSON-able data, kept in memory and, with --state DIR, written atomically after each change
  * and read back at start. Collections keyed by names or ids that callers choose are
  * null-prototype objects (`keyed()`), so a role named `constructor` or `__proto__` is just a
  * name, never an inherited property.
  */
+
+/** A resource tag. Lists of them keep the order tags were added in, as the services list them. */
+export interface Tag {
+  readonly key: string;
+  readonly value: string;
+}
 
 export interface Role {
   readonly roleName: string;
@@ -18,6 +24,8 @@ export interface Role {
   readonly createDate: string;
   /** Inline policies by name: the JSON text as given. */
   policies: Record<string, string>;
+  /** Absent in states saved before tags existed. */
+  tags?: Tag[];
 }
 
 export interface TrustAnchor {
@@ -31,6 +39,8 @@ export interface TrustAnchor {
   };
   readonly createdAt: string;
   updatedAt: string;
+  /** Absent in states saved before tags existed. */
+  tags?: Tag[];
 }
 
 export interface Profile {
@@ -48,6 +58,8 @@ export interface Profile {
   readonly createdBy: string;
   readonly createdAt: string;
   updatedAt: string;
+  /** Absent in states saved before tags existed. */
+  tags?: Tag[];
 }
 
 /** Temporary credentials handed out by CreateSession. */
