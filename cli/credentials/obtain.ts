@@ -14,7 +14,7 @@ import {
 } from "../identity/identity.ts";
 import { fingerprintSha256 } from "../identity/certificate.ts";
 import { resolvePassphrase } from "../identity/passphrase.ts";
-import { createSession, type SessionCredentials } from "../rolesanywhere/create_session.ts";
+import { createSession, type SessionCredentials, withNextStep } from "../rolesanywhere/create_session.ts";
 import type { SessionSettings } from "../session_settings.ts";
 import { proxyFor, type TransportOptions } from "../transport/http_client.ts";
 import {
@@ -99,6 +99,7 @@ export async function fetchCredentials(
 ): Promise<SessionCredentials> {
   const { env, now, debug } = environment;
   const identity = loaded ?? await loadSessionIdentity(settings, environment);
+  const files = { certificate: settings.certificatePath, intermediates: settings.intermediatesPath };
   return await createSession(
     {
       endpoint: settings.endpoint,
@@ -121,7 +122,9 @@ export async function fetchCredentials(
       random: Math.random,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     },
-  );
+  ).catch((error) => {
+    throw withNextStep(error, files);
+  });
 }
 
 /**
