@@ -9,7 +9,23 @@ import { DEFAULT_REFRESH_BEFORE_SECONDS } from "./credentials/cache.ts";
 import { CertroleError, fail } from "./errors.ts";
 import type { FlagSpec, FlagSpecs, ParsedFlags } from "./flags.ts";
 import { resolveEndpoint } from "./rolesanywhere/endpoint.ts";
-import { DEFAULT_MAX_ATTEMPTS, maxAttemptsFrom } from "./transport/retry.ts";
+import { callBudgetMs, DEFAULT_MAX_ATTEMPTS, maxAttemptsFrom } from "./transport/retry.ts";
+
+/**
+ * Per attempt. The AWS CLI runs credential_process before every command, so a dead network must
+ * fail it in seconds, not minutes: 3 s to connect (the AWS SDKs' "standard" defaults mode allows
+ * 3.1 s for the connect and as much for TLS), 5 s for a whole attempt (CreateSession answers in
+ * well under a second).
+ */
+export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 3;
+export const DEFAULT_TIMEOUT_SECONDS = 5;
+const DEFAULT_CALL_SECONDS = callBudgetMs(DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_SECONDS * 1000) / 1000;
+
+/** For the help of the commands that take SESSION_FLAGS: how long a call can take, in total. */
+export const TIMEOUT_HELP =
+  `With the defaults, a CreateSession that cannot be reached fails within ${DEFAULT_CALL_SECONDS} s
+(${DEFAULT_MAX_ATTEMPTS} attempts, AWS_MAX_ATTEMPTS, of at most --timeout ${DEFAULT_TIMEOUT_SECONDS} s each, with backoff between them),
+plus at most one --timeout spent waiting for a concurrent caller's CreateSession.`;
 
 export const SESSION_FLAGS = {
   "certificate": {
@@ -101,15 +117,15 @@ export const SESSION_FLAGS = {
     type: "string",
     value: "SECONDS",
     env: "ROLESANYWHERE_CONNECT_TIMEOUT",
-    default: "10",
-    description: "give up connecting (TCP, proxy, TLS) after this long",
+    default: String(DEFAULT_CONNECT_TIMEOUT_SECONDS),
+    description: "give up connecting (TCP, proxy CONNECT and TLS handshake together) after this long",
   },
   "timeout": {
     type: "string",
     value: "SECONDS",
     env: "ROLESANYWHERE_TIMEOUT",
-    default: "30",
-    description: "give up on one CreateSession attempt after this long",
+    default: String(DEFAULT_TIMEOUT_SECONDS),
+    description: "give up on one CreateSession attempt (connect, proxy, TLS, request, whole response) after this long",
   },
   "with-proxy": {
     type: "boolean",

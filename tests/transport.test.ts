@@ -1,11 +1,13 @@
 /**
  * How CreateSession travels: retries with backoff on throttling, 5xx and network errors (up to
  * AWS_MAX_ATTEMPTS), none on client errors; connect and total timeouts; TLS verified against
- * AWS_CA_BUNDLE; HTTPS_PROXY (CONNECT), HTTP_PROXY and NO_PROXY.
+ * AWS_CA_BUNDLE; HTTPS_PROXY (CONNECT), HTTP_PROXY and NO_PROXY; a malformed proxy setting is one
+ * line naming the variable.
  */
 import assert from "node:assert/strict";
 import { sessionEnv, startWalkthrough, type Walkthrough } from "./support/emulator.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
+import { OFFLINE_ARNS } from "./support/exec.ts";
 import { failingFront, httpProxy, silentListener } from "./support/servers.ts";
 import { certrole, openssl, tempDir } from "./support/run.ts";
 
@@ -215,5 +217,30 @@ Deno.test("HTTPS_PROXY tunnels with CONNECT, HTTP_PROXY forwards, NO_PROXY bypas
     });
   } finally {
     proxy.close();
+  }
+});
+
+Deno.test("a proxy setting that is not an http:// URL is one line naming the variable", async () => {
+  for (
+    const [name, value] of [["HTTPS_PROXY", "http://[::1"], ["https_proxy", "socks5://127.0.0.1:1080"], [
+      "HTTPS_PROXY",
+      "http://",
+    ]]
+  ) {
+    const result = await certrole(["credential-process", "--no-cache"], {
+      env: {
+        ...OFFLINE_ARNS,
+        ROLESANYWHERE_CERT_LOCATION: leaf.cert,
+        ROLESANYWHERE_KEY_LOCATION: leaf.key,
+        ROLESANYWHERE_KEY_PASSPHRASE: leaf.passphrase!,
+        ROLESANYWHERE_ENDPOINT: "https://rolesanywhere.us-east-1.amazonaws.com",
+        [name]: value,
+      },
+    });
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      `certrole: ${name} "${value}" is not a proxy URL like http://proxy.example.com:3128: fix or unset ${name}\n`,
+    );
   }
 });

@@ -14,7 +14,7 @@ import { fail, messageOf } from "../errors.ts";
 import { commandEnvironment } from "../process/command_environment.ts";
 import { replaceProcess, resolveCommand } from "../process/replace_process.ts";
 import { selfCommand } from "../self_command.ts";
-import { SESSION_FLAGS, type SessionSettings, sessionSettingsFrom } from "../session_settings.ts";
+import { SESSION_FLAGS, type SessionSettings, sessionSettingsFrom, TIMEOUT_HELP } from "../session_settings.ts";
 import { sha256Hex } from "../signing/sigv4_x509.ts";
 
 const FLAGS = {
@@ -138,7 +138,9 @@ never edited) whose profile runs \`certrole credential-process\`, and replaces i
 same PID, signals and exit code, as sh's exec.
 
 Exit codes: COMMAND's own; 127 when COMMAND is not found, 126 when it cannot run; 1 or 2 for
-certrole's errors before COMMAND starts.`,
+certrole's errors before COMMAND starts.
+
+${TIMEOUT_HELP}`,
   flags: FLAGS,
   stopAtPositional: true,
   examples: [

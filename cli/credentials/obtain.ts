@@ -4,7 +4,7 @@
  * cache lock, and store the answer.
  */
 import { type DebugLog } from "../debug_log.ts";
-import { fail, messageOf } from "../errors.ts";
+import { CertroleError, fail, messageOf } from "../errors.ts";
 import {
   CERTIFICATE_FILE,
   certificateFromBytes,
@@ -32,11 +32,24 @@ export interface Environment {
   readonly env: (name: string) => string | undefined;
   readonly now: () => Date;
   readonly debug: DebugLog;
+  /** One-line warnings for the user (default: stderr, prefixed "certrole: warning: "). */
+  readonly warn?: (message: string) => void;
 }
 
 export interface Obtained {
   readonly credentials: SessionCredentials;
   readonly source: "cache" | "CreateSession";
+  /** Set when a refresh failed and these are cached credentials that have not expired yet. */
+  readonly refreshFailure?: string;
+}
+
+function warnOnStderr(message: string): void {
+  Deno.stderr.writeSync(new TextEncoder().encode(`certrole: warning: ${message}\n`));
+}
+
+/** Failures worth riding out on still-valid cached credentials: network, throttling, 5xx (after the retries). */
+function isTransient(error: unknown): error is CertroleError {
+  return error instanceof CertroleError && error.code === "CreateSessionFailed";
 }
 
 /** AWS_CA_BUNDLE as extra trusted roots, plus the proxy for the endpoint. */
@@ -153,8 +166,9 @@ export async function obtainCredentials(
     roleSessionName: settings.roleSessionName,
   });
   const window = refreshWindowSeconds(settings.refreshBeforeSeconds, settings.durationSeconds);
+  let cached: SessionCredentials | undefined;
   const fresh = async () => {
-    const cached = await readCached(cacheDir, key, debug);
+    cached = await readCached(cacheDir, key, debug) ?? cached;
     return cached && isFresh(cached, now(), window) ? cached : undefined;
   };
   const hit = await fresh();
@@ -162,6 +176,7 @@ export async function obtainCredentials(
     debug(`cache hit ${cacheDir}/${key}.json: access key ${hit.accessKeyId}, expires ${hit.expiration}`);
     return { credentials: hit, source: "cache" };
   }
+  // Waiting on a concurrent caller's CreateSession is bounded by one attempt's timeout.
   return await withLock(cacheDir, key, debug, async () => {
     const shared = await fresh(); // another process may have refreshed while we waited
     if (shared) {
@@ -169,8 +184,18 @@ export async function obtainCredentials(
       return { credentials: shared, source: "cache" as const };
     }
     debug(`cache miss in ${cacheDir}: calling CreateSession`);
-    const credentials = await fetchCredentials(settings, environment, identity);
+    let credentials: SessionCredentials;
+    try {
+      credentials = await fetchCredentials(settings, environment, identity);
+    } catch (error) {
+      const usable = cached && isFresh(cached, now(), 0) ? cached : undefined;
+      if (!usable || !isTransient(error)) throw error;
+      (environment.warn ?? warnOnStderr)(
+        `${error.message}; using the cached credentials (access key ${usable.accessKeyId}), which expire at ${usable.expiration}`,
+      );
+      return { credentials: usable, source: "cache" as const, refreshFailure: error.message };
+    }
     await writeCached(cacheDir, key, credentials, debug);
     return { credentials, source: "CreateSession" as const };
-  });
+  }, Date.now() + settings.timeoutMs);
 }

@@ -93,6 +93,8 @@ export async function awsClients(options: ClientOptions): Promise<AwsClients> {
     caCerts,
     connectTimeoutMs: 10_000,
     totalTimeoutMs: 60_000,
+    // A page of up to 1000 roles with their trust policies is a few MB of XML.
+    maxResponseBytes: 16 * 1024 * 1024,
     proxy: proxyFor(url, options.env),
   });
   const [iamSdk, rolesAnywhereSdk] = await Promise.all([
