@@ -19,6 +19,7 @@ all: build
 
 help:
 	@echo "make demo    run the IAM Roles Anywhere walkthrough locally, on the built-in emulator"
+	@echo "             KEY_TYPE=ml-dsa-65 (or any pki --key-type) for the CA and certificates"
 	@echo "make test    run the test suite (openssl, AWS CLI, boto3 as real peers)"
 	@echo "make check   formatting, lint and type checks"
 	@echo "make build   dist/certrole: launcher + bundled program"
@@ -42,8 +43,9 @@ deps: $(DENO)
 build: deps
 	@$(DENO) run --allow-all scripts/build.ts
 
+# make demo KEY_TYPE=ml-dsa-65: the walkthrough with post-quantum (or any pki --key-type) keys.
 demo: deps
-	@$(DENO) run --allow-all scripts/demo.ts
+	@$(DENO) run --allow-all scripts/demo.ts $(if $(KEY_TYPE),--key-type $(KEY_TYPE))
 
 test: deps
 	@$(DENO) test --allow-all --parallel tests/

@@ -96,7 +96,9 @@ export async function loadSessionIdentity(settings: SessionSettings, environment
   );
   debug(
     `certificate serial ${identity.certificate.serialDecimal}, subject ${identity.certificate.subject.text}, ` +
-      `key ${identity.key.description}${identity.key.encrypted ? " (decrypted in memory)" : ""}, ` +
+      `key ${identity.key.description}${identity.key.mlDsaForm ? ` (PKCS#8 ${identity.key.mlDsaForm} form)` : ""}${
+        identity.key.encrypted ? " (decrypted in memory)" : ""
+      }, signs ${identity.key.algorithm}, ` +
       `valid until ${identity.certificate.notAfter.toISOString()}`,
   );
   return identity;

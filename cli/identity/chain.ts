@@ -14,7 +14,7 @@ import {
   readSmallInteger,
   sequenceOf,
 } from "./der.ts";
-import { CURVES, OID } from "./oids.ts";
+import { CURVES, ML_DSA, OID } from "./oids.ts";
 
 type Hash = "SHA-1" | "SHA-256" | "SHA-384" | "SHA-512";
 
@@ -48,7 +48,8 @@ export function signatureHash(certificate: Certificate): Hash | undefined {
   return undefined;
 }
 
-function pssParameters(parameters: Uint8Array | undefined): { hash: Hash; saltLength: number } {
+/** RSASSA-PSS-params: the hash and salt length, RFC 4055's defaults (SHA-1, 20) when absent. */
+export function pssParameters(parameters: Uint8Array | undefined): { hash: Hash; saltLength: number } {
   let hash: Hash = "SHA-1";
   let saltLength = 20;
   if (!parameters) return { hash, saltLength };
@@ -60,6 +61,15 @@ function pssParameters(parameters: Uint8Array | undefined): { hash: Hash; saltLe
     }
   }
   return { hash, saltLength };
+}
+
+/**
+ * The signature scheme by name when certrole can verify it: "ML-DSA-65" for pure ML-DSA (no
+ * digest, RFC 9881), else the digest ("SHA-256") of an RSA or ECDSA signature; undefined for MD5
+ * and unknown algorithms.
+ */
+export function verifiableScheme(certificate: Certificate): string | undefined {
+  return ML_DSA[certificate.signatureAlgorithm.oid]?.name ?? signatureHash(certificate);
 }
 
 /** True when `issuer`'s public key verifies `certificate`'s signature. */
@@ -79,6 +89,11 @@ export async function isSignedBy(certificate: Certificate, issuer: Certificate):
         );
       }
       const algorithm = { name: "RSASSA-PKCS1-v1_5", hash: RSA_PKCS1[oid] };
+      const publicKey = await crypto.subtle.importKey("spki", key.spki, algorithm, false, ["verify"]);
+      return await crypto.subtle.verify(algorithm, publicKey, certificate.signature, certificate.tbs);
+    }
+    if (key.type === "ML-DSA" && ML_DSA[oid]?.name === key.parameterSet && !parameters) {
+      const algorithm = { name: key.parameterSet };
       const publicKey = await crypto.subtle.importKey("spki", key.spki, algorithm, false, ["verify"]);
       return await crypto.subtle.verify(algorithm, publicKey, certificate.signature, certificate.tbs);
     }
@@ -103,6 +118,11 @@ export async function isSignedBy(certificate: Certificate, issuer: Certificate):
 function sameName(a: Certificate["subject"], b: Certificate["subject"]): boolean {
   if (a.der.length === b.der.length && a.der.every((byte, index) => byte === b.der[index])) return true;
   return a.text.toLowerCase() === b.text.toLowerCase(); // tolerate PrintableString vs UTF8String re-encodings
+}
+
+/** Issuer and subject are the same name (a root, or a CA re-keyed under its own name): RFC 5280 "self-issued". */
+export function isSelfIssued(certificate: Certificate): boolean {
+  return sameName(certificate.issuer, certificate.subject);
 }
 
 export type ChainResult =

@@ -202,6 +202,10 @@ export async function privateKeyFromBytes(
 export async function keyMatchesCertificate(key: PrivateKey, certificate: Certificate): Promise<boolean> {
   const publicKey = certificate.publicKey;
   if (publicKey.type !== key.type) return false;
+  if (publicKey.type === "ML-DSA") {
+    return publicKey.parameterSet === key.parameterSet &&
+      publicKey.publicKey.toBase64({ alphabet: "base64url" }) === key.publicJwk.pub;
+  }
   const algorithm = key.type === "RSA"
     ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }
     : { name: "ECDSA", namedCurve: key.curve! };

@@ -5,6 +5,7 @@
  */
 import type { DebugLog } from "../debug_log.ts";
 import { CertroleError } from "../errors.ts";
+import type { SigningKey } from "../identity/private_key.ts";
 import { type CreateSessionInput, createSessionRequest, signRequest } from "../signing/sigv4_x509.ts";
 import { type HttpResponse, send, TransportError, type TransportOptions } from "../transport/http_client.ts";
 import { isRetryableStatus, retryDelayMs } from "../transport/retry.ts";
@@ -70,7 +71,7 @@ function credentialsFrom(response: HttpResponse): SessionCredentials {
 
 export async function createSession(
   input: CreateSessionInput,
-  key: CryptoKey,
+  key: SigningKey,
   options: CreateSessionOptions,
 ): Promise<SessionCredentials> {
   let lastProblem = "";
