@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { sessionEnv, startWalkthrough, type Walkthrough } from "./support/emulator.ts";
-import { issueLeaf, makeCa } from "./support/pki.ts";
+import { issueLeaf, makeCa, tlsServer } from "./support/pki.ts";
 import { OFFLINE_ARNS } from "./support/exec.ts";
 import { failingFront, httpProxy, silentListener } from "./support/servers.ts";
 import { certrole, openssl, tempDir } from "./support/run.ts";
@@ -16,69 +16,7 @@ const ca = await makeCa(dir);
 const leaf = await issueLeaf(ca, "leaf");
 const caPem = await Deno.readTextFile(ca.cert);
 
-/** A server certificate for localhost/127.0.0.1 and the CA that signed it (for AWS_CA_BUNDLE). */
-async function tlsMaterial() {
-  const tls = `${dir}/tls`;
-  await Deno.mkdir(tls, { recursive: true });
-  await openssl([
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-noenc",
-    "-keyout",
-    `${tls}/ca.key`,
-    "-out",
-    `${tls}/ca.pem`,
-    "-days",
-    "1",
-    "-subj",
-    "/CN=test TLS CA",
-  ]);
-  await openssl([
-    "req",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-noenc",
-    "-keyout",
-    `${tls}/server.key`,
-    "-out",
-    `${tls}/server.csr`,
-    "-subj",
-    "/CN=localhost",
-  ]);
-  await Deno.writeTextFile(
-    `${tls}/ext`,
-    "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-  );
-  await openssl([
-    "x509",
-    "-req",
-    "-in",
-    `${tls}/server.csr`,
-    "-CA",
-    `${tls}/ca.pem`,
-    "-CAkey",
-    `${tls}/ca.key`,
-    "-set_serial",
-    "5",
-    "-days",
-    "1",
-    "-out",
-    `${tls}/server.pem`,
-    "-extfile",
-    `${tls}/ext`,
-  ]);
-  return {
-    ca: `${tls}/ca.pem`,
-    cert: await Deno.readTextFile(`${tls}/server.pem`),
-    key: await Deno.readTextFile(`${tls}/server.key`),
-  };
-}
+const tlsMaterial = () => tlsServer(`${dir}/tls`);
 
 async function withWalkthrough(body: (walkthrough: Walkthrough) => Promise<void>, tls?: { cert: string; key: string }) {
   const walkthrough = await startWalkthrough(caPem, { tls });

@@ -32,8 +32,11 @@ passphrase comes from ROLESANYWHERE_KEY_PASSPHRASE, ROLESANYWHERE_KEY_PASSPHRASE
 
 Credentials are cached per identity and reused until --refresh-before seconds before they expire;
 concurrent callers share one CreateSession. When a refresh fails (network, throttling, 5xx) while
-the cache still holds unexpired credentials, those are printed with a warning. AWS_CA_BUNDLE,
-HTTPS_PROXY/NO_PROXY and AWS_MAX_ATTEMPTS are honoured.
+the cache still holds unexpired credentials, those are printed with a warning.
+
+TLS trusts the system CA store as AWS's helper finds it (SSL_CERT_FILE and SSL_CERT_DIR instead of
+the system's bundle and directories), AWS_CA_BUNDLE and Deno's built-in roots. HTTPS_PROXY/NO_PROXY
+and AWS_MAX_ATTEMPTS are honoured.
 
 ${TIMEOUT_HELP}`,
   flags: SESSION_FLAGS,

@@ -4,7 +4,7 @@
  * cache lock, and store the answer.
  */
 import { type DebugLog } from "../debug_log.ts";
-import { CertroleError, fail, messageOf } from "../errors.ts";
+import { CertroleError } from "../errors.ts";
 import {
   CERTIFICATE_FILE,
   certificateFromBytes,
@@ -17,6 +17,7 @@ import { resolvePassphrase } from "../identity/passphrase.ts";
 import { createSession, type SessionCredentials } from "../rolesanywhere/create_session.ts";
 import type { SessionSettings } from "../session_settings.ts";
 import { proxyFor, type TransportOptions } from "../transport/http_client.ts";
+import { trustedCertificates } from "../transport/trust_store.ts";
 import {
   cacheKey,
   defaultCacheDir,
@@ -52,28 +53,18 @@ function isTransient(error: unknown): error is CertroleError {
   return error instanceof CertroleError && error.code === "CreateSessionFailed";
 }
 
-/** AWS_CA_BUNDLE as extra trusted roots, plus the proxy for the endpoint. */
+/** The trusted roots (trust_store.ts), the timeouts and the proxy for the endpoint. */
 export async function transportOptions(
   settings: SessionSettings,
   env: (name: string) => string | undefined,
+  debug: DebugLog = () => {},
 ): Promise<TransportOptions> {
-  const bundle = env("AWS_CA_BUNDLE");
-  let caCerts: string[] | undefined;
-  if (bundle) {
-    try {
-      caCerts = [await Deno.readTextFile(bundle)];
-    } catch (error) {
-      fail(
-        "InvalidCaBundle",
-        `AWS_CA_BUNDLE file "${bundle}" cannot be read (${messageOf(error)}): fix or unset AWS_CA_BUNDLE`,
-      );
-    }
-  }
+  const proxy = proxyFor(new URL(settings.endpoint), env);
   return {
-    caCerts,
+    caCerts: new URL(settings.endpoint).protocol === "https:" ? await trustedCertificates(env, debug) : undefined,
     connectTimeoutMs: settings.connectTimeoutMs,
     totalTimeoutMs: settings.timeoutMs,
-    proxy: proxyFor(new URL(settings.endpoint), env),
+    proxy,
   };
 }
 
@@ -126,7 +117,7 @@ async function fetchCredentials(
     },
     identity.key.signingKey,
     {
-      transport: await transportOptions(settings, env),
+      transport: await transportOptions(settings, env, debug),
       maxAttempts: settings.maxAttempts,
       debug,
       now,

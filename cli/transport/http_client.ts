@@ -1,8 +1,13 @@
 /**
- * A small HTTP/1.1 client for the calls certrole makes (CreateSession, the emulator's control
- * plane in tests). Deno's fetch has no connect timeout; this client has both a connect timeout
- * and a total deadline, verifies TLS against the system roots plus AWS_CA_BUNDLE, and goes
- * through HTTPS_PROXY / HTTP_PROXY (CONNECT for https) unless NO_PROXY matches.
+ * A small HTTP/1.1 client for the calls certrole makes (CreateSession, the iam commands' AWS SDK
+ * calls, the emulator's control plane in tests). Deno's fetch has no connect timeout; this client
+ * bounds connecting (TCP, proxy CONNECT, TLS handshake) and the whole request, caps the response
+ * size, and goes through HTTPS_PROXY / HTTP_PROXY (CONNECT for https) unless NO_PROXY matches.
+ *
+ * TLS trusts exactly: Deno's built-in Mozilla root store (always; Deno 2.9 has no per-connection
+ * way to leave it out) plus the `caCerts` the caller passes, which certrole takes from
+ * trust_store.ts: the system store as Go finds it (SSL_CERT_FILE, SSL_CERT_DIR honoured) and
+ * AWS_CA_BUNDLE. Host names are always verified; there is no way to turn verification off.
  */
 
 import { CertroleError } from "../errors.ts";
