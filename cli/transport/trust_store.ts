@@ -30,15 +30,18 @@ export const CERT_FILES: readonly string[] = [
 /** Go's root_linux.go: directories whose every file is read. */
 export const CERT_DIRECTORIES: readonly string[] = ["/etc/ssl/certs", "/etc/pki/tls/certs"];
 
+// Synchronous reads: a system store is a few hundred small files, and async reads of them take
+// 45-100 ms on a loaded machine against 7 ms synchronously.
+
 /** A regular file's text; undefined when it is missing or not a regular file (a FIFO would block). */
-async function readRegular(path: string, debug: DebugLog): Promise<string | undefined> {
+function readRegular(path: string, debug: DebugLog): string | undefined {
   try {
-    const info = await Deno.stat(path);
+    const info = Deno.statSync(path);
     if (!info.isFile) {
       debug(`trust store: skipping ${path}: not a regular file`);
       return undefined;
     }
-    return await Deno.readTextFile(path);
+    return Deno.readTextFileSync(path);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) debug(`trust store: skipping ${path}: ${messageOf(error)}`);
     return undefined;
@@ -46,14 +49,14 @@ async function readRegular(path: string, debug: DebugLog): Promise<string | unde
 }
 
 /** The same entries Go's readUniqueDirectoryEntries keeps: all but symlinks to a name in the directory. */
-async function directoryFiles(directory: string, debug: DebugLog): Promise<string[]> {
+function directoryFiles(directory: string, debug: DebugLog): string[] {
   const paths: string[] = [];
   try {
-    for await (const entry of Deno.readDir(directory)) {
+    for (const entry of Deno.readDirSync(directory)) {
       const path = `${directory}/${entry.name}`;
       if (entry.isSymlink) {
         try {
-          if (!(await Deno.readLink(path)).includes("/")) continue;
+          if (!Deno.readLinkSync(path).includes("/")) continue;
         } catch {
           continue;
         }
@@ -117,16 +120,17 @@ export async function trustedCertificates(
   const found = new Map<string, string>();
   const certFile = env("SSL_CERT_FILE");
   for (const file of certFile ? [certFile] : CERT_FILES) {
-    const text = await readRegular(file, debug);
+    const text = readRegular(file, debug);
     if (text === undefined) continue;
     addCertificates(text, file, found, debug);
     break;
   }
   const certDir = env("SSL_CERT_DIR");
   for (const directory of certDir ? certDir.split(":") : CERT_DIRECTORIES) {
-    const paths = await directoryFiles(directory, debug);
-    const texts = await Promise.all(paths.map((path) => readRegular(path, debug)));
-    texts.forEach((text, index) => text !== undefined && addCertificates(text, paths[index], found, debug));
+    for (const path of directoryFiles(directory, debug)) {
+      const text = readRegular(path, debug);
+      if (text !== undefined) addCertificates(text, path, found, debug);
+    }
   }
   const system = found.size;
   const bundle = env("AWS_CA_BUNDLE");
