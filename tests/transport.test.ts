@@ -9,7 +9,7 @@ import { sessionEnv, startWalkthrough, type Walkthrough } from "./support/emulat
 import { issueLeaf, makeCa, tlsServer } from "./support/pki.ts";
 import { OFFLINE_ARNS } from "./support/exec.ts";
 import { failingFront, httpProxy, silentListener } from "./support/servers.ts";
-import { certrole, openssl, tempDir } from "./support/run.ts";
+import { certrole, tempDir } from "./support/run.ts";
 
 const dir = await tempDir();
 const ca = await makeCa(dir);
