@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { sessionEnv, startWalkthrough } from "./support/emulator.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
 import { certrole, tempDir } from "./support/run.ts";
-import { failingFront, type Front } from "./support/servers.ts";
+import { type FailingFront, failingFront } from "./support/servers.ts";
 
 const dir = await tempDir();
 const ca = await makeCa(dir);
@@ -31,7 +31,7 @@ async function primedCache(env: Record<string, string>, expiresInSeconds: number
   return { cacheDir, cached: entry.credentials };
 }
 
-async function withFront(body: (env: Record<string, string>, front: Front) => Promise<void>): Promise<void> {
+async function withFront(body: (env: Record<string, string>, front: FailingFront) => Promise<void>): Promise<void> {
   const walkthrough = await startWalkthrough(caPem);
   const front = failingFront(walkthrough.emulator.url, []);
   try {

@@ -9,8 +9,6 @@ export interface Front {
   readonly url: string;
   /** Requests seen, failures included. */
   readonly requests: number;
-  /** Queues more failures: the next requests get them before forwarding resumes. */
-  fail(...failures: { status: number; headers?: Record<string, string>; body?: string }[]): void;
   close(): Promise<void>;
 }
 
@@ -19,11 +17,16 @@ export interface Front {
  * signatures hold); with `delayMs`, answers wait that long first (a slow endpoint), every answer
  * or, given a function of the request's number (1 for the first), the ones it says.
  */
+export interface FailingFront extends Front {
+  /** Queues more failures: the next requests get them before forwarding resumes. */
+  fail(...failures: { status: number; headers?: Record<string, string>; body?: string }[]): void;
+}
+
 export function failingFront(
   target: string,
   failures: { status: number; headers?: Record<string, string>; body?: string }[],
   options: { delayMs?: number | ((request: number) => number) } = {},
-): Front {
+): FailingFront {
   let requests = 0;
   const queue = [...failures];
   const waiting = new Set<() => void>();
