@@ -18,7 +18,7 @@ import { AuthorizationToken } from "../serve/authorization_token.ts";
 import { CONTAINER_PATH } from "../serve/credential_endpoints.ts";
 import { startCredentialServer } from "../serve/credential_server.ts";
 import { selfCommand } from "../self_command.ts";
-import { SESSION_FLAGS, type SessionSettings, sessionSettingsFrom } from "../session_settings.ts";
+import { SESSION_FLAGS, type SessionSettings, sessionSettingsFrom, TIMEOUT_HELP } from "../session_settings.ts";
 import { sha256Hex } from "../signing/sigv4_x509.ts";
 
 const FLAGS = {
@@ -136,23 +136,54 @@ function stopOnSignalsAsPid1(debug: DebugLog): () => void {
   };
 }
 
-/** Where the config goes: the private cache directory, else a fresh private temporary one. */
-async function configDirectory(
+/**
+ * Where the config goes: the private cache directory, else a fresh private temporary one, which
+ * then also holds the credential cache the credential_process line names (without it every AWS
+ * call would call CreateSession). With nothing writable (a read-only container without a tmpfs)
+ * it says what to mount.
+ */
+async function privateDirectory(
   settings: SessionSettings,
   env: (name: string) => string | undefined,
   debug: DebugLog,
-): Promise<string> {
+): Promise<{ directory: string; settings: SessionSettings; temporary: boolean }> {
   const base = settings.cacheDir ?? defaultCacheDir(env);
   const prepared = base && await prepareCacheDir(base, debug);
-  return prepared || await Deno.makeTempDir({ prefix: "certrole-" });
+  if (prepared) return { directory: prepared, settings, temporary: false };
+  let directory: string;
+  try {
+    directory = await Deno.makeTempDir({ prefix: "certrole-" });
+  } catch (error) {
+    const temporary = `the temporary directory "${env("TMPDIR") || "/tmp"}"`;
+    fail(
+      "NoWritableDirectory",
+      `exec has nowhere to write its AWS config: ${
+        base ? `neither the cache directory "${base}" nor ${temporary} is writable` : `${temporary} is not writable`
+      } (${
+        messageOf(error)
+      }): mount one (docker run --tmpfs /tmp) or set ROLESANYWHERE_CACHE_DIR to a writable directory`,
+    );
+  }
+  debug(`no usable cache directory: ${directory} holds the AWS config${settings.noCache ? "" : " and the cache"}`);
+  return { directory, settings: settings.noCache ? settings : { ...settings, cacheDir: directory }, temporary: true };
 }
 
 /** Writes privately and atomically; the name follows the content, so identical setups share a file. */
 async function writeConfig(directory: string, text: string): Promise<string> {
   const path = `${directory}/aws-config-${(await sha256Hex(text)).slice(0, 16)}`;
   const temporary = `${path}.${crypto.randomUUID()}.tmp`;
-  await Deno.writeTextFile(temporary, text, { mode: 0o600, createNew: true });
-  await Deno.rename(temporary, path);
+  try {
+    await Deno.writeTextFile(temporary, text, { mode: 0o600, createNew: true });
+    await Deno.rename(temporary, path);
+  } catch (error) {
+    await Deno.remove(temporary).catch(() => {});
+    fail(
+      "CannotWriteAwsConfig",
+      `exec cannot write its AWS config in ${directory} (${
+        messageOf(error)
+      }): free space there or set ROLESANYWHERE_CACHE_DIR to another directory`,
+    );
+  }
   return path;
 }
 
@@ -178,7 +209,9 @@ exits with COMMAND's code (128 + the signal when it was killed). No STOPSIGNAL w
 needed: COMMAND is not PID 1, so SIGTERM's default action applies to it.
 
 Exit codes: COMMAND's own; 127 when COMMAND is not found, 126 when it cannot run; 1 or 2 for
-certrole's errors before COMMAND starts.`,
+certrole's errors before COMMAND starts.
+
+${TIMEOUT_HELP}`,
   flags: FLAGS,
   stopAtPositional: true,
   examples: [
@@ -205,8 +238,8 @@ certrole's errors before COMMAND starts.`,
       fail("UsageError", "no command to run: give one after the flags, e.g. `certrole exec -- aws s3 ls`", 2);
     }
 
-    const line = credentialProcessLine(selfCommand(env), settings, Deno.cwd());
     if (printOnly) {
+      const line = credentialProcessLine(selfCommand(env), settings, Deno.cwd());
       writeStdout(`${profileHeader(profile)}\nregion = ${settings.region}\ncredential_process = ${line}\n`);
       return 0;
     }
@@ -224,16 +257,24 @@ certrole's errors before COMMAND starts.`,
       });
     }
     const identity = await loadSessionIdentity(settings, environment);
-    if (flags.values.preflight === false) {
-      debug("preflight disabled: not calling CreateSession before starting the command");
-    } else {
-      const { credentials, source } = await obtainCredentials(settings, environment, identity);
-      debug(
-        `preflight: credentials from ${source}, access key ${credentials.accessKeyId}, expires ${credentials.expiration}`,
-      );
+    // Chosen before the preflight, so that the preflight's credentials prime the cache the command's calls use.
+    const chosen = await privateDirectory(settings, env, debug);
+    try {
+      if (flags.values.preflight === false) {
+        debug("preflight disabled: not calling CreateSession before starting the command");
+      } else {
+        const { credentials, source } = await obtainCredentials(chosen.settings, environment, identity);
+        debug(
+          `preflight: credentials from ${source}, access key ${credentials.accessKeyId}, expires ${credentials.expiration}`,
+        );
+      }
+    } catch (error) {
+      if (chosen.temporary) await Deno.remove(chosen.directory, { recursive: true }).catch(() => {});
+      throw error;
     }
+    const line = credentialProcessLine(selfCommand(env), chosen.settings, Deno.cwd());
 
-    const path = await writeCommandConfig(settings, env, debug, profile, line);
+    const path = await writeCommandConfig(chosen.directory, settings, env, debug, profile, line);
     warnAboutShadowing(env, profile, debug);
 
     childEnv.AWS_CONFIG_FILE = path;
@@ -250,6 +291,7 @@ certrole's errors before COMMAND starts.`,
 
 /** The private AWS config the command gets: the user's, with the profile made ready for `settings`. */
 async function writeCommandConfig(
+  directory: string,
   settings: SessionSettings,
   env: (name: string) => string | undefined,
   debug: DebugLog,
@@ -261,7 +303,7 @@ async function writeCommandConfig(
   const note = `# Written by certrole exec for profile "${profile}"${
     user.text !== undefined ? `, merged from ${user.path}` : ""
   }.\n# Private to this process tree; edit your own config instead of this file.\n`;
-  const path = await writeConfig(await configDirectory(settings, env, debug), note + merged.text);
+  const path = await writeConfig(directory, note + merged.text);
   debug(`wrote AWS config ${path} (profile ${profile}, region ${merged.region})`);
   if (merged.removed.length) {
     debug(`removed from the profile because they would shadow certrole's credentials: ${merged.removed.join(", ")}`);
@@ -300,7 +342,8 @@ async function superviseCommand(
     `serving credentials on 127.0.0.1:${server.port}: access key ${server.first.credentials.accessKeyId}, ` +
       `expires ${server.first.credentials.expiration}`,
   );
-  const configPath = await writeCommandConfig(settings, env, debug, profile, undefined);
+  const { directory } = await privateDirectory(settings, env, debug);
+  const configPath = await writeCommandConfig(directory, settings, env, debug, profile, undefined);
   for (const name of SUPERVISED_REMOVED) delete childEnv[name];
   const shadowing = SHADOWING_VARIABLES.filter((name) => childEnv[name] !== undefined);
   for (const name of shadowing) delete childEnv[name];
