@@ -13,7 +13,7 @@ endif
 DENO ?= $(TOOLS)/deno
 export NO_COLOR := 1
 
-.PHONY: all build demo test test-images images lint check check-fmt check-lint check-types check-images fmt bench clean deps help
+.PHONY: all build demo test test-images images images-offline lint check check-fmt check-lint check-types check-images fmt bench clean deps help
 
 all: build
 
@@ -24,7 +24,8 @@ help:
 	@echo "make build   dist/certrole: launcher + bundled program"
 	@echo "make bench   credential-process, exec and emulator timings"
 	@echo "make images  render images/*/Dockerfile and build the images (docker, else podman, else buildah)"
-	@echo "             ENGINE=podman BUILD_MODE=bundle ARGS='--variant aws-cli --base aws-cli=IMAGE ...'"
+	@echo "             ENGINE=podman ARGS='--variant aws-cli --base aws-cli=IMAGE ...' (ARGS=--help: options)"
+	@echo "make images-offline  the same without a registry: podman, local Debian bases (debootstrap), host CA"
 	@echo "make lint    Dockerfiles (hadolint when installed, dockerfile-utils) and shell scripts (shellcheck)"
 	@echo "make test-images  build the images on local Debian bases with podman and run them on the emulator"
 
@@ -55,6 +56,10 @@ test-images: deps
 
 images: deps
 	@$(DENO) run --allow-all scripts/images.ts $(ARGS)
+
+# Without a container registry (our machines, air-gapped sites): see README.md, "Building them".
+images-offline: deps
+	@$(DENO) run --allow-all scripts/images.ts --local-bases $(ARGS)
 
 lint: deps
 	@$(DENO) run --allow-all scripts/lint.ts
