@@ -50,7 +50,9 @@ test: deps
 	@$(DENO) test --allow-all --parallel tests/
 
 # The image tests: podman + debootstrap, several minutes cold; their own target and CI step.
-IMAGE_TESTS := tests/image_aws_cli.test.ts tests/image_sdk_apps.test.ts tests/image_stop_signal.test.ts tests/image_docker_cli.test.ts
+IMAGE_TESTS := tests/image_aws_cli.test.ts tests/image_sdk_apps.test.ts tests/image_stop_signal.test.ts \
+	tests/image_docker_cli.test.ts tests/image_startup.test.ts tests/image_user_base.test.ts \
+	tests/image_build_failure.test.ts tests/image_offline_build.test.ts
 test-images: deps
 	@CERTROLE_IMAGE_TESTS=1 $(DENO) test --allow-all $(IMAGE_TESTS)
 

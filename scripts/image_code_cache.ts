@@ -3,20 +3,22 @@
  *
  *   deno run -A scripts/image_code_cache.ts --home /out/home/certrole [--certrole /usr/local/bin/certrole]
  *
- * Why: on its first start in a process's DENO_DIR, Deno parses every module of the bundle to find
- * its imports (the dynamic imports of every command included: 2.6 MB) and compiles the ones it
- * runs, then stores both in DENO_DIR (dep_analysis_cache_v2, v8_code_cache_v2). A fresh container
- * has an empty DENO_DIR, so every container start paid that (about 100 ms of `exec -- true`'s
- * 150 ms); later starts in the same DENO_DIR take about 45 ms. The cache is keyed by module URL and
- * source hash, so it must be made by the same Deno running the same files at the same paths as
+ * Why: on its first start in a DENO_DIR, Deno parses every module of the bundle to find its
+ * imports (the dynamic imports of every command included: 2.6 MB) and compiles the ones it runs,
+ * then stores both in DENO_DIR (dep_analysis_cache_v2, v8_code_cache_v2). A fresh container has an
+ * empty DENO_DIR, so every container start paid that (about 100 ms of `exec -- true`'s 150 ms on
+ * our machines); later starts in the same DENO_DIR take about 45 ms. The cache is keyed by module
+ * URL and source hash, so it is made by the same Deno running the same files at the same paths as
  * in the image: the build stage installs certrole at its image paths and runs it here.
  *
- * What runs: the commands a container runs, `exec` (with and without the preflight
- * CreateSession) and `credential-process` (what the AWS config's profile runs), against a
- * throwaway certificate (its key encrypted as the walkthrough's openssl writes it) and a closed local port (they fail at the network call, after loading
- * everything). The throwaway PKI is made with another DENO_DIR, so the image carries no cache
- * for `pki`. Deno's cache is SQLite in WAL mode: the databases are checkpointed into their main
- * files, and made writable by group 0 like the rest of HOME (a read-only cache is not used).
+ * What runs, with the image's DENO_DIR: what a container runs, the walkthrough against certrole's
+ * own emulator on loopback: `exec` with and without its preflight CreateSession, and
+ * `credential-process` (what the AWS config's profile runs) from the credential cache and without
+ * it. The throwaway CA, certificate (its key encrypted as the walkthrough's openssl writes it,
+ * PBES2 with DES-EDE3, whose decryption loads node:crypto), emulator and `iam setup` run with
+ * another DENO_DIR, so the image carries no cache for them. Deno's cache is SQLite in WAL mode:
+ * the databases are checkpointed into their main files, and made writable by group 0 like the
+ * rest of HOME (Deno does not use a cache it cannot write).
  */
 import { DatabaseSync } from "node:sqlite";
 import { parseArgs } from "node:util";
@@ -36,56 +38,95 @@ if (!values.home) {
 const home = values.home.replace(/\/$/, "");
 const denoDir = `${home}/.cache/deno`;
 const work = await Deno.makeTempDir({ prefix: "certrole-warm-up-" });
+const throwawayDenoDir = `${work}/deno`;
 
-async function certrole(args: string[], env: Record<string, string>, expectSuccess: boolean): Promise<void> {
-  const output = await new Deno.Command(values.certrole!, {
+function certroleCommand(
+  args: string[],
+  env: Record<string, string>,
+  output: { stdout: "piped" | "null"; stderr: "piped" | "null" },
+) {
+  return new Deno.Command(values.certrole!, {
     args,
     cwd: work,
     clearEnv: true,
     env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME: `${work}/home`, ...env },
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (expectSuccess && !output.success) {
+    ...output,
+  });
+}
+
+async function certrole(args: string[], env: Record<string, string>): Promise<string> {
+  const output = await certroleCommand(args, env, { stdout: "piped", stderr: "piped" }).output();
+  if (!output.success) {
     throw new Error(`certrole ${args.join(" ")} failed: ${new TextDecoder().decode(output.stderr).trim()}`);
   }
+  return new TextDecoder().decode(output.stdout);
 }
 
-/** A local port nothing listens on: the network call fails at once, after every module loaded. */
-function closedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
+async function startEmulator() {
+  const ready = `${work}/emulator-endpoint`;
+  const child = certroleCommand(
+    ["emulator", "--host", "127.0.0.1", "--port", "0", "--ready-file", ready],
+    { DENO_DIR: throwawayDenoDir },
+    { stdout: "piped", stderr: "null" },
+  ).spawn();
+  let printed = "";
+  const reading = (async () => {
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) printed += chunk;
+  })();
+  for (let attempt = 0; attempt < 600 && !printed.includes("AWS_DEFAULT_REGION"); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const exports = Object.fromEntries(
+    [...printed.matchAll(/^export (\w+)=(.*)$/gm)].map(([, name, value]) => [name, value.replace(/^'|'$/g, "")]),
+  );
+  if (!exports.AWS_ENDPOINT_URL) throw new Error(`the emulator did not start: ${printed}`);
+  return {
+    exports,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+      await reading;
+    },
+  };
 }
 
-// The walkthrough's key format (`openssl req -newkey … -keyout`: PBES2 with DES-EDE3-CBC), whose
-// decryption also loads node:crypto.
-const throwaway = { DENO_DIR: `${work}/pki-deno` };
-await certrole(["pki", "init-ca", "--cn", "warm-up", "--no-passphrase"], throwaway, true);
-await certrole(["pki", "issue", "--cn", "warm-up", "--no-passphrase"], throwaway, true);
+const throwaway = { DENO_DIR: throwawayDenoDir };
+await certrole(["pki", "init-ca", "--cn", "warmUpCA", "--no-passphrase"], throwaway);
+await certrole(["pki", "issue", "--cn", "warmUp", "--no-passphrase"], throwaway);
 const passphrase = crypto.randomUUID();
 const [plain] = parsePem(await Deno.readTextFile(`${work}/key.pem`));
 const encrypted = await encryptPkcs8(plain.bytes, passphrase, { cipher: "des-ede3-cbc", iterations: 2048 });
 await Deno.writeTextFile(`${work}/key.pem`, toPem("ENCRYPTED PRIVATE KEY", encrypted));
 
-const account = "arn:aws:rolesanywhere:us-east-1:000000000000";
-const session = {
-  DENO_DIR: denoDir,
-  ROLESANYWHERE_CERT_LOCATION: `${work}/cert.pem`,
-  ROLESANYWHERE_KEY_LOCATION: `${work}/key.pem`,
-  ROLESANYWHERE_KEY_PASSPHRASE: passphrase,
-  ROLESANYWHERE_TRUST_ANCHOR_ARN: `${account}:trust-anchor/00000000-0000-0000-0000-000000000000`,
-  ROLESANYWHERE_PROFILE_ARN: `${account}:profile/00000000-0000-0000-0000-000000000000`,
-  ROLESANYWHERE_ROLE_ARN: "arn:aws:iam::000000000000:role/warm-up",
-  ROLESANYWHERE_ENDPOINT: `http://127.0.0.1:${closedPort()}`,
-  ROLESANYWHERE_NO_CACHE: "true",
-  AWS_MAX_ATTEMPTS: "1",
-};
-await Deno.mkdir(denoDir, { recursive: true });
-await certrole(["exec", "--", "true"], { ...session, ROLESANYWHERE_PREFLIGHT: "false" }, true);
-await certrole(["exec", "--", "true"], session, false);
-await certrole(["credential-process"], session, false);
+const emulator = await startEmulator();
+try {
+  const setup = JSON.parse(
+    await certrole(
+      [
+        ...["iam", "setup", "--role-name", "warm-up", "--cn", "warmUp", "--ca", "ca-cert.pem"],
+        ...["--allow", "s3:ListAllMyBuckets", "--json"],
+      ],
+      { ...throwaway, ...emulator.exports },
+    ),
+  );
+  const session = {
+    DENO_DIR: denoDir,
+    ROLESANYWHERE_CERT_LOCATION: `${work}/cert.pem`,
+    ROLESANYWHERE_KEY_LOCATION: `${work}/key.pem`,
+    ROLESANYWHERE_KEY_PASSPHRASE: passphrase,
+    ROLESANYWHERE_TRUST_ANCHOR_ARN: setup.trustAnchorArn,
+    ROLESANYWHERE_PROFILE_ARN: setup.profileArn,
+    ROLESANYWHERE_ROLE_ARN: setup.roleArn,
+    ROLESANYWHERE_ENDPOINT: emulator.exports.AWS_ENDPOINT_URL,
+  };
+  await Deno.mkdir(denoDir, { recursive: true });
+  await certrole(["exec", "--", "true"], { ...session, ROLESANYWHERE_PREFLIGHT: "false" });
+  await certrole(["exec", "--", "true"], session);
+  await certrole(["credential-process"], session);
+  await certrole(["credential-process", "--no-cache"], session);
+} finally {
+  await emulator.stop();
+}
 
 let databases = 0;
 for (const entry of Deno.readDirSync(denoDir)) {

@@ -27,12 +27,26 @@ const FIXTURES = `${ROOT}/tests/fixtures/images`;
 export const TESTED_VARIANTS = ["aws-cli", "python", "node", "ruby"] as const;
 export type TestedVariant = typeof TESTED_VARIANTS[number];
 
+/**
+ * The tag of this clone's test images: the image storage is shared by every clone on the machine,
+ * and two clones' test runs must not build over each other's images.
+ */
+export const TEST_TAG = `test-${
+  [...ROOT].reduce((hash, character) => Math.imul(hash ^ character.charCodeAt(0), 16777619) >>> 0, 2166136261)
+    .toString(16)
+}`;
+
+/** localhost/certrole-ci/NAME:TEST_TAG */
+export function testImage(name: string): string {
+  return `localhost/certrole-ci/${name}:${TEST_TAG}`;
+}
+
 export function variantImage(variant: TestedVariant): string {
-  return `localhost/certrole-ci/certrole-${variant}:test`;
+  return testImage(`certrole-${variant}`);
 }
 
 export function appImage(variant: TestedVariant): string {
-  return `localhost/certrole-ci/${variant}-app:test`;
+  return testImage(`${variant}-app`);
 }
 
 /** Podman's configuration files (scripts/local_images.ts): the tests' own, never the caller's. */
