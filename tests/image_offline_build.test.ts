@@ -43,7 +43,9 @@ Deno.test(
         image,
         "python",
         "-c",
-        'import boto3; print(*[b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]])',
+        // Debian's boto3 (1.26) predates AWS_ENDPOINT_URL: pass it explicitly.
+        'import boto3, os; s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"]); ' +
+        'print(*[b["Name"] for b in s3.list_buckets()["Buckets"]])',
       ], { env: walkthrough.secretEnv() });
       assert.equal(listed.code, 0, listed.stderr);
       assert.equal(listed.stdout.trim(), "walkthrough-bucket");
