@@ -6,6 +6,7 @@
 import { type Command, helpText, writeStderr, writeStdout } from "./command.ts";
 import { CertroleError } from "./errors.ts";
 import { parseFlags } from "./flags.ts";
+import { guardRuntime } from "./process/runtime_guard.ts";
 import { VERSION } from "./version.ts";
 
 interface Entry {
@@ -147,6 +148,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     writeStdout(helpText(command));
     return 0;
   }
+  guardRuntime(); // before the command reads any secret: no SIGUSR1 inspector, no core dumps
   return await command.run(flags);
 }
 

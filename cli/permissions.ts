@@ -1,7 +1,8 @@
 /**
  * The Deno permissions certrole runs with, in one place: the launcher (dist/certrole), the
  * compiled image binary, the self-invocation in credential_process lines and the tests all use
- * this list. --allow-ffi is exec's call to execvp (Deno has no exec of its own).
+ * this list. --allow-ffi is for the libc calls Deno has no API for: exec's execve and the runtime
+ * guard's sigaction, prctl and setrlimit (cli/process/runtime_guard.ts), in every command.
  */
 export const RUNTIME_PERMISSIONS: readonly string[] = [
   "--allow-env",

@@ -66,7 +66,7 @@ export const SESSION_FLAGS = {
     type: "string",
     value: "NAME",
     env: "ROLESANYWHERE_ROLE_SESSION_NAME",
-    description: "name of the role session (2-64 of A-Z a-z 0-9 +=,.@-)",
+    description: "name of the role session (2-64 of A-Z a-z 0-9 +=,.@-); the profile must accept it",
   },
   "pkcs8-password": {
     type: "string",

@@ -34,7 +34,12 @@ await $`openssl req -x509 -newkey rsa:2048 -noenc -keyout ${work}/ca-key.pem -ou
   .quiet();
 await $`openssl req -newkey rsa:2048 -keyout ${work}/key.pem -passout pass:${passphrase} -out ${work}/csr.pem -subj /CN=myContainer`
   .quiet();
-await $`openssl x509 -req -in ${work}/csr.pem -CA ${work}/ca-cert.pem -CAkey ${work}/ca-key.pem -set_serial 77 -days 1 -out ${work}/cert.pem -sha256`
+// The walkthrough's v3.ext: without it openssl makes an X.509 v1 certificate, which Roles Anywhere refuses.
+await Deno.writeTextFile(
+  `${work}/v3.ext`,
+  "authorityKeyIdentifier=keyid,issuer\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n",
+);
+await $`openssl x509 -req -in ${work}/csr.pem -CA ${work}/ca-cert.pem -CAkey ${work}/ca-key.pem -set_serial 77 -days 1 -out ${work}/cert.pem -extfile ${work}/v3.ext -sha256`
   .quiet();
 
 const emulator = await startEmulator();

@@ -14,7 +14,7 @@ const ca = await makeCa(dir);
 const leaf = await issueLeaf(ca, "leaf");
 
 async function withWalkthrough(body: (walkthrough: Walkthrough, cacheDir: string) => Promise<void>) {
-  const walkthrough = await startWalkthrough(await Deno.readTextFile(ca.cert));
+  const walkthrough = await startWalkthrough(await Deno.readTextFile(ca.cert), { acceptRoleSessionName: true });
   const cacheDir = `${await tempDir()}/cache`;
   try {
     await body(walkthrough, cacheDir);

@@ -1,7 +1,8 @@
 /**
  * @peculiar/x509 (≈230 ms to import) loads only when a pki command does its work: no command's
- * module, hence no `--help` and no `credential-process`, reaches it through static imports.
- * Read from Deno's own module graph (`deno info --json`).
+ * module, hence no `--help` and no `credential-process`, reaches it through static imports; the
+ * credential path (credential-process, exec) reaches no PKI code at all, not even the certificate
+ * rules the emulator and `pki check` share. Read from Deno's own module graph (`deno info --json`).
  */
 import assert from "node:assert/strict";
 import { ROOT, run } from "./support/run.ts";
@@ -40,6 +41,18 @@ Deno.test("no command module imports @peculiar/x509 statically; the pki commands
   for (const entry of ["cli/commands/pki_init_ca.ts", "cli/commands/pki_issue.ts"]) {
     assert.equal(x509(await reachable(entry, true)), true, `${entry} loads @peculiar/x509 when it runs`);
   }
+});
+
+Deno.test("credential-process and exec reach no PKI code: not the certificate rules, chain checks or emulator", async () => {
+  const heavy = (specifier: string) =>
+    specifier.includes("@peculiar/x509") || specifier.includes("/cli/pki/") ||
+    specifier.endsWith("/cli/identity/roles_anywhere_rules.ts") || specifier.endsWith("/cli/identity/chain.ts") ||
+    specifier.includes("/cli/emulator/");
+  for (const entry of ["cli/commands/credential_process.ts", "cli/commands/exec.ts"]) {
+    const loaded = [...await reachable(entry, true)].filter(heavy);
+    assert.deepEqual(loaded, [], `${entry} loads ${loaded.join(", ")}`);
+  }
+  assert.ok([...await reachable("cli/commands/pki_check.ts", false)].some(heavy), "the check sees where they are");
 });
 
 /** The bundled chunk files a chunk imports statically, transitively, and the node: builtins among them. */

@@ -2,7 +2,8 @@
  * `certrole pki check` passes what the walkthrough's openssl commands make and what certrole's
  * own pki commands make, and fails each certificate Roles Anywhere would reject with the right ✗
  * (and only that one): SHA-1 signed, X.509 v1, CA without keyCertSign, leaf with CA:TRUE, leaf
- * without digitalSignature, expired, not yet valid, signed by another CA, key mismatch, weak key.
+ * without digitalSignature, expired, not yet valid, signed by another CA, a chain that breaks
+ * pathLenConstraint, key mismatch, weak key.
  * Warnings (expiry soon) do not fail it; --json carries the same report.
  */
 import assert from "node:assert/strict";
@@ -224,6 +225,21 @@ const failing: {
     make: async () => {
       const impostor = await makeCa(`${dir}/impostor`);
       return { ca: ca.cert, args: ["--cert", (await issueLeaf(impostor, "leaf")).cert] };
+    },
+  },
+  {
+    name: "chain that violates pathLenConstraint 0 (the same rule as the emulator's CreateSession)",
+    expected: ["leaf.chain"],
+    line:
+      /✗ does not chain to the CA .*: pathLenConstraint 0 of "CN=pathlen-0" allows no intermediate CA below it, and the chain has 1: issue it from a CA whose pathLenConstraint allows/,
+    make: async () => {
+      const top = await makeIntermediate(ca, "pathlen-0", {
+        extensions: "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n",
+      });
+      const below = await makeIntermediate(top, "below");
+      const chain = `${dir}/pathlen-chain.pem`;
+      await Deno.writeTextFile(chain, (await Deno.readTextFile(below.cert)) + (await Deno.readTextFile(top.cert)));
+      return { ca: ca.cert, args: ["--intermediates", chain, "--cert", (await issueLeaf(below, "leaf")).cert] };
     },
   },
   {

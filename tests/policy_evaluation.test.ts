@@ -1,9 +1,10 @@
 /**
  * IAM policy evaluation (cli/policy/evaluate.ts): an explicit Deny beats any Allow, an Allow is
  * needed, everything else is an implicit deny; Action and Resource wildcards, NotAction and
- * NotResource; every condition operator the emulator supports with present, missing and
- * multi-valued keys, IfExists, negation and the set operators; trust-policy principals; and a
- * session policy that can only narrow what the identity policies allow.
+ * NotResource, and statements without either (which allow nothing); every condition operator
+ * the emulator supports, IP address ones included, with present, missing and multi-valued keys,
+ * IfExists, negation and the set operators; trust-policy principals; and a session policy that can
+ * only narrow what the identity policies allow.
  */
 import assert from "node:assert/strict";
 import { parsePolicy } from "../cli/policy/document.ts";
@@ -131,6 +132,11 @@ Deno.test("condition keys are matched case-insensitively, values are not", () =>
 });
 
 Deno.test("a missing key: positive operators fail, negated ones hold, IfExists holds, Null tells", () => {
+  assert.equal(holds({ BoolIfExists: { "aws:MultiFactorAuthPresent": "false" } }, {}), true);
+  assert.equal(holds({ DateLessThan: { "aws:TokenIssueTime": "2030-01-01T00:00:00Z" } }, {}), false);
+  assert.equal(holds({ NumericNotEquals: { "s3:max-keys": "10" } }, {}), true);
+  assert.equal(holds({ ArnNotLike: { "aws:SourceArn": "arn:aws:*" } }, {}), true);
+  assert.equal(holds({ StringNotEqualsIfExists: { [CN]: "x" } }, {}), true);
   assert.equal(holds({ StringEquals: { [CN]: "myContainer" } }, {}), false);
   assert.equal(holds({ StringLike: { [CN]: "*" } }, {}), false);
   assert.equal(holds({ ArnEquals: { "aws:SourceArn": "arn:aws:rolesanywhere:*" } }, {}), false);
@@ -219,12 +225,43 @@ Deno.test("unsupported condition operators are named, not silently ignored", () 
   assert.equal(isSupportedOperator("StringEqualsIfExists"), true);
   assert.equal(isSupportedOperator("ForAnyValue:StringLike"), true);
   assert.equal(isSupportedOperator("NumericLessThanEqualsIfExists"), true);
-  assert.equal(isSupportedOperator("IpAddress"), false);
+  assert.equal(isSupportedOperator("NotIpAddressIfExists"), true);
+  assert.equal(isSupportedOperator("BinaryEquals"), false);
   assert.equal(isSupportedOperator("toString"), false);
-  assert.throws(
-    () => holds({ IpAddress: { "aws:SourceIp": "10.0.0.0/8" } }, { "aws:SourceIp": "10.1.2.3" }),
-    /IpAddress/,
+  assert.throws(() => holds({ BinaryEquals: { "s3:x": "QUJD" } }, { "s3:x": "QUJD" }), /BinaryEquals/);
+});
+
+Deno.test("IP address operators: CIDR ranges and bare addresses, IPv4 and IPv6; a missing key", () => {
+  const ip = "aws:SourceIp";
+  assert.equal(holds({ IpAddress: { [ip]: "203.0.113.0/24" } }, { [ip]: "203.0.113.77" }), true);
+  assert.equal(holds({ IpAddress: { [ip]: "203.0.113.0/24" } }, { [ip]: "203.0.114.1" }), false);
+  assert.equal(holds({ IpAddress: { [ip]: "203.0.113.7" } }, { [ip]: "203.0.113.7" }), true, "a bare address is /32");
+  assert.equal(holds({ IpAddress: { [ip]: "203.0.113.7" } }, { [ip]: "203.0.113.8" }), false);
+  assert.equal(holds({ IpAddress: { [ip]: "0.0.0.0/0" } }, { [ip]: "198.51.100.1" }), true);
+  assert.equal(
+    holds({ IpAddress: { [ip]: ["10.0.0.0/8", "2001:DB8:1234:5678::/64"] } }, { [ip]: "2001:db8:1234:5678::9" }),
+    true,
   );
+  assert.equal(holds({ IpAddress: { [ip]: "2001:db8:1234:5678::/64" } }, { [ip]: "2001:db8:1234:5679::1" }), false);
+  assert.equal(holds({ IpAddress: { [ip]: "::1" } }, { [ip]: "::1" }), true);
+  assert.equal(holds({ IpAddress: { [ip]: "127.0.0.0/8" } }, { [ip]: "::ffff:127.0.0.1" }), true, "IPv4-mapped");
+  assert.equal(holds({ IpAddress: { [ip]: "10.0.0.0/8" } }, { [ip]: "::1" }), false, "families never match");
+  assert.equal(holds({ IpAddress: { [ip]: "not-an-address" } }, { [ip]: "10.0.0.1" }), false);
+  assert.equal(holds({ NotIpAddress: { [ip]: "10.0.0.0/8" } }, { [ip]: "192.0.2.1" }), true);
+  assert.equal(holds({ NotIpAddress: { [ip]: ["10.0.0.0/8", "192.0.2.0/24"] } }, { [ip]: "192.0.2.1" }), false);
+  assert.equal(holds({ IpAddress: { [ip]: "10.0.0.0/8" } }, {}), false, "missing: positive fails");
+  assert.equal(holds({ NotIpAddress: { [ip]: "10.0.0.0/8" } }, {}), true, "missing: negated holds");
+  assert.equal(holds({ IpAddressIfExists: { [ip]: "10.0.0.0/8" } }, {}), true, "missing: IfExists holds");
+});
+
+Deno.test("a statement without Resource or NotResource allows nothing in a permissions or session policy", () => {
+  const noResource = parsePolicy({ Version: "2012-10-17", Statement: { Effect: "Allow", Action: "*" } });
+  assert.equal(evaluate([noResource], request("s3:ListAllMyBuckets")), "ImplicitDeny");
+  assert.equal(evaluate([noResource], request("iam:CreateRole", "arn:aws:iam::1:role/admin")), "ImplicitDeny");
+  const identity = [policy(allow("s3:ListAllMyBuckets"))];
+  assert.equal(evaluateSession(identity, noResource, request("s3:ListAllMyBuckets")), "ImplicitDeny");
+  const denyWithout = parsePolicy({ Version: "2012-10-17", Statement: { Effect: "Deny", Action: "*" } });
+  assert.equal(evaluate([...identity, denyWithout], request("s3:ListAllMyBuckets")), "Allow");
 });
 
 Deno.test("trust-policy principals: the service must be the one named", () => {

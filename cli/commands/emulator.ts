@@ -2,6 +2,7 @@
 import type { Command } from "../command.ts";
 import { writeStderr, writeStdout } from "../command.ts";
 import { startEmulator } from "../emulator/server.ts";
+import { jsonLinesLogger } from "../emulator/session_log.ts";
 import { fail, messageOf } from "../errors.ts";
 import { usageError } from "../flags.ts";
 import { shellQuote } from "../shell_quote.ts";
@@ -12,7 +13,8 @@ export const DEFAULT_PORT = 4599;
 export const command: Command = {
   name: "emulator",
   summary: "run a local AWS (IAM, Roles Anywhere, S3, EC2, STS) that checks signatures and policies",
-  usage: "certrole emulator [--host 127.0.0.1] [--port N] [--state DIR] [--tls [--ca-bundle FILE]] [--ready-file F]",
+  usage: "certrole emulator [--host 127.0.0.1] [--port N] [--state DIR] [--tls [--ca-bundle FILE]] [--ready-file F]\n" +
+    "       [--session-log F] [--latency MS] [--throttle TPS] [--credential-lifetime SECONDS]",
   description: `
 One HTTP endpoint that speaks the AWS wire formats the AWS CLI, boto3 and the AWS SDKs use:
 IAM roles and inline policies (Query/XML), the IAM Roles Anywhere control plane (trust
@@ -28,7 +30,15 @@ only when it generated it, the CA bundle with --tls) and writes the endpoint to 
 
 State lives in memory unless --state DIR is given: then it is saved atomically after each
 change (0600 files in a 0700 directory) and reloaded at start, with the generated admin key and
-TLS certificates, so a walkthrough can span processes. SIGINT or SIGTERM stops it cleanly.`,
+TLS certificates, so a walkthrough can span processes. SIGINT or SIGTERM stops it cleanly.
+
+For tests, --session-log FILE records every CreateSession: the certificate it was asked for
+(decimal serial, SHA-256 fingerprint), "issued" or the error code, the ARNs, never a secret.
+--latency MS delays every answer, to measure clients over a simulated wide-area round trip.
+--throttle TPS answers CreateSession with ThrottlingException (HTTP 429, Roles Anywhere's
+JSON error) beyond TPS calls a second per certificate (AWS's quota, 10 a second by default,
+is per account and Region). --credential-lifetime SECONDS makes issued credentials expire
+sooner than the requested duration, to test refreshing.`,
   flags: {
     host: { type: "string", value: "HOST", default: "127.0.0.1", description: "address to listen on" },
     port: { type: "string", value: "N", default: String(DEFAULT_PORT), description: "port; 0 picks a free one" },
@@ -41,6 +51,27 @@ TLS certificates, so a walkthrough can span processes. SIGINT or SIGTERM stops i
         "with --tls: write the CA certificate here, for AWS_CA_BUNDLE (default: in --state DIR, else a temp file)",
     },
     "ready-file": { type: "string", value: "FILE", description: "write the endpoint URL here once listening" },
+    latency: {
+      type: "string",
+      value: "MS",
+      description: "wait this many milliseconds before every answer (a simulated wide-area round trip)",
+    },
+    throttle: {
+      type: "string",
+      value: "TPS",
+      description: "CreateSession calls a second per certificate; more get ThrottlingException (HTTP 429)",
+    },
+    "credential-lifetime": {
+      type: "string",
+      value: "SECONDS",
+      description: "issued credentials expire after this many seconds when that is sooner than requested",
+    },
+    "session-log": {
+      type: "string",
+      value: "FILE",
+      description:
+        "append a JSON line per CreateSession here: the certificate (serial, SHA-256 fingerprint), the outcome, the ARNs",
+    },
     region: { type: "string", value: "REGION", default: "us-east-1", description: "the emulated region" },
     "account-id": { type: "string", value: "ID", default: "123456789012", description: "the emulated account" },
     "access-key-id": {
@@ -59,6 +90,8 @@ TLS certificates, so a walkthrough can span processes. SIGINT or SIGTERM stops i
   examples: [
     "certrole emulator --port 0 --ready-file /tmp/endpoint > /tmp/emulator.env &",
     "certrole emulator --tls --ca-bundle ca.pem --state .emulator",
+    "certrole emulator --latency 80 --throttle 10 --credential-lifetime 60",
+    "certrole emulator --session-log sessions.jsonl   # then: jq -r .certificate.fingerprintSha256 sessions.jsonl",
     "CERTROLE_EMULATOR_ACCESS_KEY_ID=AKIAEXAMPLE CERTROLE_EMULATOR_SECRET_ACCESS_KEY=secret certrole emulator",
   ],
   async run(flags) {
@@ -87,6 +120,24 @@ TLS certificates, so a walkthrough can span processes. SIGINT or SIGTERM stops i
         `the administrator access key id must be 16-128 of A-Z 0-9 (like AKIA...), not "${accessKeyId}"`,
       );
     }
+    const latencyMs = integerFlag(values.latency, "--latency", 0, 60_000, "milliseconds");
+    const throttleText = values.throttle as string | undefined;
+    const throttleTps = throttleText === undefined ? undefined : Number(throttleText);
+    if (
+      throttleText !== undefined &&
+      (!/^\d+(\.\d+)?$/.test(throttleText) || !(throttleTps! > 0) || throttleTps! > 1_000_000)
+    ) {
+      throw usageError(
+        `--throttle must be a number of calls a second above 0 (0.1 is one every 10 s), not "${throttleText}"`,
+      );
+    }
+    const credentialLifetimeSeconds = integerFlag(
+      values["credential-lifetime"],
+      "--credential-lifetime",
+      1,
+      43_200,
+      "seconds",
+    );
     const stateDir = values.state as string | undefined;
     if (values["ca-bundle"] !== undefined && !values.tls) throw usageError("--ca-bundle needs --tls");
 
@@ -110,6 +161,19 @@ TLS certificates, so a walkthrough can span processes. SIGINT or SIGTERM stops i
       tls = { cert: material.chainPem, key: material.keyPem };
     }
 
+    const sessionLogPath = values["session-log"] as string | undefined;
+    let sessionLog: Awaited<ReturnType<typeof jsonLinesLogger>> | undefined;
+    if (sessionLogPath !== undefined) {
+      try {
+        sessionLog = await jsonLinesLogger(sessionLogPath);
+      } catch (error) {
+        fail(
+          "CannotWrite",
+          `--session-log "${sessionLogPath}" cannot be opened (${messageOf(error)}): pick a writable path`,
+        );
+      }
+    }
+
     let emulator;
     try {
       emulator = await startEmulator({
@@ -120,6 +184,10 @@ TLS certificates, so a walkthrough can span processes. SIGINT or SIGTERM stops i
         stateDir,
         tls,
         admin: accessKeyId !== undefined ? { accessKeyId, secretAccessKey: secretAccessKey! } : undefined,
+        onSession: sessionLog?.log,
+        latencyMs,
+        throttleTps,
+        credentialLifetimeSeconds,
       });
     } catch (error) {
       if (error instanceof Deno.errors.AddrInUse) {
@@ -149,11 +217,23 @@ TLS certificates, so a walkthrough can span processes. SIGINT or SIGTERM stops i
     const signal = await stopped;
     for (const [name, listener] of listeners) Deno.removeSignalListener(name, listener);
     await emulator.close();
+    await sessionLog?.close();
     if (readyFile) await Deno.remove(readyFile).catch(() => {});
     writeStderr(`certrole emulator: stopped on ${signal}${stateDir ? `, state saved in ${stateDir}` : ""}\n`);
     return 0;
   },
 };
+
+/** A whole-number flag within bounds, or a usage error naming it. */
+function integerFlag(value: unknown, flag: string, min: number, max: number, unit: string): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value);
+  const number = Number(text);
+  if (!/^\d+$/.test(text) || number < min || number > max) {
+    throw usageError(`${flag} must be ${min} to ${max} ${unit}, not "${text}"`);
+  }
+  return number;
+}
 
 /** AWS_CA_BUNDLE must hold wherever the printed line is used, so it is absolute. */
 function absolute(path: string): string {

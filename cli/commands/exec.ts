@@ -89,13 +89,15 @@ function warnAboutShadowing(env: (name: string) => string | undefined, profile: 
 
 /**
  * As PID 1 (a container's entrypoint) the kernel drops signals without a handler, so a
- * `docker stop` during the preflight would wait for SIGKILL. Until the exec (which resets these
- * handlers to the defaults for the command) SIGTERM and SIGINT end certrole as they would
+ * `docker stop` during the preflight would wait for SIGKILL; and Deno's own handler for SIGHUP,
+ * SIGINT and SIGTERM (in place once any signal has a listener, or after 500 ms) tries to re-raise
+ * the signal, which PID 1 never receives, and ends in SIGSEGV. Until the exec (which resets these
+ * handlers to the defaults for the command) SIGTERM, SIGINT and SIGHUP end certrole as they would
  * any other process: exit 128 + the signal number.
  */
 function stopOnSignalsAsPid1(debug: DebugLog): void {
   if (Deno.pid !== 1) return;
-  for (const [signal, number] of [["SIGTERM", 15], ["SIGINT", 2]] as const) {
+  for (const [signal, number] of [["SIGTERM", 15], ["SIGINT", 2], ["SIGHUP", 1]] as const) {
     Deno.addSignalListener(signal, () => {
       debug(`${signal} before the command started: stopping`);
       Deno.exit(128 + number);
@@ -148,6 +150,7 @@ certrole's errors before COMMAND starts.`,
     "ROLESANYWHERE_PREFLIGHT=false certrole exec -- python3 app.py   # start offline; local checks still run",
   ],
   async run(flags) {
+    stopOnSignalsAsPid1(debugLog(Boolean(flags.values.debug)));
     const env = (name: string) => Deno.env.get(name);
     const settings = sessionSettingsFrom(flags, env);
     const debug = debugLog(settings.debug);
@@ -172,7 +175,6 @@ certrole's errors before COMMAND starts.`,
       fail(resolved.exitCode === 127 ? "CommandNotFound" : "CommandNotExecutable", resolved.message, resolved.exitCode);
     }
 
-    stopOnSignalsAsPid1(debug);
     const environment = { env, now: () => new Date(), debug };
     const identity = await loadSessionIdentity(settings, environment);
     if (flags.values.preflight === false) {

@@ -34,7 +34,8 @@ requirement, each ✗ saying what to change:
                 RSA 2048+ or EC P-256/P-384 key; valid now
   CA            basicConstraints CA:TRUE; keyUsage keyCertSign (intermediates too)
   certificate   basicConstraints CA:FALSE or absent; keyUsage digitalSignature;
-                chains to the CA through --intermediates, signatures verified
+                chains to the CA through --intermediates, signatures verified,
+                within each CA's pathLenConstraint (the rules the emulator enforces)
   --key         the private key (encrypted or not) matches the certificate
 Warnings, which do not fail the check: the certificate expires within --warn-within, the CA
 or an intermediate within 30 days, the certificate outlives its CA.

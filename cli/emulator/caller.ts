@@ -2,12 +2,14 @@
  * Who is calling the emulator with an access key, and may they do it. Authentication checks
  * the SigV4 signature (with the AWS SDK's signer), the session token and expiry and the clock
  * skew; authorization evaluates the role's inline policies (and the profile's session policy)
- * for session credentials, while administrator keys may do anything, like an account's root.
+ * for session credentials against the request's global condition keys (request_context.ts),
+ * while administrator keys may do anything, like an account's root.
  */
 import type { Policy } from "../policy/document.ts";
 import { evaluateSession } from "../policy/evaluate.ts";
 import { Fault } from "./fault.ts";
 import { policyFromText } from "./parsed_cache.ts";
+import { type RequestFacts, sessionConditionKeys } from "./request_context.ts";
 import {
   expectedHmacSignature,
   parseAmzDate,
@@ -25,7 +27,15 @@ export type Caller =
     readonly arn: string;
     readonly userId: string;
     readonly session: IssuedSession;
+    /** What the policies are evaluated against, besides the session. */
+    readonly facts: RequestFacts;
   };
+
+/** How the request reached the emulator: over TLS or not, and from which address. */
+export interface Connection {
+  readonly secureTransport: boolean;
+  readonly sourceIp?: string;
+}
 
 const MAX_SKEW_MS = 15 * 60 * 1000;
 
@@ -34,6 +44,7 @@ export async function authenticate(
   auth: ParsedAuthorization,
   state: EmulatorState,
   now: Date,
+  connection: Connection,
 ): Promise<Caller> {
   if (auth.algorithm !== "AWS4-HMAC-SHA256") {
     throw new Fault(400, "IncompleteSignature", `Unsupported signing algorithm ${auth.algorithm}`);
@@ -95,6 +106,7 @@ export async function authenticate(
     arn: `arn:aws:sts::${state.accountId}:assumed-role/${roleName}/${session!.roleSessionName}`,
     userId: `${role?.roleId ?? "AROA"}:${session!.roleSessionName}`,
     session: session!,
+    facts: { time: now, region: auth.region, ...connection },
   };
 }
 
@@ -105,12 +117,7 @@ export function isAllowed(caller: Caller, action: string, resource: string, stat
   if (!role) return false; // the role was deleted after the session was issued
   const policies: Policy[] = Object.values(role.policies).map(policyFromText);
   const sessionPolicy = caller.session.sessionPolicy ? policyFromText(caller.session.sessionPolicy) : undefined;
-  const keys: Record<string, string> = {
-    "aws:PrincipalArn": role.arn,
-    "aws:PrincipalAccount": state.accountId,
-    ...(caller.session.sourceIdentity ? { "aws:SourceIdentity": caller.session.sourceIdentity } : {}),
-  };
-  for (const [tag, value] of Object.entries(caller.session.principalTags)) keys[`aws:PrincipalTag/${tag}`] = value;
+  const keys = sessionConditionKeys(caller.session, role, state.accountId, caller.facts);
   return evaluateSession(policies, sessionPolicy, { action, resource, keys }) === "Allow";
 }
 

@@ -2,8 +2,9 @@
  * The emulator's CreateSession: everything IAM Roles Anywhere checks before it vends
  * credentials. The SigV4-X509 signature (canonical request rebuilt by the AWS SDK's signer,
  * verified with the certificate's key), X-Amz-Date within 5 minutes, the credential scope, the
- * certificate's validity and its chain to the trust anchor through X-Amz-X509-Chain, trust
- * anchor and profile enabled, the role listed in the profile, the role's trust policy evaluated
+ * certificate's validity and its chain to the trust anchor through X-Amz-X509-Chain, the path
+ * against Roles Anywhere's certificate rules (identity/roles_anywhere_rules.ts), trust anchor and
+ * profile enabled, the role listed in the profile, the role's trust policy evaluated
  * against the certificate's attributes, and the requested duration.
  */
 import { parseArn } from "../arn.ts";
@@ -11,6 +12,7 @@ import { type Certificate, validityAt } from "../identity/certificate.ts";
 import { verifyChain } from "../identity/chain.ts";
 import { ecdsaDerToRaw } from "../identity/der.ts";
 import { CURVES } from "../identity/oids.ts";
+import { pathViolations } from "../identity/roles_anywhere_rules.ts";
 import { PolicyError } from "../policy/document.ts";
 import { evaluate } from "../policy/evaluate.ts";
 import { principalTags, trustPolicyKeys } from "../rolesanywhere/principal_tags.ts";
@@ -59,12 +61,14 @@ async function verifyX509Signature(
 export interface SessionRequestContext {
   readonly state: EmulatorState;
   readonly now: Date;
+  /** --credential-lifetime: credentials expire after this many seconds when that is sooner. */
+  readonly credentialLifetimeSeconds?: number;
 }
 
 export async function createSession(
   request: ReceivedRequest,
   auth: ParsedAuthorization,
-  { state, now }: SessionRequestContext,
+  { state, now, credentialLifetimeSeconds }: SessionRequestContext,
 ): Promise<{ session: IssuedSession; body: unknown }> {
   if (auth.service !== "rolesanywhere") {
     throw accessDenied(`Credential scope names service "${auth.service}", not rolesanywhere`);
@@ -123,6 +127,10 @@ export async function createSession(
     now,
   );
   if (!chain.ok) throw accessDenied("Untrusted signing certificate");
+  // The service answers every path it does not trust with this one AccessDeniedException
+  // (aws/rolesanywhere-credential-helper#108); the emulator adds which rule the path breaks.
+  const broken = pathViolations([...chain.path, chain.anchor]);
+  if (broken.length) throw accessDenied(`Untrusted signing certificate: ${broken[0]}`);
 
   const profile = Object.values(state.profiles).find((candidate) => candidate.profileArn === profileArn);
   if (!profile) throw notFound(`Profile ${profileArn} not found`);
@@ -175,6 +183,12 @@ export async function createSession(
   if (durationSeconds > profile.durationSeconds) {
     throw validation(`durationSeconds ${durationSeconds} exceeds the profile's maximum of ${profile.durationSeconds}`);
   }
+  // A profile names the session unless it accepts the caller's name. The answer to a name it
+  // does not accept is the one AWS gave (aws/rolesanywhere-credential-helper#19); the API
+  // reference says only that acceptRoleSessionName decides it.
+  if (body.roleSessionName !== undefined && !profile.acceptRoleSessionName) {
+    throw accessDenied("Not authorized to set roleSessionName.");
+  }
   // AWS names the session after the certificate's serial, hex, two digits per byte.
   const serialHex = leaf.serial.toString(16);
   const roleSessionName = body.roleSessionName ?? (serialHex.length % 2 ? `0${serialHex}` : serialHex);
@@ -182,12 +196,14 @@ export async function createSession(
     throw validation("roleSessionName must be 2 to 64 characters of [\\w+=,.@-]");
   }
 
-  const expiration = new Date(now.getTime() + durationSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const lifetimeSeconds = Math.min(durationSeconds, credentialLifetimeSeconds ?? durationSeconds);
+  const expiration = new Date(now.getTime() + lifetimeSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
   const session: IssuedSession = {
     accessKeyId: `ASIA${randomId(16)}`,
     secretAccessKey: randomSecret(30),
     sessionToken: `IQoJb3JpZ2luX2VjE${randomSecret(300)}`,
     expiration,
+    issuedAt: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
     roleArn,
     roleSessionName,
     sessionPolicy: profile.sessionPolicy,

@@ -14,7 +14,10 @@ import { type EmulatorState, type Profile, randomId, type Role, type TrustAnchor
 const iamValidation = (message: string) => new Fault(400, "ValidationError", message);
 const malformedPolicy = (message: string) => new Fault(400, "MalformedPolicyDocument", message);
 
-function checkPolicy(document: string): void {
+/** A trust policy (the role is the resource) or a permissions policy (which must name resources). */
+type PolicyKind = "trust" | "permissions";
+
+function checkPolicy(document: string, kind: PolicyKind): void {
   let policy;
   try {
     policy = parsePolicy(document);
@@ -22,6 +25,18 @@ function checkPolicy(document: string): void {
     throw malformedPolicy(`Syntax errors in policy: ${(error as PolicyError).message}`);
   }
   checkOperators(policy, malformedPolicy);
+  if (kind === "permissions") checkResources(policy, malformedPolicy);
+}
+
+/**
+ * Permissions and session policies need Resource or NotResource in every statement
+ * (reference_policies_elements_resource.html); IAM's answer to one without is
+ * MalformedPolicyDocument "Policy statement must contain resources.".
+ */
+function checkResources(policy: Policy, error: (message: string) => Fault): void {
+  if (policy.statements.some((statement) => !statement.resources && !statement.notResources)) {
+    throw error("Policy statement must contain resources.");
+  }
 }
 
 /** Refuses condition operators the evaluator does not know, rather than failing at request time. */
@@ -52,7 +67,7 @@ export function createRole(
   if (state.roles[input.roleName]) {
     throw new Fault(409, "EntityAlreadyExists", `Role with name ${input.roleName} already exists.`);
   }
-  checkPolicy(input.assumeRolePolicyDocument);
+  checkPolicy(input.assumeRolePolicyDocument, "trust");
   const path = input.path ?? "/";
   if (!/^\/([\x21-\x7e]*\/)?$/.test(path)) throw iamValidation(`Path "${path}" must begin and end with /`);
   const maxSessionDuration = input.maxSessionDuration ?? 3600;
@@ -97,14 +112,14 @@ export function deleteRole(state: EmulatorState, roleName: string): void {
 
 export function updateAssumeRolePolicy(state: EmulatorState, roleName: string, document: string): void {
   const role = getRole(state, roleName);
-  checkPolicy(document);
+  checkPolicy(document, "trust");
   role.assumeRolePolicyDocument = document;
 }
 
 export function putRolePolicy(state: EmulatorState, roleName: string, policyName: string, document: string): void {
   const role = getRole(state, roleName);
   checkPolicyName(policyName);
-  checkPolicy(document);
+  checkPolicy(document, "permissions");
   role.policies[policyName] = document;
 }
 
@@ -256,6 +271,7 @@ export function createProfile(
     sessionPolicy?: string;
     managedPolicyArns?: string[];
     requireInstanceProperties?: boolean;
+    acceptRoleSessionName?: boolean;
   },
   now: Date,
 ): Profile {
@@ -276,6 +292,7 @@ export function createProfile(
     sessionPolicy: input.sessionPolicy,
     managedPolicyArns: input.managedPolicyArns ?? [],
     requireInstanceProperties: input.requireInstanceProperties ?? false,
+    acceptRoleSessionName: input.acceptRoleSessionName ?? false,
     createdBy: `arn:aws:iam::${state.accountId}:root`,
     createdAt: now8601(now),
     updatedAt: now8601(now),
@@ -316,6 +333,7 @@ export function updateProfile(
     durationSeconds?: number;
     sessionPolicy?: string;
     managedPolicyArns?: string[];
+    acceptRoleSessionName?: boolean;
   },
   now: Date,
 ): Profile {
@@ -330,6 +348,7 @@ export function updateProfile(
   if (input.durationSeconds !== undefined) profile.durationSeconds = input.durationSeconds;
   if (input.sessionPolicy !== undefined) profile.sessionPolicy = input.sessionPolicy;
   if (input.managedPolicyArns !== undefined) profile.managedPolicyArns = [...input.managedPolicyArns];
+  if (input.acceptRoleSessionName !== undefined) profile.acceptRoleSessionName = input.acceptRoleSessionName;
   profile.updatedAt = now8601(now);
   return profile;
 }
@@ -358,6 +377,7 @@ function checkSessionPolicy(sessionPolicy: unknown): void {
     throw validation(`sessionPolicy is not a valid policy: ${(error as PolicyError).message}`);
   }
   checkOperators(policy, validation);
+  checkResources(policy, validation);
 }
 
 /** Managed policies are not emulated: refuse them rather than silently ignore them. */

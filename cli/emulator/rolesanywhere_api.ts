@@ -68,6 +68,7 @@ function anchorDetail(anchor: TrustAnchor) {
 
 function profileDetail(profile: Profile) {
   return {
+    acceptRoleSessionName: profile.acceptRoleSessionName ?? false,
     createdAt: profile.createdAt,
     createdBy: profile.createdBy,
     durationSeconds: profile.durationSeconds,
@@ -219,6 +220,7 @@ const ROUTES: readonly Route[] = [
         sessionPolicy: member(body, "sessionPolicy", "string"),
         managedPolicyArns: member(body, "managedPolicyArns", "array"),
         requireInstanceProperties: member(body, "requireInstanceProperties", "boolean"),
+        acceptRoleSessionName: member(body, "acceptRoleSessionName", "boolean"),
       }, context.now)),
     }),
   },
@@ -257,6 +259,7 @@ const ROUTES: readonly Route[] = [
         durationSeconds: member(body, "durationSeconds", "number"),
         sessionPolicy: member(body, "sessionPolicy", "string"),
         managedPolicyArns: member(body, "managedPolicyArns", "array"),
+        acceptRoleSessionName: member(body, "acceptRoleSessionName", "boolean"),
       }, context.now)),
     }),
   },

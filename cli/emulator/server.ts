@@ -12,7 +12,9 @@ import { Fault, type Protocol, renderFault } from "./fault.ts";
 import { handleIam } from "./iam_api.ts";
 import { handleRolesAnywhere } from "./rolesanywhere_api.ts";
 import { handleS3 } from "./s3_api.ts";
+import { certificateDer, type SessionLogEntry, type SessionLogger, sha256Hex } from "./session_log.ts";
 import { handleSts } from "./sts_api.ts";
+import { Throttle } from "./throttle.ts";
 import { parseAuthorization, type ParsedAuthorization, type ReceivedRequest } from "./sigv4_verify.ts";
 import {
   type AdminKey,
@@ -41,6 +43,14 @@ export interface EmulatorOptions {
    * earlier run with the same stateDir is reused, or a new one is generated.
    */
   readonly admin?: AdminKey;
+  /** Told about every CreateSession answered (issued or refused), before the answer goes out. */
+  readonly onSession?: SessionLogger;
+  /** Wait this long before every answer: a wide-area round trip on loopback (no `tc netem` here). */
+  readonly latencyMs?: number;
+  /** CreateSession calls a second per certificate; more get ThrottlingException (HTTP 429). */
+  readonly throttleTps?: number;
+  /** Issued credentials expire after this many seconds when that is sooner than requested. */
+  readonly credentialLifetimeSeconds?: number;
 }
 
 export interface Emulator {
@@ -160,7 +170,63 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   if (options.stateDir) await save();
 
-  const handler = async (incoming: Request): Promise<Response> => {
+  const throttle = options.throttleTps ? new Throttle(options.throttleTps) : undefined;
+  const answerCreateSession = async (
+    request: ReceivedRequest,
+    auth: ParsedAuthorization,
+    at: Date,
+    requestId: string,
+  ): Promise<Response> => {
+    const der = certificateDer(request.headers.get("x-amz-x509"));
+    const fingerprintSha256 = der && await sha256Hex(der);
+    const logged = {
+      time: at.toISOString(),
+      requestId,
+      certificate: { serial: auth.credential, ...(fingerprintSha256 ? { fingerprintSha256 } : {}) },
+    };
+    const log = (entry: SessionLogEntry) => options.onSession?.(entry);
+    try {
+      // Counted before any verification, as a front door would: a throttled call costs nothing.
+      if (throttle && !throttle.admit(fingerprintSha256 ?? `credential ${auth.credential}`, at.getTime())) {
+        throw new Fault(429, "ThrottlingException", "Rate exceeded");
+      }
+      const { session, body } = await createSession(request, auth, {
+        state,
+        now: at,
+        credentialLifetimeSeconds: options.credentialLifetimeSeconds,
+      });
+      state.sessions[session.accessKeyId] = session;
+      state.sessionsIssued++;
+      if (state.sessionsIssued % 1000 === 0) pruneSessions(state, at);
+      await save();
+      await log({
+        ...logged,
+        status: 201,
+        outcome: "issued",
+        trustAnchorArn: session.trustAnchorArn,
+        profileArn: session.profileArn,
+        roleArn: session.roleArn,
+        roleSessionName: session.roleSessionName,
+        accessKeyId: session.accessKeyId,
+        expiration: session.expiration,
+      });
+      return json(201, body, requestId);
+    } catch (error) {
+      if (error instanceof Fault) {
+        const query = request.url.searchParams;
+        const asked = Object.fromEntries(
+          ["trustAnchorArn", "profileArn", "roleArn"].flatMap((name) => {
+            const value = query.get(name);
+            return value ? [[name, value]] : [];
+          }),
+        );
+        await log({ ...logged, status: error.status, outcome: error.code, message: error.message, ...asked });
+      }
+      throw error;
+    }
+  };
+
+  const answer = async (incoming: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
     const requestId = crypto.randomUUID();
     const url = new URL(incoming.url);
     let auth: ParsedAuthorization | undefined;
@@ -188,12 +254,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
             `${incoming.method} ${url.pathname} is not an operation (CreateSession is POST /sessions)`,
           );
         }
-        const { session, body } = await createSession(request, auth, { state, now: at });
-        state.sessions[session.accessKeyId] = session;
-        state.sessionsIssued++;
-        if (state.sessionsIssued % 1000 === 0) pruneSessions(state, at);
-        await save();
-        return json(201, body, requestId);
+        return await answerCreateSession(request, auth, at, requestId);
       }
       const service = Object.hasOwn(SERVICES, auth.service) ? SERVICES[auth.service] : undefined;
       if (!service) throw new Fault(400, "UnsupportedOperation", `service ${auth.service} is not emulated`);
@@ -204,7 +265,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           `Credential should be scoped to a valid region: this endpoint serves ${state.region}, not ${auth.region}`,
         );
       }
-      const caller = await authenticate(request, auth, state, at);
+      const caller = await authenticate(request, auth, state, at, {
+        secureTransport: options.tls !== undefined,
+        sourceIp: info.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : undefined,
+      });
       let mutated = false;
       const response = await service.handle(request, {
         state,
@@ -223,6 +287,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return renderFault(fault, protocolOf(auth?.service, incoming.headers), requestId);
     }
   };
+
+  const latencyMs = options.latencyMs ?? 0;
+  const handler = latencyMs > 0
+    ? async (incoming: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
+      const response = await answer(incoming, info);
+      await new Promise((resolve) => setTimeout(resolve, latencyMs));
+      return response;
+    }
+    : answer;
 
   const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({

@@ -41,6 +41,8 @@ export interface Profile {
   sessionPolicy?: string;
   managedPolicyArns: string[];
   requireInstanceProperties: boolean;
+  /** Whether CreateSession may name the session (roleSessionName); absent in states saved before it existed. */
+  acceptRoleSessionName?: boolean;
   readonly createdBy: string;
   readonly createdAt: string;
   updatedAt: string;
@@ -52,6 +54,8 @@ export interface IssuedSession {
   readonly secretAccessKey: string;
   readonly sessionToken: string;
   readonly expiration: string;
+  /** When CreateSession issued it (aws:TokenIssueTime); absent in states saved before it was kept. */
+  readonly issuedAt?: string;
   readonly roleArn: string;
   readonly roleSessionName: string;
   readonly sessionPolicy?: string;
@@ -106,19 +110,21 @@ export function emptyState(accountId: string, region: string): EmulatorState {
   };
 }
 
-const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+/** AWS's access key and unique IDs are base32 after their four-letter prefix (AKIA, ASIA, AROA). */
+const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
-/** Upper-case letters and digits, like AWS's key and unique IDs. */
+/** `length` base32 characters: ASIA + 16 is an access key ID of STS's 20 characters. */
 export function randomId(length: number): string {
   const bytes = crypto.getRandomValues(new Uint8Array(length));
-  return Array.from(bytes, (byte) => ALPHANUMERIC[byte % ALPHANUMERIC.length]).join("");
+  return Array.from(bytes, (byte) => BASE32[byte % BASE32.length]).join("");
 }
 
+/**
+ * Base64 (with + and /, without padding) of `bytes` random bytes: 30 bytes give the 40 characters
+ * of an AWS secret access key (IAM's example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY).
+ */
 export function randomSecret(bytes: number): string {
-  return crypto.getRandomValues(new Uint8Array(bytes)).toBase64().replace(/[+/=]/g, "").slice(
-    0,
-    Math.ceil(bytes * 4 / 3),
-  );
+  return crypto.getRandomValues(new Uint8Array(bytes)).toBase64().replace(/=+$/, "");
 }
 
 /** Forgets credentials that have expired (they can only be refused from now on). */

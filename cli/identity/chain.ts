@@ -48,7 +48,8 @@ export function signatureHash(certificate: Certificate): Hash | undefined {
   return undefined;
 }
 
-function pssParameters(parameters: Uint8Array | undefined): { hash: Hash; saltLength: number } {
+/** RSASSA-PSS-params: the hash and salt length, RFC 4055's defaults (SHA-1, 20) when absent. */
+export function pssParameters(parameters: Uint8Array | undefined): { hash: Hash; saltLength: number } {
   let hash: Hash = "SHA-1";
   let saltLength = 20;
   if (!parameters) return { hash, saltLength };
@@ -103,6 +104,11 @@ export async function isSignedBy(certificate: Certificate, issuer: Certificate):
 function sameName(a: Certificate["subject"], b: Certificate["subject"]): boolean {
   if (a.der.length === b.der.length && a.der.every((byte, index) => byte === b.der[index])) return true;
   return a.text.toLowerCase() === b.text.toLowerCase(); // tolerate PrintableString vs UTF8String re-encodings
+}
+
+/** Issuer and subject are the same name (a root, or a CA re-keyed under its own name): RFC 5280 "self-issued". */
+export function isSelfIssued(certificate: Certificate): boolean {
+  return sameName(certificate.issuer, certificate.subject);
 }
 
 export type ChainResult =

@@ -4,12 +4,10 @@
  * warnings that do not fail the check (expiry coming up). Pure: certificates, the optional key,
  * the time and the warning windows are inputs; the only work done is signature verification.
  *
- * What Roles Anywhere requires (its "signing certificate requirements"):
- * - every certificate: X.509 v3, signed with SHA-256 or stronger (SHA-1 and MD5 are rejected),
- *   an RSA key of 2048 bits or more or an EC P-256/P-384 key, inside its validity window;
- * - the CA and intermediates: basicConstraints CA:TRUE, keyUsage keyCertSign;
- * - the end-entity certificate: basicConstraints CA:FALSE or absent, keyUsage digitalSignature,
- *   a signature chain to the trust anchor (through the intermediates it is sent with).
+ * The rules themselves (X.509 v3, SHA-256 or stronger, key types, basicConstraints and keyUsage
+ * by role, pathLenConstraint) live in identity/roles_anywhere_rules.ts, which the emulator's
+ * CreateSession enforces too; this module adds validity, the signature chain, the key match,
+ * the fixes and the warnings.
  *
  * @example
  * ```ts
@@ -21,7 +19,8 @@ import { formatDuration } from "../duration.ts";
 import { type Certificate, validityAt } from "../identity/certificate.ts";
 import { signatureHash, verifyChain } from "../identity/chain.ts";
 import { keyMatchesCertificate } from "../identity/identity.ts";
-import { OID, oidName } from "../identity/oids.ts";
+import { oidName } from "../identity/oids.ts";
+import { checkCertificate, pathLengthViolation, type RuleId } from "../identity/roles_anywhere_rules.ts";
 import type { PrivateKey } from "../identity/private_key.ts";
 
 /** Which checked item a result is about: "ca", "intermediate-1", "leaf" or "key". */
@@ -80,15 +79,6 @@ export interface RequirementsInput {
 export const DEFAULT_LEAF_WARN_WITHIN = 24 * 3_600_000;
 export const DEFAULT_CA_WARN_WITHIN = 30 * 86_400_000;
 
-const STRONG_HASHES = new Set(["SHA-256", "SHA-384", "SHA-512"]);
-
-/** Digests chain.ts does not verify with, named so the ✗ line says what was found. */
-const WEAK_HASHES: Record<string, string> = {
-  [OID.md5WithRSAEncryption]: "MD5",
-  [OID.sha224WithRSAEncryption]: "SHA-224",
-  [OID.ecdsaWithSHA224]: "SHA-224",
-};
-
 function iso(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
@@ -102,105 +92,40 @@ function remake(role: Role, what: string): string {
   return `re-issue the intermediate CA certificate ${what}`;
 }
 
-function commonRequirements(item: ItemId, role: Role, certificate: Certificate, now: Date): RequirementResult[] {
-  const results: RequirementResult[] = [];
-  const v3 = certificate.version === 3;
-  results.push({
-    item,
-    id: "x509-v3",
-    ok: v3,
-    text: v3 ? "X.509 v3" : `X.509 v${certificate.version}, Roles Anywhere requires v3`,
-    fix: v3 ? undefined : remake(
-      role,
-      role === "leaf"
-        ? "with v3 extensions (openssl x509 -req ... -extfile v3.ext)"
-        : "with v3 extensions (openssl req -x509 -addext basicConstraints=critical,CA:TRUE ...)",
-    ),
-  });
-
-  const hash = signatureHash(certificate) ?? WEAK_HASHES[certificate.signatureAlgorithm.oid];
-  const algorithm = oidName(certificate.signatureAlgorithm.oid);
-  const strong = hash !== undefined && STRONG_HASHES.has(hash);
-  results.push({
-    item,
-    id: "signature-algorithm",
-    ok: strong,
-    text: strong
-      ? `signed with ${algorithm} (SHA-256 or stronger)`
-      : `signed with ${algorithm}${
-        hash ? ` (${hash})` : ""
-      }; Roles Anywhere requires SHA-256 or stronger and rejects SHA-1 and MD5`,
-    fix: strong ? undefined : remake(role, "signed with SHA-256 (openssl ... -sha256)"),
-  });
-
-  const key = certificate.publicKey;
-  const keyText = key.type === "RSA"
-    ? `RSA ${key.bits}-bit key`
-    : key.type === "EC"
-    ? `EC ${key.curve ?? key.curveOid} key`
-    : `${oidName(key.algorithmOid)} key`;
-  const supportedKey = (key.type === "RSA" && key.bits >= 2048) ||
-    (key.type === "EC" && (key.curve === "P-256" || key.curve === "P-384"));
-  results.push({
-    item,
-    id: "key-type",
-    ok: supportedKey,
-    text: supportedKey ? keyText : `${keyText}; Roles Anywhere accepts RSA of 2048 bits or more, EC P-256 and P-384`,
-    fix: supportedKey ? undefined : remake(role, "for a new RSA 2048+ or EC P-256/P-384 key (--key-type)"),
-  });
-
-  if (role === "leaf") {
-    const constraints = certificate.basicConstraints;
-    const notCa = !constraints?.ca;
-    results.push({
-      item,
-      id: "basic-constraints",
-      ok: notCa,
-      text: notCa
-        ? `basicConstraints ${constraints ? "CA:FALSE" : "absent (not a CA)"}`
-        : "basicConstraints CA:TRUE: a CA certificate cannot sign in to Roles Anywhere",
-      fix: notCa ? undefined : remake(role, "with basicConstraints = CA:FALSE (the walkthrough's v3.ext)"),
-    });
-    const usage = certificate.keyUsage;
-    const signs = usage?.digitalSignature === true;
-    results.push({
-      item,
-      id: "key-usage",
-      ok: signs,
-      text: signs
-        ? "keyUsage digitalSignature"
-        : usage
-        ? "keyUsage lacks digitalSignature, which Roles Anywhere requires"
-        : "no keyUsage extension; Roles Anywhere requires keyUsage digitalSignature",
-      fix: signs ? undefined : remake(role, "with keyUsage = critical, digitalSignature"),
-    });
-  } else {
-    const isCa = certificate.basicConstraints?.ca === true;
-    results.push({
-      item,
-      id: "basic-constraints",
-      ok: isCa,
-      text: isCa
-        ? "basicConstraints CA:TRUE"
-        : certificate.basicConstraints
-        ? "basicConstraints CA:FALSE: not a CA"
-        : "no basicConstraints extension: not a CA",
-      fix: isCa ? undefined : remake(role, "with basicConstraints = critical, CA:TRUE"),
-    });
-    const usage = certificate.keyUsage;
-    const certSign = usage?.keyCertSign === true;
-    results.push({
-      item,
-      id: "key-usage",
-      ok: certSign,
-      text: certSign
-        ? "keyUsage keyCertSign"
-        : usage
-        ? "keyUsage lacks keyCertSign, which Roles Anywhere requires of a CA"
-        : "no keyUsage extension; Roles Anywhere requires keyUsage keyCertSign of a CA",
-      fix: certSign ? undefined : remake(role, "with keyUsage = critical, keyCertSign, cRLSign"),
-    });
+/** What to change when a rule fails, by rule and role. */
+function fixFor(rule: RuleId, role: Role): string {
+  switch (rule) {
+    case "x509-v3":
+      return remake(
+        role,
+        role === "leaf"
+          ? "with v3 extensions (openssl x509 -req ... -extfile v3.ext)"
+          : "with v3 extensions (openssl req -x509 -addext basicConstraints=critical,CA:TRUE ...)",
+      );
+    case "signature-algorithm":
+      return remake(role, "signed with SHA-256 (openssl ... -sha256)");
+    case "key-type":
+      return remake(role, "for a new RSA 2048+ or EC P-256/P-384 key (--key-type)");
+    case "basic-constraints":
+      return remake(
+        role,
+        role === "leaf"
+          ? "with basicConstraints = CA:FALSE (the walkthrough's v3.ext)"
+          : "with basicConstraints = critical, CA:TRUE",
+      );
+    case "key-usage":
+      return remake(
+        role,
+        role === "leaf"
+          ? "with keyUsage = critical, digitalSignature"
+          : "with keyUsage = critical, keyCertSign, cRLSign",
+      );
   }
+}
+
+function commonRequirements(item: ItemId, role: Role, certificate: Certificate, now: Date): RequirementResult[] {
+  const results: RequirementResult[] = checkCertificate(certificate, role === "leaf" ? "end-entity" : "ca")
+    .map(({ rule, ok, text }) => ({ item, id: rule, ok, text, fix: ok ? undefined : fixFor(rule, role) }));
 
   const window = `${iso(certificate.notBefore)} to ${iso(certificate.notAfter)}`;
   const state = validityAt(certificate, now);
@@ -266,12 +191,16 @@ export async function checkRequirements(input: RequirementsInput): Promise<Requi
 
   describe("leaf", "certificate", leaf.file, leaf.certificate);
   requirements.push(...commonRequirements("leaf", "leaf", leaf.certificate, now));
-  const chain = await verifyChain(leaf.certificate, intermediates, [ca.certificate], now, { checkValidity: false });
+  const found = await verifyChain(leaf.certificate, intermediates, [ca.certificate], now, { checkValidity: false });
+  const tooLong = found.ok ? pathLengthViolation([...found.path, found.anchor]) : undefined;
+  const chain = tooLong ? { ok: false as const, reason: tooLong } : found;
   const through = chain.ok && chain.path.length > 1
     ? ` through ${chain.path.slice(1).map((certificate) => `"${certificate.subject.text}"`).join(", ")}`
     : "";
   // WebCrypto cannot check MD5 (or unknown) signatures: say that, rather than "no issuer".
-  const unverifiable = [leaf.certificate, ...intermediates].find((certificate) => !signatureHash(certificate));
+  const unverifiable = found.ok
+    ? undefined
+    : [leaf.certificate, ...intermediates].find((certificate) => !signatureHash(certificate));
   requirements.push({
     item: "leaf",
     id: "chain",
@@ -287,6 +216,8 @@ export async function checkRequirements(input: RequirementsInput): Promise<Requi
       ? undefined
       : unverifiable
       ? "re-issue it signed with SHA-256 (openssl ... -sha256, or certrole pki issue)"
+      : tooLong
+      ? "issue it from a CA whose pathLenConstraint allows the intermediates in between, or from a CA nearer the anchor"
       : leaf.certificate.issuer.text !== ca.certificate.subject.text && intermediates.length === 0
       ? `it was issued by "${leaf.certificate.issuer.text}": check it against that CA, pass the CAs in between with --intermediates, or issue it from this CA (certrole pki issue)`
       : "this CA's key did not sign it: check it against the CA that did, or issue it from this CA (certrole pki issue)",

@@ -2,7 +2,11 @@
  * IAM policy evaluation, the parts the emulator needs: an explicit Deny wins over any Allow,
  * an Allow is needed, and everything else is an implicit deny. Action/Resource wildcards,
  * NotAction/NotResource, Principal matching for trust policies, and the string, ARN, numeric,
- * date, boolean and null condition operators with IfExists and ForAnyValue/ForAllValues. Pure.
+ * date, boolean, IP address and null condition operators with IfExists and
+ * ForAnyValue/ForAllValues. A key the request context lacks behaves as IAM documents it
+ * (reference_policies_elements_condition_operators.html): the condition is false, except for
+ * negated operators (true), ...IfExists (true) and Null (which tests exactly that). Pure: the
+ * request context, time and request facts included, is an argument.
  *
  * @example
  * ```ts
@@ -33,10 +37,18 @@ function matchesAction(statement: Statement, action: string): boolean {
   return !statement.notActions!.some((pattern) => wildcardMatch(pattern, action, true));
 }
 
-function matchesResource(statement: Statement, resource: string): boolean {
-  if (statement.resources) return statement.resources.some((pattern) => wildcardMatch(pattern, resource));
-  if (statement.notResources) return !statement.notResources.some((pattern) => wildcardMatch(pattern, resource));
-  return true; // trust policies have no Resource
+/**
+ * Trust policies have no Resource (the role is the resource). Identity and session policies must
+ * have one ("Statements must include either a Resource or a NotResource element",
+ * reference_policies_elements_resource.html); IAM refuses a policy without it, and a statement
+ * without one never applies here, so a document stored before that check cannot allow everything.
+ */
+function matchesResource(statement: Statement, context: RequestContext): boolean {
+  if (statement.resources) return statement.resources.some((pattern) => wildcardMatch(pattern, context.resource));
+  if (statement.notResources) {
+    return !statement.notResources.some((pattern) => wildcardMatch(pattern, context.resource));
+  }
+  return context.principal !== undefined;
 }
 
 function matchesPrincipal(statement: Statement, principal: Readonly<Record<string, string>> | undefined): boolean {
@@ -82,7 +94,47 @@ const MATCHERS: Record<string, { match: Matcher; negated: boolean }> = {
   DateLessThanEquals: { match: date((a, e) => a <= e), negated: false },
   DateGreaterThan: { match: date((a, e) => a > e), negated: false },
   DateGreaterThanEquals: { match: date((a, e) => a >= e), negated: false },
+  IpAddress: { match: (a, e) => inCidr(a, e), negated: false },
+  NotIpAddress: { match: (a, e) => inCidr(a, e), negated: true },
 };
+
+/** An IPv4 or IPv6 address as a bigint and its width, or undefined. */
+function ipBits(text: string): { value: bigint; width: 32 | 128 } | undefined {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) {
+    const parts = text.split(".").map(Number);
+    if (parts.some((part) => part > 255)) return undefined;
+    return { value: parts.reduce((sum, part) => (sum << 8n) | BigInt(part), 0n), width: 32 };
+  }
+  if (!/^[0-9a-f:.]+$/i.test(text) || !text.includes(":")) return undefined;
+  const [head, tail, extra] = text.split("::");
+  if (extra !== undefined) return undefined;
+  const groups = (part: string | undefined) => part ? part.split(":") : [];
+  const expand = (list: string[]) =>
+    list.flatMap((group) => {
+      const v4 = ipBits(group);
+      if (v4?.width === 32) return [Number(v4.value >> 16n), Number(v4.value & 0xffffn)].map((n) => n.toString(16));
+      return [group];
+    });
+  const left = expand(groups(head));
+  const right = expand(groups(tail));
+  const missing = 8 - left.length - right.length;
+  if (tail === undefined ? missing !== 0 : missing < 1) return undefined;
+  const all = [...left, ...Array(tail === undefined ? 0 : missing).fill("0"), ...right];
+  if (all.some((group) => !/^[0-9a-f]{1,4}$/i.test(group))) return undefined;
+  return { value: all.reduce((sum, group) => (sum << 16n) | BigInt(parseInt(group, 16)), 0n), width: 128 };
+}
+
+/** IAM's IP address operators: CIDR ranges, a bare address meaning /32 (or /128 for IPv6). */
+function inCidr(address: string, range: string): boolean {
+  const [network, prefixText] = range.split("/");
+  const actual = ipBits(address.replace(/^::ffff:(?=\d+\.)/i, ""));
+  const wanted = ipBits(network);
+  if (!actual || !wanted || actual.width !== wanted.width) return false;
+  const prefix = prefixText === undefined ? wanted.width : Number(prefixText);
+  if (!/^\d+$/.test(prefixText ?? "0") || prefix > wanted.width) return false;
+  const shift = BigInt(wanted.width - prefix);
+  return (actual.value >> shift) === (wanted.value >> shift);
+}
 
 /** Values that are not numbers never match (as in IAM). */
 function numeric(compare: (actual: number, expected: number) => boolean): Matcher {
@@ -163,7 +215,7 @@ export function conditionsHold(block: ConditionBlock, keys: RequestContext["keys
 
 export function statementApplies(statement: Statement, context: RequestContext): boolean {
   return matchesAction(statement, context.action) &&
-    matchesResource(statement, context.resource) &&
+    matchesResource(statement, context) &&
     matchesPrincipal(statement, context.principal) &&
     conditionsHold(statement.conditions, context.keys);
 }

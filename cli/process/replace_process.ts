@@ -3,9 +3,12 @@
  * execve(2) is called from libc through Deno's FFI: the program keeps our PID (PID 1 in a
  * container), our stdio and our signal dispositions, and its exit code is the process's.
  * Deno ignores SIGPIPE and an ignored signal stays ignored across exec, so its default is
- * restored first (otherwise `yes | head -n 1` would never end).
+ * restored first (otherwise `yes | head -n 1` would never end), and the runtime guard's changes
+ * (SIGUSR1, the core-dump limit) are undone.
  */
 import { CertroleError } from "../errors.ts";
+import { errno as lastErrno, openLibc, setDisposition } from "./libc.ts";
+import { releaseForExec } from "./runtime_guard.ts";
 
 const SIGPIPE = 13;
 const ENOEXEC = 8;
@@ -70,28 +73,23 @@ function pointerArray(strings: readonly Uint8Array<ArrayBuffer>[]): BigUint64Arr
  * codes (126: found but cannot run). `argv[0]` is what the program sees as its name.
  */
 export function replaceProcess(path: string, argv: readonly string[], env: Readonly<Record<string, string>>): never {
-  const libc = Deno.dlopen(
-    "libc.so.6",
-    {
-      execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
-      signal: { parameters: ["i32", "pointer"], result: "pointer" },
-      __errno_location: { parameters: [], result: "pointer" },
-    } as const,
-  );
+  const libc = openLibc();
+  if (libc instanceof Error) {
+    throw new CertroleError("ExecFailed", `cannot run ${path}: execve is unavailable (${libc.message})`, 126);
+  }
   const run = (file: string, args: readonly string[]) => {
     const argStrings = args.map(cString);
     const envStrings = Object.entries(env).map(([name, value]) => cString(`${name}=${value}`));
     const argvPointers = pointerArray(argStrings);
     const envPointers = pointerArray(envStrings);
-    libc.symbols.execve(cString(file), argvPointers, envPointers);
+    libc.execve(cString(file), argvPointers, envPointers);
     // Still here: it failed. Keep the buffers reachable until after the call.
     void argStrings, envStrings;
-    const errno = new Deno.UnsafePointerView(libc.symbols.__errno_location()!).getInt32();
-    return errno;
+    return lastErrno(libc);
   };
-  libc.symbols.signal(SIGPIPE, null);
+  setDisposition(libc, SIGPIPE, "default");
+  releaseForExec();
   let errno = run(path, argv);
   if (errno === ENOEXEC) errno = run("/bin/sh", ["sh", path, ...argv.slice(1)]); // a script without #!, as sh runs it
-  libc.close();
   throw new CertroleError("ExecFailed", `cannot run ${path}: exec failed with errno ${errno}`, 126);
 }

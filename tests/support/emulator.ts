@@ -2,9 +2,12 @@
  * An emulator seeded for the walkthrough: trust anchor on a CA, a bucket-lister role whose
  * trust policy requires CN=myContainer, an inline policy, and a profile. Seeded through the
  * same resource functions the control-plane API calls. And `certrole emulator` as a process.
+ * Both keep the CreateSession log (which certificate each session was issued to, what was
+ * refused or throttled): `walkthrough.sessionLog`, `await process.sessionLog()`.
  */
 import { createProfile, createRole, createTrustAnchor, putRolePolicy } from "../../cli/emulator/resources.ts";
 import { type Emulator, type EmulatorOptions, startEmulator } from "../../cli/emulator/server.ts";
+import { parseSessionLog, type SessionLogEntry } from "../../cli/emulator/session_log.ts";
 import { permissionsPolicy, trustPolicy } from "../../cli/iam/documents.ts";
 import { baseEnv, certroleArgv } from "./run.ts";
 
@@ -15,15 +18,24 @@ export interface Walkthrough {
   readonly roleArn: string;
   readonly trustAnchorId: string;
   readonly profileId: string;
+  /** Every CreateSession answered so far, oldest first. */
+  readonly sessionLog: readonly SessionLogEntry[];
 }
 
 export const LIST_BUCKETS_POLICY = JSON.stringify(permissionsPolicy({ allow: ["s3:ListAllMyBuckets"] }));
 
 export async function startWalkthrough(
   caPem: string,
-  options: EmulatorOptions & { cn?: string; durationSeconds?: number } = {},
+  options: EmulatorOptions & { cn?: string; durationSeconds?: number; acceptRoleSessionName?: boolean } = {},
 ): Promise<Walkthrough> {
-  const emulator = await startEmulator(options);
+  const sessionLog: SessionLogEntry[] = [];
+  const emulator = await startEmulator({
+    ...options,
+    onSession: (entry) => {
+      sessionLog.push(entry);
+      return options.onSession?.(entry);
+    },
+  });
   const now = new Date();
   const role = createRole(emulator.state, {
     roleName: "bucket-lister",
@@ -40,6 +52,7 @@ export async function startWalkthrough(
     roleArns: [role.arn],
     enabled: true,
     durationSeconds: options.durationSeconds ?? 3600,
+    acceptRoleSessionName: options.acceptRoleSessionName,
   }, now);
   return {
     emulator,
@@ -48,7 +61,23 @@ export async function startWalkthrough(
     roleArn: role.arn,
     trustAnchorId: anchor.trustAnchorId,
     profileId: profile.profileId,
+    sessionLog,
   };
+}
+
+/** The issued entries of a CreateSession log, for "which certificate got a session" checks. */
+export function issuedSessions(log: readonly SessionLogEntry[]): SessionLogEntry[] {
+  return log.filter((entry) => entry.outcome === "issued");
+}
+
+/** Reads a `--session-log` file (an absent file is an empty log). */
+export async function readSessionLog(path: string): Promise<SessionLogEntry[]> {
+  try {
+    return parseSessionLog(await Deno.readTextFile(path));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
 }
 
 /** ROLESANYWHERE_* variables for a walkthrough and a leaf certificate. */
@@ -70,9 +99,12 @@ export function sessionEnv(
 /** `certrole emulator` running as its own process, as users and scripts run it. */
 export interface EmulatorProcess {
   readonly url: string;
+  readonly pid: number;
   /** The `export NAME=value` lines it printed, unquoted. */
   readonly exports: Readonly<Record<string, string>>;
   readonly readyFile: string;
+  /** The CreateSession log so far (its --session-log, which spawnEmulator adds when not given). */
+  sessionLog(): Promise<SessionLogEntry[]>;
   /** Everything printed so far. */
   output(): { stdout: string; stderr: string };
   /** Sends the signal and waits for the exit. */
@@ -95,6 +127,8 @@ export async function spawnEmulator(
   env: Record<string, string> = {},
 ): Promise<EmulatorProcess> {
   const readyFile = `${dir}/ready-${crypto.randomUUID()}`;
+  const logIndex = args.indexOf("--session-log");
+  const sessionLogPath = logIndex >= 0 ? args[logIndex + 1] : `${dir}/sessions-${crypto.randomUUID()}.jsonl`;
   const [command, ...prefix] = certroleArgv();
   const child = new Deno.Command(command, {
     args: [
@@ -103,6 +137,7 @@ export async function spawnEmulator(
       ...(args.includes("--port") ? [] : ["--port", "0"]),
       "--ready-file",
       readyFile,
+      ...(logIndex >= 0 ? [] : ["--session-log", sessionLogPath]),
       ...args,
     ],
     env: { ...baseEnv(), ...env },
@@ -138,8 +173,10 @@ export async function spawnEmulator(
   const url = (await Deno.readTextFile(readyFile)).trim();
   return {
     url,
+    pid: child.pid,
     exports: parseExports(stdout),
     readyFile,
+    sessionLog: () => readSessionLog(sessionLogPath),
     output: () => ({ stdout, stderr }),
     async stop(signal: Deno.Signal = "SIGTERM") {
       if (!exited) child.kill(signal);

@@ -5,7 +5,8 @@
  */
 import { openssl } from "./run.ts";
 
-export type KeyType = "rsa:2048" | "rsa:3072" | "rsa:4096" | "ec:P-256" | "ec:P-384";
+/** rsa:1024 only for certificates Roles Anywhere must refuse. */
+export type KeyType = "rsa:1024" | "rsa:2048" | "rsa:3072" | "rsa:4096" | "ec:P-256" | "ec:P-384";
 
 export interface Ca {
   readonly dir: string;
@@ -214,8 +215,11 @@ export async function issueDated(
   return { cert: `${base}-cert.pem`, key: `${base}-key.pem` };
 }
 
-/** An intermediate CA signed by `ca`, for chain tests. */
-export async function makeIntermediate(ca: Ca, name: string): Promise<Ca> {
+export const INTERMEDIATE_EXTENSIONS =
+  "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n";
+
+/** An intermediate CA signed by `ca`, for chain tests; `extensions` replaces the CA extensions. */
+export async function makeIntermediate(ca: Ca, name: string, options: { extensions?: string } = {}): Promise<Ca> {
   const dir = `${ca.dir}/${name}`;
   await Deno.mkdir(dir, { recursive: true });
   const key = `${dir}/ca-key.pem`;
@@ -234,10 +238,7 @@ export async function makeIntermediate(ca: Ca, name: string): Promise<Ca> {
     "-subj",
     `/CN=${name}`,
   ]);
-  await Deno.writeTextFile(
-    `${dir}/ext`,
-    "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
-  );
+  await Deno.writeTextFile(`${dir}/ext`, options.extensions ?? INTERMEDIATE_EXTENSIONS);
   await openssl([
     "x509",
     "-req",

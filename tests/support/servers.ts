@@ -11,16 +11,21 @@ export interface Front {
   close(): Promise<void>;
 }
 
-/** Answers with each of `failures` in turn, then forwards to `target` (Host header kept, so signatures hold). */
+/**
+ * Answers with each of `failures` in turn, then forwards to `target` (Host header kept, so
+ * signatures hold); with `delayMs`, every answer waits that long first (a slow endpoint).
+ */
 export function failingFront(
   target: string,
   failures: { status: number; headers?: Record<string, string>; body?: string }[],
+  options: { delayMs?: number } = {},
 ): Front {
   let requests = 0;
   const queue = [...failures];
   const client = Deno.createHttpClient({ allowHost: true });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
     requests++;
+    if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
     const failure = queue.shift();
     if (failure) return new Response(failure.body ?? "", { status: failure.status, headers: failure.headers });
     const url = new URL(request.url);

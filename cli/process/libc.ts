@@ -1,0 +1,71 @@
+/**
+ * The few libc calls certrole needs that Deno has no API for (execve, signal dispositions,
+ * prctl, resource limits), through Deno's FFI, opened once. Linux with glibc only (the
+ * platforms certrole's images and launcher target); `openLibc()` says why when it cannot.
+ */
+
+const SYMBOLS = {
+  execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+  sigaction: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
+  getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+let opened: Libc | undefined;
+
+/** libc's symbols, or an Error saying why they are unavailable (not Linux, no glibc, no --allow-ffi). */
+export function openLibc(): Libc | Error {
+  if (opened) return opened;
+  if (Deno.build.os !== "linux") return new Error(`libc calls are implemented for Linux only, not ${Deno.build.os}`);
+  try {
+    opened = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
+    return opened;
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+export function errno(libc: Libc): number {
+  return new Deno.UnsafePointerView(libc.__errno_location()!).getInt32();
+}
+
+/** What a signal does: the default action, nothing, or a handler someone installed. */
+export type Disposition = "default" | "ignore" | "handler";
+
+// glibc's struct sigaction on Linux: the handler pointer first, 152 bytes in all on 64-bit.
+const SIGACTION_SIZE = 152;
+const SIG_DFL = 0n;
+const SIG_IGN = 1n;
+
+export function disposition(libc: Libc, signal: number): Disposition {
+  const current = new Uint8Array(SIGACTION_SIZE);
+  if (libc.sigaction(signal, null, current) !== 0) throw new Error(`sigaction(${signal}) failed: errno ${errno(libc)}`);
+  const handler = new DataView(current.buffer).getBigUint64(0, true);
+  return handler === SIG_DFL ? "default" : handler === SIG_IGN ? "ignore" : "handler";
+}
+
+export function setDisposition(libc: Libc, signal: number, to: "default" | "ignore"): void {
+  const action = new Uint8Array(SIGACTION_SIZE); // empty mask, no flags
+  new DataView(action.buffer).setBigUint64(0, to === "ignore" ? SIG_IGN : SIG_DFL, true);
+  if (libc.sigaction(signal, action, null) !== 0) throw new Error(`sigaction(${signal}) failed: errno ${errno(libc)}`);
+}
+
+export interface ResourceLimit {
+  readonly soft: bigint;
+  readonly hard: bigint;
+}
+
+export function getResourceLimit(libc: Libc, resource: number): ResourceLimit {
+  const limit = new BigUint64Array(2);
+  if (libc.getrlimit(resource, limit) !== 0) throw new Error(`getrlimit(${resource}) failed: errno ${errno(libc)}`);
+  return { soft: limit[0], hard: limit[1] };
+}
+
+export function setResourceLimit(libc: Libc, resource: number, limit: ResourceLimit): void {
+  const values = new BigUint64Array([limit.soft, limit.hard]);
+  if (libc.setrlimit(resource, values) !== 0) throw new Error(`setrlimit(${resource}) failed: errno ${errno(libc)}`);
+}
