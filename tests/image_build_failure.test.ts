@@ -24,6 +24,6 @@ Deno.test({ name: "a failed build shows the end of its log", ignore }, async () 
   ], { env: await containerEnv() });
   assert.equal(result.code, 1, result.stdout + result.stderr);
   assert.match(result.stderr, /^make images: podman build of \[1\/1\] aws-cli failed \(exit \d+\); the log ends:$/m);
-  assert.match(result.stderr, /^  \[1\/1\] aws-cli │ .*no-such-deno/m, "podman's own reason, from the log");
+  assert.match(result.stderr, /^ {2}\[1\/1\] aws-cli │ .*no-such-deno/m, "podman's own reason, from the log");
   assert.match(result.stderr, /^full log: .*\/\.scratch\/images\/aws-cli\.log$/m);
 });
