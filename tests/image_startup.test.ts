@@ -86,7 +86,7 @@ Deno.test({ name: "a fresh container's exec and credential-process hit the image
     const parsed = [...entries(after, "dep_analysis_cache_v2", "moduleinfocache")].filter((e) => !modules.has(e));
     assert.deepEqual(parsed, [], "nothing parsed that the image had not cached");
   } finally {
-    await podman(["rm", "-f", pristine, used]);
+    for (const name of [pristine, used]) await podman(["rm", "-f", name]);
   }
 });
 
