@@ -2,6 +2,9 @@
  * `make bench`: timings a user would feel, measured against the emulator on loopback, printed as
  * tables (not tests: numbers depend on the machine):
  * - `certrole credential-process` cold and cached, median and p95;
+ * - for ML-DSA-44/65/87 (certrole pki keys and certificates): one signature over a string to
+ *   sign (WebCrypto, and without the seed through @noble/post-quantum), and a cold
+ *   credential-process;
  * - CreateSession against `certrole emulator` running as its own process, over HTTP and HTTPS:
  *   median and p99 of one call (sign, fresh connection and TLS handshake as certrole's client
  *   makes them, the emulator's signature, chain and trust-policy checks), and throughput with
@@ -15,7 +18,10 @@ import { createProfile, createRole, createTrustAnchor, putRolePolicy } from "../
 import { startEmulator } from "../cli/emulator/server.ts";
 import { permissionsPolicy, trustPolicy } from "../cli/iam/documents.ts";
 import { certificateFromBytes, privateKeyFromBytes } from "../cli/identity/identity.ts";
-import { createSessionRequest, signRequest } from "../cli/signing/sigv4_x509.ts";
+import { integer, octetString, oid, sequence } from "../cli/identity/der.ts";
+import { mlDsaOid } from "../cli/identity/ml_dsa_key.ts";
+import type { MlDsaParameterSet } from "../cli/identity/oids.ts";
+import { createSessionRequest, signBytes, signRequest } from "../cli/signing/sigv4_x509.ts";
 import { send } from "../cli/transport/http_client.ts";
 
 const { values } = parseArgs({
@@ -123,6 +129,75 @@ await measure("/bin/true without certrole (process spawn floor)", async () => {
   return performance.now() - started;
 });
 await measure("certrole version (runtime start-up floor)", () => time(["version"]));
+
+/** An ML-DSA CA and leaf from certrole pki (plain keys), its trust anchor, and the leaf's key without its seed. */
+async function mlDsaIdentity(parameterSet: MlDsaParameterSet) {
+  const dir = `${work}/${parameterSet}`;
+  await Deno.mkdir(dir);
+  const type = parameterSet.toLowerCase();
+  await $`${certrole} pki init-ca --cn benchCA --key-type ${type} --no-passphrase`.cwd(dir).quiet();
+  await $`${certrole} pki issue --cn myContainer --key-type ${type} --no-passphrase`.cwd(dir).quiet();
+  const trustAnchor = createTrustAnchor(emulator.state, {
+    name: parameterSet,
+    enabled: true,
+    source: {
+      sourceType: "CERTIFICATE_BUNDLE",
+      sourceData: { x509CertificateData: await Deno.readTextFile(`${dir}/ca-cert.pem`) },
+    },
+  }, now);
+  const seedKey = await privateKeyFromBytes(await Deno.readFile(`${dir}/key.pem`), "key.pem", undefined);
+  return { dir, trustAnchor, seedKey };
+}
+
+const stringToSignSample = "AWS4-X509-MLDSA\n20261201T120000Z\n20261201/us-east-1/rolesanywhere/aws4_request\n" +
+  "3d79692ccfcf62d75f121b47a1ad53876b0771b3f34553b2698ffefee7ddfcd9";
+const { ml_dsa44, ml_dsa65, ml_dsa87 } = await import("@noble/post-quantum/ml-dsa.js");
+const NOBLE = { "ML-DSA-44": ml_dsa44, "ML-DSA-65": ml_dsa65, "ML-DSA-87": ml_dsa87 } as const;
+const signRows: [string, string, string, string][] = [];
+for (const parameterSet of ["ML-DSA-44", "ML-DSA-65", "ML-DSA-87"] as const) {
+  const identity = await mlDsaIdentity(parameterSet);
+  // The same key without its seed: the seed is the last 32 bytes of key.pem's PKCS#8 (seed form).
+  const pkcs8 = Uint8Array.fromBase64(
+    (await Deno.readTextFile(`${identity.dir}/key.pem`)).split("\n").filter((line) => !line.startsWith("-----")).join(
+      "",
+    ),
+  );
+  const expanded = NOBLE[parameterSet].keygen(pkcs8.subarray(-32)).secretKey;
+  const expandedKey = await privateKeyFromBytes(
+    sequence(integer(0n), sequence(oid(mlDsaOid(parameterSet))), octetString(octetString(expanded))),
+    "expanded",
+    undefined,
+  );
+  for (
+    const [form, key] of [["WebCrypto, hedged", identity.seedKey], [
+      "no seed, noble, deterministic",
+      expandedKey,
+    ]] as const
+  ) {
+    const samples: number[] = [];
+    for (let i = 0; i < 20 + RUNS * 5; i++) {
+      const started = performance.now();
+      await signBytes("AWS4-X509-MLDSA", key.signingKey, stringToSignSample);
+      if (i >= 20) samples.push(performance.now() - started);
+    }
+    samples.sort((a, b) => a - b);
+    signRows.push([
+      `${parameterSet} signature (${form})`,
+      percentile(samples, 0.5).toFixed(2),
+      percentile(samples, 0.95).toFixed(2),
+      String(samples.length),
+    ]);
+  }
+  await measure(
+    `credential-process, cold, ${parameterSet} (plain key, CreateSession)`,
+    () =>
+      time(["credential-process", "--no-cache"], {
+        ROLESANYWHERE_CERT_LOCATION: `${identity.dir}/cert.pem`,
+        ROLESANYWHERE_KEY_LOCATION: `${identity.dir}/key.pem`,
+        ROLESANYWHERE_TRUST_ANCHOR_ARN: identity.trustAnchor.trustAnchorArn,
+      }),
+  );
+}
 
 await emulator.close();
 
@@ -273,6 +348,8 @@ function table(header: [string, string, string, string], body: [string, string, 
 }
 
 console.log(table(["benchmark", "median ms", "p95 ms", "runs"], rows));
+console.log();
+console.log(table(["benchmark (in process)", "median ms", "p95 ms", "signatures"], signRows));
 console.log();
 console.log(table(["benchmark", "median ms", "p99 ms", "requests"], sessionRows));
 console.log();

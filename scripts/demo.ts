@@ -6,11 +6,18 @@
  * a certificate with another CN refused. The AWS CLI does the AWS calls when it is installed
  * (through certrole exec and credential_process); otherwise certrole's own signed calls do.
  * (CERTROLE_DEMO_AWS_CLI=none forces the latter.) Exits 0 only when every expectation held.
+ *
+ *   deno run -A scripts/demo.ts [--key-type ml-dsa-65]     # make demo KEY_TYPE=ml-dsa-65
+ *
+ * --key-type (any `certrole pki` key type, default rsa-2048) is used for the CA and both certificates.
  */
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import $ from "dax-sh";
+import { parseArgs } from "node:util";
 
+const { values: options } = parseArgs({ options: { "key-type": { type: "string", default: "rsa-2048" } } });
+const keyType = ["--key-type", options["key-type"]!];
 const root = new URL("..", import.meta.url).pathname;
 const work = Deno.env.get("CERTROLE_DEMO_DIR") ?? `${root}.scratch/demo`;
 const started = performance.now();
@@ -95,7 +102,7 @@ const secrets = {
   CERTROLE_CA_PASSPHRASE: crypto.randomUUID(),
   ROLESANYWHERE_KEY_PASSPHRASE: crypto.randomUUID(),
 };
-say(`certrole walkthrough in ${work}`);
+say(`certrole walkthrough in ${work}, keys ${options["key-type"]}`);
 say(
   awsCli
     ? `AWS calls: the AWS CLI (${awsCli}) through certrole exec and credential_process`
@@ -106,16 +113,14 @@ say("\n1. Certificates (replaces the openssl steps and the manual check)");
 await step(
   "certrole pki init-ca --cn myPrivateCA: CA key encrypted, CA certificate v3",
   async () =>
-    expectSuccess(await run(certrole, ["pki", "init-ca", "--cn", "myPrivateCA"], secrets), "pki init-ca").trim().split(
-      "\n",
-    )[0],
+    expectSuccess(await run(certrole, ["pki", "init-ca", "--cn", "myPrivateCA", ...keyType], secrets), "pki init-ca")
+      .trim().split("\n")[0],
 );
 await step(
   "certrole pki issue --cn myContainer: container key encrypted, certificate valid 1 day",
   async () =>
-    expectSuccess(await run(certrole, ["pki", "issue", "--cn", "myContainer"], secrets), "pki issue").trim().split(
-      "\n",
-    )[0],
+    expectSuccess(await run(certrole, ["pki", "issue", "--cn", "myContainer", ...keyType], secrets), "pki issue")
+      .trim().split("\n")[0],
 );
 await step("certrole pki issue --cn someoneElse: a second certificate, for the refusal at the end", async () => {
   expectSuccess(
@@ -128,6 +133,7 @@ await step("certrole pki issue --cn someoneElse: a second certificate, for the r
       "other-cert.pem",
       "--key-out",
       "other-key.pem",
+      ...keyType,
     ], secrets),
     "pki issue",
   );

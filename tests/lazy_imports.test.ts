@@ -2,7 +2,9 @@
  * @peculiar/x509 (≈230 ms to import) loads only when a pki command does its work: no command's
  * module, hence no `--help` and no `credential-process`, reaches it through static imports; the
  * credential path (credential-process, exec) reaches no PKI code at all, not even the certificate
- * rules the emulator and `pki check` share. Read from Deno's own module graph (`deno info --json`).
+ * rules the emulator and `pki check` share. @noble/post-quantum (ML-DSA for keys without their
+ * seed) loads only for such a key: the credential path reaches it through a dynamic import alone.
+ * Read from Deno's own module graph (`deno info --json`).
  */
 import assert from "node:assert/strict";
 import { ROOT, run } from "./support/run.ts";
@@ -31,6 +33,7 @@ async function reachable(entry: string, followDynamic: boolean): Promise<Set<str
 }
 
 const x509 = (modules: Set<string>) => [...modules].some((specifier) => specifier.includes("@peculiar/x509"));
+const noble = (modules: Set<string>) => [...modules].some((specifier) => specifier.includes("@noble/"));
 
 Deno.test("no command module imports @peculiar/x509 statically; the pki commands load it on demand", async () => {
   const commands = [...Deno.readDirSync(`${ROOT}/cli/commands`)].map((entry) => `cli/commands/${entry.name}`);
@@ -53,6 +56,16 @@ Deno.test("credential-process and exec reach no PKI code: not the certificate ru
     assert.deepEqual(loaded, [], `${entry} loads ${loaded.join(", ")}`);
   }
   assert.ok([...await reachable("cli/commands/pki_check.ts", false)].some(heavy), "the check sees where they are");
+});
+
+Deno.test("@noble/post-quantum is not a static import of any command; credential-process and exec reach it on demand", async () => {
+  const commands = [...Deno.readDirSync(`${ROOT}/cli/commands`)].map((entry) => `cli/commands/${entry.name}`);
+  for (const entry of ["cli/main.ts", ...commands]) {
+    assert.equal(noble(await reachable(entry, false)), false, `${entry} imports @noble/ statically`);
+  }
+  for (const entry of ["cli/commands/credential_process.ts", "cli/commands/exec.ts"]) {
+    assert.equal(noble(await reachable(entry, true)), true, `${entry} signs with an expanded-only ML-DSA key`);
+  }
 });
 
 /** The bundled chunk files a chunk imports statically, transitively, and the node: builtins among them. */

@@ -149,7 +149,7 @@ Deno.test("refusals: one line, nothing written", async () => {
       ["--cn", "x", "--key-type", "dsa"],
       env,
       2,
-      /^certrole: --key-type "dsa" is not a key type Roles Anywhere accepts: use rsa-2048, rsa-3072, rsa-4096, ec-p256, ec-p384$/,
+      /^certrole: --key-type "dsa" is not a key type Roles Anywhere accepts: use rsa-2048, rsa-3072, rsa-4096, ec-p256, ec-p384, ml-dsa-44, ml-dsa-65, ml-dsa-87$/,
     ],
     ["bad days", ["--cn", "x", "--days", "0"], env, 2, /^certrole: --days "0" must be a whole number of at least 1$/],
     [

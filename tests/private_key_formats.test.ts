@@ -152,7 +152,7 @@ for (const [type, full] of TYPES) {
         for (const field of type.startsWith("rsa") ? ["n", "e"] as const : ["x", "y", "crv"] as const) {
           assert.equal(key.publicJwk[field], expected[field], `${field} differs from openssl's public key`);
         }
-        assert.equal(key.signingKey.extractable, false);
+        assert.equal((key.signingKey as CryptoKey).extractable, false);
       });
     }
     await Deno.remove(dir, { recursive: true });

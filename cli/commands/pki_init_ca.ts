@@ -29,7 +29,8 @@ export const command: Command = {
 Creates the walkthrough's CA in one step, without openssl: a private key and a self-signed
 X.509 v3 CA certificate with what IAM Roles Anywhere requires of a trust anchor
 (basicConstraints CA:TRUE and keyUsage keyCertSign + cRLSign, both critical, subject and
-authority key identifiers, a SHA-256 signature, SHA-384 for P-384 keys).
+authority key identifiers, a SHA-256 signature, SHA-384 for P-384 keys, ML-DSA for ML-DSA keys).
+An ML-DSA CA can issue ML-DSA, RSA or EC certificates, and an RSA or EC CA ML-DSA ones.
 
 The key is written as encrypted PKCS#8 (PBKDF2-HMAC-SHA256, AES-256-CBC), mode 0600. Its
 passphrase comes from --passphrase-file, CERTROLE_CA_PASSPHRASE_FILE or CERTROLE_CA_PASSPHRASE,
@@ -62,6 +63,7 @@ anchor (aws rolesanywhere create-trust-anchor).`,
     "certrole pki init-ca --cn myPrivateCA                 # asks for the key's passphrase",
     "CERTROLE_CA_PASSPHRASE_FILE=/run/secrets/ca-pass certrole pki init-ca --cn myPrivateCA --org Example --country US",
     "certrole pki init-ca --cn myPrivateCA --key-type ec-p384 --days 365 --cert-out ca/ca-cert.pem --key-out ca/ca-key.pem",
+    "certrole pki init-ca --cn myPrivateCA --key-type ml-dsa-65   # a post-quantum trust anchor",
     "certrole pki init-ca --cn demoCA --no-passphrase --force   # throwaway demo CA",
     "",
     "# then register it as the trust anchor:",

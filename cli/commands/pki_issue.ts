@@ -11,8 +11,8 @@ import {
   readInputFile,
 } from "../identity/identity.ts";
 import { KEY_PASSPHRASE_NAMES } from "../identity/passphrase.ts";
+import { acceptedKeyTypes, keyTypeFinding } from "../identity/roles_anywhere_rules.ts";
 import { toPem } from "../identity/pem.ts";
-import type { PrivateKey } from "../identity/private_key.ts";
 import {
   altNamesFrom,
   BACKDATE_MS,
@@ -60,8 +60,8 @@ async function loadCa(path: string, now: Date): Promise<Certificate> {
   return ca;
 }
 
-/** The CA's key, checked against the CA certificate. */
-async function loadCaKey(path: string, passphraseFile: string | undefined, ca: Certificate): Promise<PrivateKey> {
+/** The CA's key, checked against the CA certificate; a WebCrypto key, which is what signs certificates. */
+async function loadCaKey(path: string, passphraseFile: string | undefined, ca: Certificate): Promise<CryptoKey> {
   const key = await openKeyFile(path, CA_KEY_FILE, passphraseFile, (name) => Deno.env.get(name));
   if (!(await keyMatchesCertificate(key, ca))) {
     fail(
@@ -69,7 +69,13 @@ async function loadCaKey(path: string, passphraseFile: string | undefined, ca: C
       `CA private key "${path}" does not belong to the CA certificate: set --ca-key and --ca-cert to a pair`,
     );
   }
-  return key;
+  if (!(key.signingKey instanceof CryptoKey)) {
+    fail(
+      "UnsupportedKey",
+      `CA private key "${path}" is an ${key.description} key without its seed (the expanded-only form), which certrole can sign sessions with but not certificates: use the CA key in its seed or seed-and-expanded form`,
+    );
+  }
+  return key.signingKey;
 }
 
 export const command: Command = {
@@ -80,7 +86,7 @@ export const command: Command = {
 Replaces the walkthrough's \`openssl req -newkey\` + v3.ext + \`openssl x509 -req\` steps: makes a
 private key and a certificate signed by the CA with what IAM Roles Anywhere requires of an
 end-entity certificate: X.509 v3, basicConstraints CA:FALSE and keyUsage digitalSignature (both
-critical), a SHA-256 signature, a fresh random serial. Optional: extendedKeyUsage clientAuth,
+critical), a SHA-256 (or, from an ML-DSA CA, ML-DSA) signature, a fresh random serial. Optional: extendedKeyUsage clientAuth,
 subject alternative names (which trust policies can test as x509SAN/DNS and x509SAN/URI).
 
 The new key is encrypted PKCS#8 (PBKDF2-HMAC-SHA256, AES-256-CBC), mode 0600. Its passphrase
@@ -124,6 +130,7 @@ instead (subject flags, if given, replace the subject; the CSR's extensions are 
     "certrole pki issue --cn myContainer                   # uses ca-cert.pem + ca-key.pem, writes cert.pem + key.pem",
     "ROLESANYWHERE_KEY_PASSPHRASE_FILE=/run/secrets/key-pass CERTROLE_CA_PASSPHRASE_FILE=/run/secrets/ca-pass \\",
     "    certrole pki issue --cn myContainer --hours 8 --key-type ec-p256 --client-auth",
+    "certrole pki issue --cn myContainer --key-type ml-dsa-65   # post-quantum (FIPS 204), under any CA",
     "certrole pki issue --cn myContainer --dns myContainer.example.com --uri spiffe://example.com/myContainer",
     "certrole pki issue --csr csr.pem --cert-out cert.pem  # the key stays where the CSR was made",
     "",
@@ -205,13 +212,11 @@ instead (subject flags, if given, replace the subject; the CSR's extensions are 
     let keyPassphraseSource: string | undefined;
     if (csrPath) {
       const request = await pki.readCertificateRequest(await readInputFile(csrPath, CSR_FILE), csrPath);
-      const info = parseSubjectPublicKeyInfo(request.publicKey);
-      const supported = (info.type === "RSA" && info.bits >= 2048) ||
-        (info.type === "EC" && (info.curve === "P-256" || info.curve === "P-384"));
-      if (!supported) {
+      const key = keyTypeFinding(parseSubjectPublicKeyInfo(request.publicKey));
+      if (!key.ok) {
         fail(
           "UnsupportedKey",
-          `CSR "${csrPath}" is for a key Roles Anywhere does not accept: make it for RSA 2048+ or EC P-256/P-384`,
+          `CSR "${csrPath}" is for a key Roles Anywhere does not accept (${key.found}): make it for ${acceptedKeyTypes()}`,
         );
       }
       publicKey = request.publicKey;
@@ -231,7 +236,7 @@ instead (subject flags, if given, replace the subject; the CSR's extensions are 
     }
 
     const der = await pki.createLeafCertificate({
-      issuer: { certificate: ca, signingKey: caKey.signingKey },
+      issuer: { certificate: ca, signingKey: caKey },
       publicKey,
       subject,
       altNames,

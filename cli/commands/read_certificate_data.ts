@@ -10,8 +10,10 @@ export const command: Command = {
   usage: "certrole read-certificate-data --certificate FILE",
   description: `
 Prints what the signing code reads from a certificate, in the JSON of aws_signing_helper's
-command of the same name: keyType (RSA or EC), certificateData (base64 DER, the X-Amz-X509
-header), serialNumber (decimal, the Credential field) and supportedAlgorithms.`,
+command of the same name: keyType (RSA, EC, or the parameter set of an ML-DSA key, e.g.
+ML-DSA-65), certificateData (base64 DER, the X-Amz-X509 header), serialNumber (decimal, the
+Credential field) and supportedAlgorithms (RSASHA256 ...; for ML-DSA the parameter set alone,
+as ML-DSA signs without a digest).`,
   flags: {
     certificate: {
       type: "string",
@@ -31,13 +33,20 @@ header), serialNumber (decimal, the Credential field) and supportedAlgorithms.`,
       );
     }
     const certificate = certificateFromBytes(await readInputFile(path, CERTIFICATE_FILE), path);
-    const keyType = certificate.publicKey.type === "other" ? "" : certificate.publicKey.type;
+    const publicKey = certificate.publicKey;
+    const keyType = publicKey.type === "other"
+      ? ""
+      : publicKey.type === "ML-DSA"
+      ? publicKey.parameterSet
+      : publicKey.type;
     writeStdout(
       JSON.stringify({
         keyType,
         certificateData: certificate.der.toBase64(),
         serialNumber: certificate.serialDecimal,
-        supportedAlgorithms: ["SHA256", "SHA384", "SHA512"].map((hash) => `${keyType}${hash}`),
+        supportedAlgorithms: publicKey.type === "ML-DSA"
+          ? [publicKey.parameterSet]
+          : ["SHA256", "SHA384", "SHA512"].map((hash) => `${keyType}${hash}`),
       }) + "\n",
     );
     return 0;

@@ -14,7 +14,7 @@ import {
 } from "../identity/identity.ts";
 import { fingerprintSha256 } from "../identity/certificate.ts";
 import { resolvePassphrase } from "../identity/passphrase.ts";
-import { createSession, type SessionCredentials } from "../rolesanywhere/create_session.ts";
+import { createSession, type SessionCredentials, withNextStep } from "../rolesanywhere/create_session.ts";
 import type { SessionSettings } from "../session_settings.ts";
 import { proxyFor, type TransportOptions } from "../transport/http_client.ts";
 import {
@@ -83,7 +83,9 @@ export async function loadSessionIdentity(settings: SessionSettings, environment
   );
   debug(
     `certificate serial ${identity.certificate.serialDecimal}, subject ${identity.certificate.subject.text}, ` +
-      `key ${identity.key.description}${identity.key.encrypted ? " (decrypted in memory)" : ""}, ` +
+      `key ${identity.key.description}${identity.key.mlDsaForm ? ` (PKCS#8 ${identity.key.mlDsaForm} form)` : ""}${
+        identity.key.encrypted ? " (decrypted in memory)" : ""
+      }, signs ${identity.key.algorithm}, ` +
       `valid until ${identity.certificate.notAfter.toISOString()}`,
   );
   return identity;
@@ -96,6 +98,7 @@ async function fetchCredentials(
 ): Promise<SessionCredentials> {
   const { env, now, debug } = environment;
   const identity = loaded ?? await loadSessionIdentity(settings, environment);
+  const files = { certificate: settings.certificatePath, intermediates: settings.intermediatesPath };
   return await createSession(
     {
       endpoint: settings.endpoint,
@@ -118,7 +121,9 @@ async function fetchCredentials(
       random: Math.random,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     },
-  );
+  ).catch((error) => {
+    throw withNextStep(error, files);
+  });
 }
 
 /**

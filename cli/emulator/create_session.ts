@@ -1,7 +1,8 @@
 /**
  * The emulator's CreateSession: everything IAM Roles Anywhere checks before it vends
  * credentials. The SigV4-X509 signature (canonical request rebuilt by the AWS SDK's signer,
- * verified with the certificate's key), X-Amz-Date within 5 minutes, the credential scope, the
+ * verified with the certificate's key: RSA, ECDSA or ML-DSA, the algorithm matching the key),
+ * X-Amz-Date within 5 minutes, the credential scope, the
  * certificate's validity and its chain to the trust anchor through X-Amz-X509-Chain, the path
  * against Roles Anywhere's certificate rules (identity/roles_anywhere_rules.ts), trust anchor and
  * profile enabled, the role listed in the profile, the role's trust policy evaluated
@@ -38,9 +39,9 @@ async function verifyX509Signature(
   certificate: Certificate,
 ): Promise<boolean> {
   const stringToSign = new TextEncoder().encode(await x509StringToSign(request, auth));
-  const signature = Uint8Array.fromHex(auth.signature);
   const key = certificate.publicKey;
   try {
+    const signature = Uint8Array.fromHex(auth.signature); // throws on an odd number of digits
     const spki = key.spki.toBase64();
     if (auth.algorithm === "AWS4-X509-RSA-SHA256" && key.type === "RSA") {
       const algorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
@@ -52,8 +53,13 @@ async function verifyX509Signature(
       const raw = ecdsaDerToRaw(signature, CURVES[key.curveOid].size);
       return await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, publicKey, raw, stringToSign);
     }
+    // Pure ML-DSA over the string to sign, empty context: no digest, no DER wrapping.
+    if (auth.algorithm === "AWS4-X509-MLDSA" && key.type === "ML-DSA") {
+      const publicKey = await verificationKey(`${spki}|${key.parameterSet}`);
+      return await crypto.subtle.verify({ name: key.parameterSet }, publicKey, signature, stringToSign);
+    }
   } catch {
-    return false; // malformed signature bytes
+    return false; // malformed signature (odd hex, bad DER)
   }
   return false;
 }
@@ -171,6 +177,9 @@ export async function createSession(
       body = JSON.parse(text);
     } catch {
       throw validation("Request body is not valid JSON");
+    }
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      throw validation("Request body must be a JSON object");
     }
   }
   const durationSeconds = body.durationSeconds ?? 3600;

@@ -39,7 +39,9 @@ export const certificateFromBase64: (base64: string) => Certificate = bounded((b
 /** A public key imported for verifying, by its SPKI and algorithm (the promise is cached). */
 export const verificationKey: (spkiBase64AndAlgorithm: string) => Promise<CryptoKey> = bounded((key) => {
   const [spki, name, parameter] = key.split("|");
-  const algorithm = name === "ECDSA" ? { name, namedCurve: parameter } : { name, hash: parameter };
+  const algorithm = name === "ECDSA" ? { name, namedCurve: parameter } : parameter === undefined
+    ? { name } // ML-DSA-44/65/87: the name is the whole algorithm
+    : { name, hash: parameter };
   const imported = crypto.subtle.importKey("spki", Uint8Array.fromBase64(spki), algorithm, false, ["verify"]);
   return imported;
 });

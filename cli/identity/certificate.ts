@@ -12,6 +12,7 @@
 import {
   childrenOf,
   contextTag,
+  DerError,
   type DerNode,
   encodedOf,
   expectTag,
@@ -28,7 +29,7 @@ import {
   TAG,
   valueOf,
 } from "./der.ts";
-import { CURVES, NAME_ATTRIBUTES, OID } from "./oids.ts";
+import { CURVES, ML_DSA, type MlDsaParameterSet, NAME_ATTRIBUTES, OID } from "./oids.ts";
 
 export interface NameAttribute {
   readonly oid: string;
@@ -51,6 +52,13 @@ export type PublicKeyInfo =
     readonly curveOid: string;
     /** WebCrypto name, or undefined for curves WebCrypto does not support. */
     readonly curve?: "P-256" | "P-384" | "P-521";
+    readonly spki: Uint8Array<ArrayBuffer>;
+  }
+  | {
+    readonly type: "ML-DSA";
+    readonly parameterSet: MlDsaParameterSet;
+    /** The raw public key (ρ and t1), the BIT STRING's contents. */
+    readonly publicKey: Uint8Array<ArrayBuffer>;
     readonly spki: Uint8Array<ArrayBuffer>;
   }
   | { readonly type: "other"; readonly algorithmOid: string; readonly spki: Uint8Array<ArrayBuffer> };
@@ -217,6 +225,16 @@ function parsePublicKeyInfo(node: DerNode): PublicKeyInfo {
   if (algorithmOid === OID.ecPublicKey) {
     const curveOid = algorithm[1]?.tag === TAG.OID ? readOid(algorithm[1]) : "explicit parameters";
     return { type: "EC", curveOid, curve: CURVES[curveOid]?.name, spki };
+  }
+  const mlDsa = ML_DSA[algorithmOid];
+  if (mlDsa) {
+    // RFC 9881: the parameters are absent and the key is exactly the parameter set's size.
+    if (algorithm.length !== 1) throw new DerError(`${mlDsa.name} AlgorithmIdentifier has parameters`);
+    const { bytes, unusedBits } = readBitString(keyNode);
+    if (unusedBits !== 0 || bytes.length !== mlDsa.publicKeyLength) {
+      throw new DerError(`${mlDsa.name} public key is ${bytes.length} bytes, not ${mlDsa.publicKeyLength}`);
+    }
+    return { type: "ML-DSA", parameterSet: mlDsa.name, publicKey: copy(bytes), spki };
   }
   return { type: "other", algorithmOid, spki };
 }

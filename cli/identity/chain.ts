@@ -4,17 +4,8 @@
  * Used by the emulator's CreateSession and by `certrole pki check`.
  */
 import { type Certificate, validityAt } from "./certificate.ts";
-import {
-  childrenOf,
-  contextTag,
-  DerError,
-  ecdsaDerToRaw,
-  readDocument,
-  readOid,
-  readSmallInteger,
-  sequenceOf,
-} from "./der.ts";
-import { CURVES, OID } from "./oids.ts";
+import { childrenOf, contextTag, ecdsaDerToRaw, readDocument, readOid, readSmallInteger, sequenceOf } from "./der.ts";
+import { CURVES, ML_DSA, OID } from "./oids.ts";
 
 type Hash = "SHA-1" | "SHA-256" | "SHA-384" | "SHA-512";
 
@@ -63,6 +54,15 @@ export function pssParameters(parameters: Uint8Array | undefined): { hash: Hash;
   return { hash, saltLength };
 }
 
+/**
+ * The signature scheme by name when certrole can verify it: "ML-DSA-65" for pure ML-DSA (no
+ * digest, RFC 9881), else the digest ("SHA-256") of an RSA or ECDSA signature; undefined for MD5
+ * and unknown algorithms.
+ */
+export function verifiableScheme(certificate: Certificate): string | undefined {
+  return ML_DSA[certificate.signatureAlgorithm.oid]?.name ?? signatureHash(certificate);
+}
+
 /** True when `issuer`'s public key verifies `certificate`'s signature. */
 export async function isSignedBy(certificate: Certificate, issuer: Certificate): Promise<boolean> {
   const { oid, parameters } = certificate.signatureAlgorithm;
@@ -83,6 +83,11 @@ export async function isSignedBy(certificate: Certificate, issuer: Certificate):
       const publicKey = await crypto.subtle.importKey("spki", key.spki, algorithm, false, ["verify"]);
       return await crypto.subtle.verify(algorithm, publicKey, certificate.signature, certificate.tbs);
     }
+    if (key.type === "ML-DSA" && ML_DSA[oid]?.name === key.parameterSet && !parameters) {
+      const algorithm = { name: key.parameterSet };
+      const publicKey = await crypto.subtle.importKey("spki", key.spki, algorithm, false, ["verify"]);
+      return await crypto.subtle.verify(algorithm, publicKey, certificate.signature, certificate.tbs);
+    }
     if (key.type === "EC" && key.curve && ECDSA[oid]) {
       const publicKey = await crypto.subtle.importKey(
         "spki",
@@ -95,9 +100,11 @@ export async function isSignedBy(certificate: Certificate, issuer: Certificate):
       return await crypto.subtle.verify({ name: "ECDSA", hash: ECDSA[oid] }, publicKey, raw, certificate.tbs);
     }
     return false;
-  } catch (error) {
-    if (error instanceof DerError || error instanceof DOMException || error instanceof TypeError) return false;
-    throw error;
+  } catch {
+    // Only DER reading and WebCrypto run above. Whatever they throw (DerError, DOMException,
+    // TypeError, or the plain Error Deno gives for key data it cannot import, such as an RSA
+    // modulus of 0), this key does not verify this certificate.
+    return false;
   }
 }
 

@@ -9,6 +9,10 @@ export const OID = {
   ed448: "1.3.101.113",
   x25519: "1.3.101.110",
   dsa: "1.2.840.10040.4.1",
+  // ML-DSA (FIPS 204, RFC 9881): one OID each names the key and the signature algorithm
+  mlDsa44: "2.16.840.1.101.3.4.3.17",
+  mlDsa65: "2.16.840.1.101.3.4.3.18",
+  mlDsa87: "2.16.840.1.101.3.4.3.19",
   // named curves
   prime256v1: "1.2.840.10045.3.1.7",
   secp384r1: "1.3.132.0.34",
@@ -85,6 +89,23 @@ export const CURVES: Record<string, { name: "P-256" | "P-384" | "P-521"; size: n
   [OID.prime256v1]: { name: "P-256", size: 32 },
   [OID.secp384r1]: { name: "P-384", size: 48 },
   [OID.secp521r1]: { name: "P-521", size: 66 },
+};
+
+export type MlDsaParameterSet = "ML-DSA-44" | "ML-DSA-65" | "ML-DSA-87";
+
+/** ML-DSA parameter sets by OID, with their encoded sizes in bytes (FIPS 204 table 2). */
+export const ML_DSA: Record<
+  string,
+  {
+    readonly name: MlDsaParameterSet;
+    readonly publicKeyLength: number;
+    readonly expandedKeyLength: number;
+    readonly signatureLength: number;
+  }
+> = {
+  [OID.mlDsa44]: { name: "ML-DSA-44", publicKeyLength: 1312, expandedKeyLength: 2560, signatureLength: 2420 },
+  [OID.mlDsa65]: { name: "ML-DSA-65", publicKeyLength: 1952, expandedKeyLength: 4032, signatureLength: 3309 },
+  [OID.mlDsa87]: { name: "ML-DSA-87", publicKeyLength: 2592, expandedKeyLength: 4896, signatureLength: 4627 },
 };
 
 /** Readable names for OIDs that show up in error messages. */

@@ -1,7 +1,8 @@
 /**
  * Private keys in every format OpenSSL writes (PKCS#8, PKCS#1, SEC1; PEM or DER; encrypted or
  * not), normalised to PKCS#8 and imported into WebCrypto as a non-exportable signing key.
- * Only RSA (2048 bits or more) and EC P-256/P-384 are accepted: what Roles Anywhere signs with.
+ * Only RSA (2048 bits or more), EC P-256/P-384 and ML-DSA-44/65/87 (PKCS#8 in the seed,
+ * expanded or both form, ml_dsa_key.ts) are accepted: what Roles Anywhere signs with.
  *
  * @example
  * ```ts
@@ -30,20 +31,27 @@ import {
 } from "./der.ts";
 import { bitLength } from "./certificate.ts";
 import { decryptLegacyPem, decryptPkcs8, isEncryptedPkcs8, UnsupportedEncryptionError } from "./key_encryption.ts";
-import { CURVES, OID, oidName } from "./oids.ts";
+import { type ExpandedMlDsaKey, importMlDsaKey, type MlDsaKeyForm, readMlDsaPrivateKey } from "./ml_dsa_key.ts";
+import { CURVES, ML_DSA, type MlDsaParameterSet, OID, oidName } from "./oids.ts";
 import { looksLikePem, parsePem, PemError } from "./pem.ts";
 
-export type SigningAlgorithm = "AWS4-X509-RSA-SHA256" | "AWS4-X509-ECDSA-SHA256";
+export type SigningAlgorithm = "AWS4-X509-RSA-SHA256" | "AWS4-X509-ECDSA-SHA256" | "AWS4-X509-MLDSA";
+
+/** A WebCrypto key, or for an ML-DSA key without its seed, the expanded key's bytes. */
+export type SigningKey = CryptoKey | ExpandedMlDsaKey;
 
 export interface PrivateKey {
-  readonly type: "RSA" | "EC";
-  /** "RSA-2048", "EC P-256", ... for messages. */
+  readonly type: "RSA" | "EC" | "ML-DSA";
+  /** "RSA-2048", "EC P-256", "ML-DSA-65", ... for messages. */
   readonly description: string;
   readonly algorithm: SigningAlgorithm;
-  readonly signingKey: CryptoKey;
-  /** The public half as a JWK, for matching against a certificate. */
-  readonly publicJwk: JsonWebKey;
+  readonly signingKey: SigningKey;
+  /** The public half as a JWK (ML-DSA: kty "AKP" with the raw public key in "pub"), for matching. */
+  readonly publicJwk: JsonWebKey & { readonly pub?: string };
   readonly curve?: "P-256" | "P-384";
+  readonly parameterSet?: MlDsaParameterSet;
+  /** Which PKCS#8 form an ML-DSA key came in. */
+  readonly mlDsaForm?: MlDsaKeyForm;
   readonly encrypted: boolean;
 }
 
@@ -64,7 +72,7 @@ export class KeyError extends Error {
 
 const KEY_LABELS = ["PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"];
 const FOREIGN_KEY_LABELS: Record<string, string> = {
-  "DSA PRIVATE KEY": "DSA keys are not supported by Roles Anywhere: use RSA or EC P-256/P-384",
+  "DSA PRIVATE KEY": "DSA keys are not supported by Roles Anywhere: use RSA, EC P-256/P-384 or ML-DSA",
   "OPENSSH PRIVATE KEY":
     "OpenSSH key files are not supported: convert with `ssh-keygen -p -m PKCS8 -f FILE` or issue an RSA/EC key",
 };
@@ -160,7 +168,7 @@ async function decrypt(
  * the passphrase was wrong (CBC padding checks let about 1 in 256 wrong passphrases through).
  */
 async function importKey(der: Uint8Array, kind: "pkcs8" | "pkcs1" | "sec1", encrypted: boolean): Promise<PrivateKey> {
-  let normalised: { pkcs8: Uint8Array<ArrayBuffer>; type: "RSA" | "EC"; bits?: number; curve?: "P-256" | "P-384" };
+  let normalised: ReturnType<typeof fromPkcs8>;
   try {
     normalised = kind === "pkcs1" ? fromPkcs1(der) : kind === "sec1" ? fromSec1(der, undefined) : fromPkcs8(der);
   } catch (error) {
@@ -170,6 +178,7 @@ async function importKey(der: Uint8Array, kind: "pkcs8" | "pkcs1" | "sec1", encr
     }
     throw error;
   }
+  if (normalised.type === "ML-DSA") return await importMlDsa(normalised.parts, encrypted);
   const { pkcs8, type, bits, curve } = normalised;
   const importAlgorithm = type === "RSA"
     ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }
@@ -244,12 +253,38 @@ function fromSec1(der: Uint8Array, outerCurveOid: string | undefined) {
   return { pkcs8, type: "EC" as const, curve };
 }
 
-function fromPkcs8(der: Uint8Array) {
+async function importMlDsa(parts: ReturnType<typeof readMlDsaPrivateKey>, encrypted: boolean): Promise<PrivateKey> {
+  const imported = await importMlDsaKey(parts);
+  parts.seed?.fill(0);
+  // Well-formed DER of the exact sizes does not come out of a wrong passphrase: the key itself is bad.
+  if (!imported.ok) throw new KeyError("corrupt", imported.detail);
+  return {
+    type: "ML-DSA",
+    description: parts.parameterSet,
+    algorithm: "AWS4-X509-MLDSA",
+    signingKey: imported.signingKey,
+    publicJwk: { kty: "AKP", alg: parts.parameterSet, pub: imported.publicKey.toBase64({ alphabet: "base64url" }) },
+    parameterSet: parts.parameterSet,
+    mlDsaForm: parts.form,
+    encrypted,
+  };
+}
+
+type Normalised =
+  | { type: "RSA" | "EC"; pkcs8: Uint8Array<ArrayBuffer>; bits?: number; curve?: "P-256" | "P-384" }
+  | { type: "ML-DSA"; parts: ReturnType<typeof readMlDsaPrivateKey> };
+
+function fromPkcs8(der: Uint8Array): Normalised {
   const fields = sequenceOf(readDocument(der), "PrivateKeyInfo");
   const algorithm = sequenceOf(fields[1], "privateKeyAlgorithm");
   const algorithmOid = readOid(algorithm[0]);
   const inner = readOctetString(fields[2]);
   if (algorithmOid === OID.rsaEncryption) return fromPkcs1(Uint8Array.from(inner));
+  const mlDsa = ML_DSA[algorithmOid];
+  if (mlDsa) {
+    if (algorithm.length !== 1) throw new DerError(`${mlDsa.name} privateKeyAlgorithm has parameters`);
+    return { type: "ML-DSA", parts: readMlDsaPrivateKey(inner, mlDsa.name) };
+  }
   if (algorithmOid === OID.ecPublicKey) {
     if (algorithm[1]?.tag !== TAG.OID) {
       throw new KeyError("unsupported-key", "EC keys with explicit curve parameters are not supported");
@@ -266,6 +301,6 @@ function fromPkcs8(der: Uint8Array) {
   const name = names[algorithmOid] ?? oidName(algorithmOid);
   throw new KeyError(
     "unsupported-key",
-    `${name} keys are not supported: Roles Anywhere signs with RSA or EC P-256/P-384`,
+    `${name} keys are not supported: Roles Anywhere signs with RSA, EC P-256/P-384 or ML-DSA`,
   );
 }

@@ -14,6 +14,10 @@
  * Key types: the signing process defines RSA (PKCS#1 v1.5) and ECDSA signatures
  * (authentication-sign-process.html); the guide states no sizes, so the sizes are those AWS
  * Private CA, the service's own CA option, issues (RSA 2048 and up, EC P-256 and P-384).
+ * ML-DSA (FIPS 204): the service signs in with AWS4-X509-MLDSA and takes ML-DSA trust anchors and
+ * certificates; AWS's helper (v1.8.0) signs with all three parameter sets and AWS Private CA
+ * issues all three (ML_DSA_44/65/87), so all three are accepted, signed with pure ML-DSA (no
+ * digest, RFC 9881), and any key type may sign any other along a path.
  *
  * Key types and signature algorithms are tables: a new algorithm is a new row.
  *
@@ -25,7 +29,7 @@
  */
 import type { Certificate, PublicKeyInfo } from "./certificate.ts";
 import { isSelfIssued, pssParameters } from "./chain.ts";
-import { OID, oidName } from "./oids.ts";
+import { ML_DSA, OID, oidName } from "./oids.ts";
 
 /** A certificate's place in a path: the end entity that signs in, or a CA above it. */
 export type CertificateRole = "end-entity" | "ca";
@@ -62,6 +66,12 @@ export const KEY_TYPES: readonly KeyTypeRule[] = [
     describe: (key) => key.type === "EC" ? `EC ${key.curve ?? oidName(key.curveOid)} key` : "EC key",
     accepted: "EC P-256 and P-384",
   },
+  {
+    matches: (key) => key.type === "ML-DSA",
+    accepts: (key) => key.type === "ML-DSA",
+    describe: (key) => `${key.type === "ML-DSA" ? key.parameterSet : "ML-DSA"} key`,
+    accepted: "ML-DSA-44, -65 and -87",
+  },
 ];
 
 /** A signature algorithm: the digest it signs through (if any) and whether Roles Anywhere takes it. */
@@ -70,6 +80,8 @@ export interface SignatureAlgorithmRule {
   /** "SHA-256", ...; read from the parameters for RSASSA-PSS; undefined for algorithms without one. */
   readonly digest: (parameters: Uint8Array | undefined) => string | undefined;
   readonly accepts: (digest: string | undefined) => boolean;
+  /** How `pki check` names it, when the OID's name would not do ("ML-DSA-65 (pure ML-DSA, FIPS 204)"). */
+  readonly label?: string;
 }
 
 const STRONG_DIGESTS = new Set(["SHA-256", "SHA-384", "SHA-512"]);
@@ -93,6 +105,12 @@ export const SIGNATURE_ALGORITHMS: readonly SignatureAlgorithmRule[] = [
   hashed(OID.ecdsaWithSHA256, "SHA-256"),
   hashed(OID.ecdsaWithSHA384, "SHA-384"),
   hashed(OID.ecdsaWithSHA512, "SHA-512"),
+  ...Object.entries(ML_DSA).map(([oid, { name }]) => ({
+    oid,
+    digest: () => undefined,
+    accepts: () => true,
+    label: `${name} (pure ML-DSA, FIPS 204)`,
+  })),
 ];
 
 /** What `key` is and what is accepted, from the row that covers it (none: not accepted). */
@@ -116,7 +134,7 @@ function signatureFinding(certificate: Certificate): { ok: boolean; name: string
   } catch {
     return { ok: false, name: `${oidName(oid)} with unreadable parameters` };
   }
-  return { ok: row?.accepts(digest) ?? false, name: oidName(oid), digest };
+  return { ok: row?.accepts(digest) ?? false, name: row?.label ?? oidName(oid), digest };
 }
 
 /** Each rule for one certificate in its role, ✓ or ✗ with the words `pki check` prints. */

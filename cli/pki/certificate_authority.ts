@@ -1,9 +1,10 @@
 /**
  * A private CA's work, done the way IAM Roles Anywhere wants it: key pairs (RSA 2048/3072/4096,
- * EC P-256/P-384), the CA's self-signed certificate (v3, basicConstraints CA:TRUE and keyUsage
+ * EC P-256/P-384, ML-DSA-44/65/87), the CA's self-signed certificate (v3, basicConstraints CA:TRUE and keyUsage
  * keyCertSign + cRLSign, both critical, subject and authority key identifiers) and end-entity
  * certificates signed by it (CA:FALSE and digitalSignature, both critical, optional clientAuth,
- * SANs, a random positive serial). Signs with SHA-256, SHA-384 for P-384 keys.
+ * SANs, a random positive serial). Signs with SHA-256, SHA-384 for P-384 keys, pure ML-DSA for
+ * ML-DSA keys; any key type may sign any other (an ML-DSA CA can certify an RSA key, and so on).
  *
  * Built on @peculiar/x509, which costs ~230 ms to import: only the pki commands load this module.
  * Validity dates and serials are inputs; nothing here reads the clock or touches files.
@@ -26,8 +27,12 @@ import { toPem } from "../identity/pem.ts";
 x509.cryptoProvider.set(crypto);
 
 /** WebCrypto parameters for generating and signing with a key type. */
-function algorithmFor(type: KeyType): RsaHashedKeyGenParams | EcKeyGenParams {
+function algorithmFor(type: KeyType): RsaHashedKeyGenParams | EcKeyGenParams | Algorithm {
   switch (type) {
+    case "ml-dsa-44":
+    case "ml-dsa-65":
+    case "ml-dsa-87":
+      return { name: type.toUpperCase() };
     case "rsa-2048":
     case "rsa-3072":
     case "rsa-4096":
@@ -46,14 +51,16 @@ function algorithmFor(type: KeyType): RsaHashedKeyGenParams | EcKeyGenParams {
 
 /** A new key pair whose private half is extractable, so it can be exported (encrypted) to a file. */
 export async function generateKeyPair(type: KeyType): Promise<CryptoKeyPair> {
-  return await crypto.subtle.generateKey(algorithmFor(type), true, ["sign", "verify"]);
+  return await crypto.subtle.generateKey(algorithmFor(type), true, ["sign", "verify"]) as CryptoKeyPair;
 }
 
 /**
  * The signature algorithm for a signing key: RSA keys carry their hash (SHA-256 as certrole
- * imports them); ECDSA pairs the hash with the curve, as openssl and AWS Private CA do.
+ * imports them); ECDSA pairs the hash with the curve, as openssl and AWS Private CA do; ML-DSA
+ * signs the TBSCertificate itself (RFC 9881), so its name is all.
  */
 function signingAlgorithm(key: CryptoKey): Algorithm | EcdsaParams {
+  if (key.algorithm.name.startsWith("ML-DSA-")) return { name: key.algorithm.name };
   if (key.algorithm.name === "ECDSA") {
     const curve = (key.algorithm as EcKeyAlgorithm).namedCurve;
     return { name: "ECDSA", hash: curve === "P-384" ? "SHA-384" : "SHA-256" } as EcdsaParams;
@@ -253,6 +260,7 @@ export async function readCertificateRequest(bytes: Uint8Array, path: string): P
 /**
  * The PEM a new private key is written as: PKCS#8 encrypted with PBES2 (PBKDF2-HMAC-SHA256,
  * AES-256-CBC), "ENCRYPTED PRIVATE KEY", or plain PKCS#8 "PRIVATE KEY" without a passphrase.
+ * ML-DSA keys are the 32-byte seed form, as RFC 9881 recommends (WebCrypto exports nothing else).
  * The plain bytes are wiped once encrypted.
  */
 export async function privateKeyPem(privateKey: CryptoKey, passphrase: string | undefined): Promise<string> {

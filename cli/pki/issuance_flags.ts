@@ -37,7 +37,7 @@ export const KEY_TYPE_FLAG: FlagSpecs = {
     type: "string",
     value: "TYPE",
     default: "rsa-2048",
-    description: "rsa-2048, rsa-3072, rsa-4096, ec-p256 or ec-p384",
+    description: "rsa-2048, rsa-3072, rsa-4096, ec-p256, ec-p384, ml-dsa-44, ml-dsa-65 or ml-dsa-87",
   },
 };
 

@@ -17,7 +17,7 @@
  */
 import { formatDuration } from "../duration.ts";
 import { type Certificate, validityAt } from "../identity/certificate.ts";
-import { signatureHash, verifyChain } from "../identity/chain.ts";
+import { verifiableScheme, verifyChain } from "../identity/chain.ts";
 import { keyMatchesCertificate } from "../identity/identity.ts";
 import { oidName } from "../identity/oids.ts";
 import { checkCertificate, pathLengthViolation, type RuleId } from "../identity/roles_anywhere_rules.ts";
@@ -70,13 +70,20 @@ export interface RequirementsInput {
   readonly intermediates?: { readonly file: string; readonly certificates: readonly Certificate[] };
   readonly key?: { readonly file: string; readonly key: PrivateKey };
   readonly now: Date;
-  /** Warn when the leaf expires within this many ms. Default 24 hours. */
+  /** Warn when the leaf expires within this many ms. Default: a third of its lifetime. */
   readonly leafWarnWithin?: number;
   /** Warn when the CA or an intermediate expires within this many ms. Default 30 days. */
   readonly caWarnWithin?: number;
 }
 
-export const DEFAULT_LEAF_WARN_WITHIN = 24 * 3_600_000;
+/**
+ * The leaf warns in the last third of its lifetime, as certificate renewers such as cert-manager
+ * renew: 8 hours for a 1-day certificate, 30 days for a 90-day one. A fixed window would warn on
+ * every fresh short-lived certificate, the kind Roles Anywhere is meant for.
+ */
+export function defaultLeafWarnWithin(certificate: Certificate): number {
+  return Math.round((certificate.notAfter.getTime() - certificate.notBefore.getTime()) / 3);
+}
 export const DEFAULT_CA_WARN_WITHIN = 30 * 86_400_000;
 
 function iso(date: Date): string {
@@ -105,7 +112,7 @@ function fixFor(rule: RuleId, role: Role): string {
     case "signature-algorithm":
       return remake(role, "signed with SHA-256 (openssl ... -sha256)");
     case "key-type":
-      return remake(role, "for a new RSA 2048+ or EC P-256/P-384 key (--key-type)");
+      return remake(role, "for a new RSA 2048+, EC P-256/P-384 or ML-DSA key (--key-type)");
     case "basic-constraints":
       return remake(
         role,
@@ -164,7 +171,7 @@ export async function checkRequirements(input: RequirementsInput): Promise<Requi
   const requirements: RequirementResult[] = [];
   const warnings: Warning[] = [];
   const caWarnWithin = input.caWarnWithin ?? DEFAULT_CA_WARN_WITHIN;
-  const leafWarnWithin = input.leafWarnWithin ?? DEFAULT_LEAF_WARN_WITHIN;
+  const leafWarnWithin = input.leafWarnWithin ?? defaultLeafWarnWithin(leaf.certificate);
 
   const expiring = (item: ItemId, certificate: Certificate, within: number, fix: string) => {
     const left = certificate.notAfter.getTime() - now.getTime();
@@ -200,7 +207,7 @@ export async function checkRequirements(input: RequirementsInput): Promise<Requi
   // WebCrypto cannot check MD5 (or unknown) signatures: say that, rather than "no issuer".
   const unverifiable = found.ok
     ? undefined
-    : [leaf.certificate, ...intermediates].find((certificate) => !signatureHash(certificate));
+    : [leaf.certificate, ...intermediates].find((certificate) => !verifiableScheme(certificate));
   requirements.push({
     item: "leaf",
     id: "chain",

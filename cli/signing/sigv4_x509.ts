@@ -2,7 +2,8 @@
  * SigV4-X509: how a CreateSession call is signed with a certificate's private key, as IAM Roles
  * Anywhere and AWS's signing helper do it. SigV4's canonical request and string to sign, with
  * the certificate (X-Amz-X509) in place of an access key, the certificate's decimal serial in
- * the Credential field, and an RSA PKCS#1 v1.5 or DER-encoded ECDSA signature over SHA-256.
+ * the Credential field, and an RSA PKCS#1 v1.5 or DER-encoded ECDSA signature over SHA-256, or
+ * (AWS4-X509-MLDSA) a pure ML-DSA signature over the string to sign itself, empty context.
  *
  * Everything but the final signature is pure; the date is an input.
  *
@@ -14,7 +15,8 @@
  * ```
  */
 import { ecdsaRawToDer } from "../identity/der.ts";
-import type { SigningAlgorithm } from "../identity/private_key.ts";
+import { isExpandedMlDsaKey } from "../identity/ml_dsa_key.ts";
+import type { SigningAlgorithm, SigningKey } from "../identity/private_key.ts";
 
 export const SERVICE = "rolesanywhere";
 
@@ -166,9 +168,21 @@ export async function signingStrings(
   };
 }
 
-/** Signs with the certificate's private key: RSA PKCS#1 v1.5 or ECDSA (DER), both over SHA-256. */
-export async function signBytes(algorithm: SigningAlgorithm, key: CryptoKey, data: string): Promise<Uint8Array> {
+/**
+ * Signs with the certificate's private key: RSA PKCS#1 v1.5 or ECDSA (DER), both over SHA-256;
+ * ML-DSA over the bytes themselves (no pre-hash, empty context, as AWS's helper signs). WebCrypto
+ * signs ML-DSA hedged (fresh randomness each time); an expanded-only key signs deterministically.
+ */
+export async function signBytes(algorithm: SigningAlgorithm, key: SigningKey, data: string): Promise<Uint8Array> {
   const bytes = new TextEncoder().encode(data);
+  if (isExpandedMlDsaKey(key)) {
+    if (algorithm !== "AWS4-X509-MLDSA") throw new TypeError(`an ML-DSA key cannot sign ${algorithm}`);
+    const { signWithExpandedKey } = await import("../identity/ml_dsa_expanded.ts");
+    return signWithExpandedKey(key.parameterSet, key.expanded, bytes);
+  }
+  if (algorithm === "AWS4-X509-MLDSA") {
+    return new Uint8Array(await crypto.subtle.sign({ name: key.algorithm.name }, key, bytes));
+  }
   if (algorithm === "AWS4-X509-RSA-SHA256") {
     return new Uint8Array(await crypto.subtle.sign({ name: "RSASSA-PKCS1-v1_5" }, key, bytes));
   }
@@ -176,7 +190,7 @@ export async function signBytes(algorithm: SigningAlgorithm, key: CryptoKey, dat
   return ecdsaRawToDer(raw);
 }
 
-export async function signRequest(request: UnsignedRequest, key: CryptoKey): Promise<SignedRequest> {
+export async function signRequest(request: UnsignedRequest, key: SigningKey): Promise<SignedRequest> {
   const { canonicalRequest, stringToSign, signedHeaders } = await signingStrings(request);
   const signature = (await signBytes(request.algorithm, key, stringToSign)).toHex();
   const scope = credentialScope(request.date, request.region);

@@ -41,6 +41,8 @@ export function baseEnv(): Record<string, string> {
   }
   // Tests point HOME at temp dirs (for AWS config files); Deno's cache must stay where it is.
   env.DENO_DIR ??= `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
+  // As the launcher does: no release check on dl.deno.land (through a test's HTTPS_PROXY) from certrole's Deno.
+  env.DENO_NO_UPDATE_CHECK = "1";
   return env;
 }
 
