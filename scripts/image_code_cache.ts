@@ -4,8 +4,8 @@
  *   deno run -A scripts/image_code_cache.ts --home /out/home/certrole [--certrole /usr/local/bin/certrole]
  *
  * Why: on its first start in a DENO_DIR, Deno parses every module of the bundle to find its
- * imports (the dynamic imports of every command included: 2.6 MB) and compiles the ones it runs,
- * then stores both in DENO_DIR (dep_analysis_cache_v2, v8_code_cache_v2). A fresh container has an
+ * imports (every command's dynamic imports included) and compiles the ones it runs, then stores
+ * both in DENO_DIR (dep_analysis_cache_v2, v8_code_cache_v2). A fresh container has an
  * empty DENO_DIR, so every container start paid that (about 100 ms of `exec -- true`'s 150 ms on
  * our machines); later starts in the same DENO_DIR take about 45 ms. The cache is keyed by module
  * URL and source hash, so it is made by the same Deno running the same files at the same paths as
