@@ -45,6 +45,13 @@ export async function readInputFile(path: string, role: FileRole): Promise<Uint8
     if (info.isDirectory) {
       fail("FileIsDirectory", `${role.what} "${path}" is a directory: set ${role.setting} to a file`);
     }
+    // Reading a FIFO without a writer, or a device like /dev/zero, would never end.
+    if (!info.isFile) {
+      fail(
+        "NotARegularFile",
+        `${role.what} "${path}" is not a regular file (a pipe, socket or device): set ${role.setting} to a file`,
+      );
+    }
     return await Deno.readFile(path);
   } catch (error) {
     if (error instanceof CertroleError) throw error;
