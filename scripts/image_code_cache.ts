@@ -12,7 +12,7 @@
  * in the image: the build stage installs certrole at its image paths and runs it here.
  *
  * What runs, with the image's DENO_DIR: what a container runs, the walkthrough against certrole's
- * own emulator on loopback: `exec` with and without its preflight CreateSession, and
+ * own emulator on loopback, over HTTPS as AWS's endpoints are: `exec` with and without its preflight CreateSession, and
  * `credential-process` (what the AWS config's profile runs) from the credential cache and without
  * it. The throwaway CA, certificate (its key encrypted as the walkthrough's openssl writes it,
  * PBES2 with DES-EDE3, whose decryption loads node:crypto), emulator and `iam setup` run with
@@ -62,10 +62,12 @@ async function certrole(args: string[], env: Record<string, string>): Promise<st
   return new TextDecoder().decode(output.stdout);
 }
 
+/** HTTPS, as AWS's endpoints are: the TLS path (the system trust store, AWS_CA_BUNDLE) is warmed too. */
 async function startEmulator() {
   const ready = `${work}/emulator-endpoint`;
+  const caBundle = `${work}/emulator-ca.pem`;
   const child = certroleCommand(
-    ["emulator", "--host", "127.0.0.1", "--port", "0", "--ready-file", ready],
+    ["emulator", "--host", "127.0.0.1", "--port", "0", "--ready-file", ready, "--tls", "--ca-bundle", caBundle],
     { DENO_DIR: throwawayDenoDir },
     { stdout: "piped", stderr: "null" },
   ).spawn();
@@ -118,6 +120,7 @@ try {
     ROLESANYWHERE_PROFILE_ARN: setup.profileArn,
     ROLESANYWHERE_ROLE_ARN: setup.roleArn,
     ROLESANYWHERE_ENDPOINT: emulator.exports.AWS_ENDPOINT_URL,
+    AWS_CA_BUNDLE: emulator.exports.AWS_CA_BUNDLE,
   };
   await Deno.mkdir(denoDir, { recursive: true });
   await certrole(["exec", "--", "true"], { ...session, ROLESANYWHERE_PREFLIGHT: "false" });
