@@ -116,8 +116,8 @@ export function readInteger(node: DerNode): bigint {
   expectTag(node, TAG.INTEGER, "INTEGER");
   const value = valueOf(node);
   if (value.length === 0) throw new DerError("empty INTEGER");
-  let result = 0n;
-  for (const byte of value) result = (result << 8n) | BigInt(byte);
+  // Through hex, in linear time: shifting byte by byte is quadratic (0.6 s for a 64 KB serial).
+  let result = BigInt(`0x${value.toHex()}`);
   if (value[0] & 0x80) result -= 1n << BigInt(value.length * 8);
   return result;
 }

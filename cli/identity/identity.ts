@@ -36,6 +36,19 @@ export const INTERMEDIATES_FILE: FileRole = {
   setting: "--intermediates or ROLESANYWHERE_INTERMEDIATES_LOCATION",
 };
 
+/**
+ * The most certrole reads of a certificate, key, bundle or CSR file. A whole system CA bundle is
+ * about 220 KB; anything larger is the wrong file, and parsing it would only cost time.
+ */
+export const MAX_INPUT_FILE_BYTES = 1024 * 1024;
+
+function tooLarge(path: string, role: FileRole, size: number): never {
+  fail(
+    "FileTooLarge",
+    `${role.what} file "${path}" is ${size} bytes, more than certrole reads (${MAX_INPUT_FILE_BYTES}): set ${role.setting} to the ${role.what} itself`,
+  );
+}
+
 /** Reads a file, turning OS errors into a one-line message that says which setting to fix. */
 export async function readInputFile(path: string, role: FileRole): Promise<Uint8Array<ArrayBuffer>> {
   try {
@@ -43,7 +56,10 @@ export async function readInputFile(path: string, role: FileRole): Promise<Uint8
     if (info.isDirectory) {
       fail("FileIsDirectory", `${role.what} "${path}" is a directory: set ${role.setting} to a file`);
     }
-    return await Deno.readFile(path);
+    if (info.size > MAX_INPUT_FILE_BYTES) tooLarge(path, role, info.size);
+    const bytes = await Deno.readFile(path);
+    if (bytes.length > MAX_INPUT_FILE_BYTES) tooLarge(path, role, bytes.length); // grew since stat
+    return bytes;
   } catch (error) {
     if (error instanceof CertroleError) throw error;
     if (error instanceof Deno.errors.NotFound) {
