@@ -174,6 +174,11 @@ function describeKeyError(
       );
     case "unsupported-key":
       return new CertroleError("UnsupportedKey", `${file}: ${error.message}`);
+    case "too-costly":
+      return new CertroleError(
+        "KeyDerivationLimit",
+        `${file} is refused: its ${error.message}; re-encrypt it with OpenSSL's defaults (\`openssl pkcs8 -topk8 -v2 aes-256-cbc\`)`,
+      );
     case "unsupported-cipher":
       return new CertroleError(
         "UnsupportedKeyEncryption",

@@ -30,7 +30,13 @@ import {
   valueOf,
 } from "./der.ts";
 import { bitLength } from "./certificate.ts";
-import { decryptLegacyPem, decryptPkcs8, isEncryptedPkcs8, UnsupportedEncryptionError } from "./key_encryption.ts";
+import {
+  decryptLegacyPem,
+  decryptPkcs8,
+  isEncryptedPkcs8,
+  KeyDerivationLimitError,
+  UnsupportedEncryptionError,
+} from "./key_encryption.ts";
 import { type ExpandedMlDsaKey, importMlDsaKey, type MlDsaKeyForm, readMlDsaPrivateKey } from "./ml_dsa_key.ts";
 import { CURVES, ML_DSA, type MlDsaParameterSet, OID, oidName } from "./oids.ts";
 import { looksLikePem, parsePem, PemError } from "./pem.ts";
@@ -61,7 +67,8 @@ export type KeyProblem =
   | "needs-passphrase"
   | "wrong-passphrase"
   | "unsupported-key"
-  | "unsupported-cipher";
+  | "unsupported-cipher"
+  | "too-costly"; // key derivation parameters above KEY_DERIVATION_LIMITS
 
 export class KeyError extends Error {
   constructor(readonly problem: KeyProblem, message: string) {
@@ -158,6 +165,7 @@ async function decrypt(
     if (error instanceof UnsupportedEncryptionError) {
       throw new KeyError("unsupported-cipher", `the key is encrypted with ${error.algorithm}, which is not supported`);
     }
+    if (error instanceof KeyDerivationLimitError) throw new KeyError("too-costly", error.message);
     if (error instanceof DerError) throw new KeyError("corrupt", `the encrypted key is malformed: ${error.message}`);
     throw error;
   }
