@@ -6,7 +6,7 @@
  */
 import { CertroleError, fail, messageOf } from "../errors.ts";
 import { type Certificate, parseCertificate, validityAt } from "./certificate.ts";
-import { DerError } from "./der.ts";
+import { DerError, readDocument } from "./der.ts";
 import { looksLikePem, parsePem, type PemBlock, PemError } from "./pem.ts";
 import { KeyError, parsePrivateKey, type PrivateKey } from "./private_key.ts";
 import { KEY_PASSPHRASE_NAMES, type Passphrase, type PassphraseNames, passphraseSettings } from "./passphrase.ts";
@@ -102,9 +102,19 @@ export function certificateFromBytes(bytes: Uint8Array, path: string, role = CER
     return parseCertificate(der);
   } catch (error) {
     if (error instanceof DerError || error instanceof TypeError || error instanceof RangeError) {
-      invalid(looksLikePem(text) ? `malformed DER: ${error.message}` : "neither PEM nor DER");
+      invalid(looksLikePem(text) || isDerDocument(der) ? `malformed DER: ${error.message}` : "neither PEM nor DER");
     }
     throw error;
+  }
+}
+
+/** One DER TLV spanning the bytes: a DER file, whatever is wrong inside it. */
+function isDerDocument(bytes: Uint8Array): boolean {
+  try {
+    readDocument(bytes);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -212,7 +222,42 @@ export async function privateKeyFromBytes(
   }
 }
 
-/** Compares the key's public half with the certificate's public key. */
+/**
+ * The certificate's RSA or P-256/P-384 public key as WebCrypto reads it, or the reason it cannot
+ * (a point off the curve, a malformed modulus). undefined for other key types: ML-DSA keys are
+ * fixed-size strings any bytes of which are a key, and other curves are refused elsewhere.
+ */
+async function certificatePublicJwk(
+  certificate: Certificate,
+): Promise<{ jwk: JsonWebKey } | { problem: string } | undefined> {
+  const publicKey = certificate.publicKey;
+  const algorithm = publicKey.type === "RSA"
+    ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }
+    : publicKey.type === "EC" && (publicKey.curve === "P-256" || publicKey.curve === "P-384")
+    ? { name: "ECDSA", namedCurve: publicKey.curve }
+    : undefined;
+  if (!algorithm) return undefined;
+  try {
+    const imported = await crypto.subtle.importKey("spki", publicKey.spki, algorithm, true, ["verify"]);
+    // Deno imports some invalid keys and fails only when they are used: exporting proves the key.
+    return { jwk: await crypto.subtle.exportKey("jwk", imported) };
+  } catch (error) {
+    return { problem: messageOf(error) };
+  }
+}
+
+/** Fails with a one-line InvalidCertificate when the certificate's public key is not a valid key. */
+export async function checkPublicKey(certificate: Certificate, path: string, role = CERTIFICATE_FILE): Promise<void> {
+  const result = await certificatePublicJwk(certificate);
+  if (result && "problem" in result) {
+    fail(
+      "InvalidCertificate",
+      `${role.what} file "${path}" holds an invalid ${certificate.publicKey.type} public key (${result.problem}): set ${role.setting} to the certificate issued for your key`,
+    );
+  }
+}
+
+/** Compares the key's public half with the certificate's public key; an invalid public key matches nothing. */
 export async function keyMatchesCertificate(key: PrivateKey, certificate: Certificate): Promise<boolean> {
   const publicKey = certificate.publicKey;
   if (publicKey.type !== key.type) return false;
@@ -220,12 +265,10 @@ export async function keyMatchesCertificate(key: PrivateKey, certificate: Certif
     return publicKey.parameterSet === key.parameterSet &&
       publicKey.publicKey.toBase64({ alphabet: "base64url" }) === key.publicJwk.pub;
   }
-  const algorithm = key.type === "RSA"
-    ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }
-    : { name: "ECDSA", namedCurve: key.curve! };
   if (publicKey.type === "EC" && publicKey.curve !== key.curve) return false;
-  const imported = await crypto.subtle.importKey("spki", publicKey.spki, algorithm, true, ["verify"]);
-  const jwk = await crypto.subtle.exportKey("jwk", imported);
+  const result = await certificatePublicJwk(certificate);
+  if (!result || !("jwk" in result)) return false;
+  const { jwk } = result;
   return key.type === "RSA"
     ? jwk.n === key.publicJwk.n && jwk.e === key.publicJwk.e
     : jwk.x === key.publicJwk.x && jwk.y === key.publicJwk.y;
@@ -247,6 +290,7 @@ export async function loadIdentity(
   const certificateBytes = await readInputFile(paths.certificate, CERTIFICATE_FILE);
   const certificate = certificateFromBytes(certificateBytes, paths.certificate);
   checkValidity(certificate, paths.certificate, now);
+  await checkPublicKey(certificate, paths.certificate);
   const intermediates = paths.intermediates
     ? certificatesFromBundle(await readInputFile(paths.intermediates, INTERMEDIATES_FILE), paths.intermediates)
     : [];
