@@ -13,7 +13,7 @@ endif
 DENO ?= $(TOOLS)/deno
 export NO_COLOR := 1
 
-.PHONY: all build demo test test-images images lint check check-fmt check-lint check-types check-images fmt bench clean deps help
+.PHONY: all build demo test test-images images lint check check-fmt check-lint check-types check-images fmt bench fuzz clean deps help
 
 all: build
 
@@ -24,6 +24,7 @@ help:
 	@echo "make check   formatting, lint and type checks"
 	@echo "make build   dist/certrole: launcher + bundled program"
 	@echo "make bench   credential-process, exec and emulator timings"
+	@echo "make fuzz    mutated keys and certificates through the identity loaders (SEED=1 ITERATIONS=10000)"
 	@echo "make images  render images/*/Dockerfile and build the images (docker, else podman, else buildah)"
 	@echo "             ENGINE=podman BUILD_MODE=bundle ARGS='--variant aws-cli --base aws-cli=IMAGE ...'"
 	@echo "make lint    Dockerfiles (hadolint when installed, dockerfile-utils) and shell scripts (shellcheck)"
@@ -80,6 +81,12 @@ fmt: deps
 
 bench: deps
 	@$(DENO) run --allow-all scripts/bench.ts
+
+# make fuzz SEED=7 ITERATIONS=50000: findings (non-CertroleErrors, slow inputs) land in .scratch/fuzz/.
+SEED ?= 1
+ITERATIONS ?= 10000
+fuzz: deps
+	@$(DENO) run --allow-all scripts/fuzz.ts --seed $(SEED) --iterations $(ITERATIONS)
 
 clean:
 	rm -rf dist .scratch
