@@ -32,6 +32,9 @@ State lives in memory unless --state DIR is given: then it is saved atomically a
 change (0600 files in a 0700 directory) and reloaded at start, with the generated admin key and
 TLS certificates, so a walkthrough can span processes. SIGINT or SIGTERM stops it cleanly.
 
+Limits, each refusal an AWS-shaped error: headers up to 32 KiB, complete within 10 s; bodies
+up to 1 MiB (chunked too); idle connections closed after 60 s; at most 512 connections.
+
 For tests, --session-log FILE records every CreateSession: the certificate it was asked for
 (decimal serial, SHA-256 fingerprint), "issued" or the error code, the ARNs, never a secret.
 --latency MS delays every answer, to measure clients over a simulated wide-area round trip.

@@ -1,9 +1,8 @@
-/** `certrole iam cleanup`: removes what `certrole iam setup` made; safe to run again. */
+/** `certrole iam cleanup`: removes what `certrole iam setup` made, and only that; safe to run again. */
 import type { Command } from "../command.ts";
 import { writeStdout } from "../command.ts";
-import { usageError } from "../flags.ts";
 import { awsClients } from "../iam/aws_clients.ts";
-import { cleanUp } from "../iam/provision.ts";
+import { cleanUp } from "../iam/cleanup.ts";
 import {
   AWS_FLAGS,
   checkResourceName,
@@ -11,19 +10,29 @@ import {
   clientOptions,
   NAME_FLAGS,
   nameFromCa,
+  nameFromRole,
+  OWNERSHIP_HELP,
   readCa,
   requiredString,
 } from "../iam/setup_flags.ts";
+import { stepLine } from "../iam/steps.ts";
 
 export const command: Command = {
   name: "iam cleanup",
-  summary: "delete the profile, trust anchor, inline policies and role that iam setup made",
-  usage: "certrole iam cleanup --role-name NAME (--ca ca-cert.pem | --trust-anchor-name NAME) [flags]",
+  summary: "delete the profile, trust anchor, inline policy and role that iam setup made, and nothing else",
+  usage: "certrole iam cleanup --role-name NAME [--ca ca-cert.pem | --trust-anchor-name NAME] [flags]",
   description: `
-The walkthrough's clean-up steps: deletes the profile (--profile-name, default the role name),
-the trust anchor (--trust-anchor-name, default the --ca certificate's CN), the role's inline
-policies and the role. What is already gone is reported as absent, so it can run again.
---env-file removes the file iam setup wrote.`,
+The walkthrough's clean-up steps, limited to what certrole made (its certrole:* tags say so):
+  - the profile (--profile-name, default the role name, and any other listing the role),
+    unless it lists another role too,
+  - the trust anchors the role's trust policy names (also the one --trust-anchor-name names and
+    those holding the --ca certificates, for when the role is gone), unless another role still
+    trusts them: then it only drops this role's certrole:role/ tag,
+  - the one inline policy setup wrote, then the role, unless the role holds other inline
+    policies (someone else's: the role is kept with them).
+What it keeps it says, with the reason; what is already gone is reported as such, so it can
+run again. --env-file removes the file iam setup wrote.
+${OWNERSHIP_HELP}`,
   flags: {
     ...NAME_FLAGS,
     ...AWS_FLAGS,
@@ -31,24 +40,22 @@ policies and the role. What is already gone is reported as absent, so it can run
     json: { type: "boolean", description: "print what was deleted as JSON" },
   },
   examples: [
-    "certrole iam cleanup --role-name bucket-lister --ca ca-cert.pem",
+    "certrole iam cleanup --role-name bucket-lister",
     "certrole iam cleanup --role-name bucket-lister --trust-anchor-name myPrivateCA --endpoint-url http://127.0.0.1:4599",
   ],
   async run(flags) {
     const roleName = checkRoleName(requiredString(flags, "role-name", "the IAM role iam setup made"));
+    const caPath = flags.values.ca as string | undefined;
+    const ca = caPath ? await readCa(caPath) : undefined;
     let trustAnchorName = flags.values["trust-anchor-name"] as string | undefined;
-    if (trustAnchorName === undefined) {
-      const caPath = flags.values.ca as string | undefined;
-      if (!caPath) throw usageError("give --ca ca-cert.pem or --trust-anchor-name NAME: which trust anchor to delete");
-      trustAnchorName = nameFromCa((await readCa(caPath)).certificates[0]);
-    }
-    checkResourceName(trustAnchorName, "trust-anchor-name");
+    if (trustAnchorName === undefined && ca) trustAnchorName = nameFromCa(ca.certificates[0]);
+    if (trustAnchorName !== undefined) checkResourceName(trustAnchorName, "trust-anchor-name");
     const profileName = checkResourceName(
-      (flags.values["profile-name"] as string | undefined) ?? roleName,
+      (flags.values["profile-name"] as string | undefined) ?? nameFromRole(roleName),
       "profile-name",
     );
     const clients = await awsClients(clientOptions(flags));
-    const steps = await cleanUp(clients, { roleName, trustAnchorName, profileName });
+    const steps = await cleanUp(clients, { roleName, trustAnchorName, profileName, caPem: ca?.pem });
     const envFile = flags.values["env-file"] as string | undefined;
     let removed = false;
     if (envFile) removed = await Deno.remove(envFile).then(() => true, () => false);
@@ -58,7 +65,7 @@ policies and the role. What is already gone is reported as absent, so it can run
     }
     writeStdout(
       [
-        ...steps.map((step) => `✓ ${step.what}: ${step.change === "absent" ? "already gone" : step.change}`),
+        ...steps.map(stepLine),
         ...(envFile ? [`✓ ${envFile}: ${removed ? "removed" : "already gone"}`] : []),
       ].join("\n") + "\n",
     );

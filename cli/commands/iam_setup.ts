@@ -5,7 +5,7 @@ import { fail, messageOf } from "../errors.ts";
 import { usageError } from "../flags.ts";
 import { awsClients } from "../iam/aws_clients.ts";
 import { checkAction } from "../iam/documents.ts";
-import { setUp } from "../iam/provision.ts";
+import { setUp } from "../iam/setup.ts";
 import {
   AWS_FLAGS,
   checkResourceName,
@@ -14,9 +14,12 @@ import {
   envFileText,
   NAME_FLAGS,
   nameFromCa,
+  nameFromRole,
+  OWNERSHIP_HELP,
   readCa,
   requiredString,
 } from "../iam/setup_flags.ts";
+import { stepLine } from "../iam/steps.ts";
 
 export const command: Command = {
   name: "iam setup",
@@ -26,15 +29,22 @@ export const command: Command = {
 Does the walkthrough's IAM and IAM Roles Anywhere steps against real AWS (your usual
 credentials: environment, AWS_PROFILE, SSO ...) or the emulator (--endpoint-url and its admin
 keys):
-  1. a trust anchor on the CA certificate (enabled),
+  1. a trust anchor on the CA certificate (enabled); one that already holds exactly these CA
+     certificates is used instead, whatever its name, so a CA never gets a second one,
   2. a role whose trust policy lets Roles Anywhere assume it for certificates with subject
      CN=--cn issued through this trust anchor (aws:SourceArn),
   3. an inline policy allowing the --allow actions (on --resource, default "*"),
   4. a profile (enabled) for the role.
-Running it again converges instead of duplicating: what exists is reused, what differs is
-updated, what is disabled is enabled. Prints the three ARNs; --env-file writes them as
+Running it again converges instead of duplicating: what certrole made is reused, what differs
+is updated, what is disabled is enabled. Prints the three ARNs; --env-file writes them as
 ROLESANYWHERE_* lines for \`docker run --env-file\` (with ROLESANYWHERE_ENDPOINT when
---endpoint-url is given).`,
+--endpoint-url is given).
+${OWNERSHIP_HELP}
+A role, trust anchor, profile or inline policy of the same name that certrole did not make is
+not changed: setup stops, before changing anything, with a line naming it. Pick another name,
+or pass --adopt to let certrole take it over (tag it and set it to the plan; a later cleanup
+deletes it like its own). A trust anchor that holds this CA is used without --adopt and is
+never written to or deleted by certrole.`,
   flags: {
     ...NAME_FLAGS,
     cn: { type: "string", value: "CN", description: "subject CN the client certificate must carry (required)" },
@@ -53,12 +63,19 @@ ROLESANYWHERE_* lines for \`docker run --env-file\` (with ROLESANYWHERE_ENDPOINT
       value: "FILE",
       description: "write ROLESANYWHERE_* lines here for docker --env-file",
     },
+    adopt: {
+      type: "boolean",
+      description: "take over a role, trust anchor, profile or inline policy of these names that certrole did not make",
+    },
     json: { type: "boolean", description: "print the ARNs and changes as JSON" },
   },
   examples: [
     "certrole iam setup --role-name bucket-lister --cn myContainer --ca ca-cert.pem --allow s3:ListAllMyBuckets",
     "certrole iam setup --role-name bucket-lister --cn myContainer --ca ca-cert.pem --allow s3:ListAllMyBuckets \\\n" +
     "    --endpoint-url http://127.0.0.1:4599 --env-file bucket-lister.env",
+    "",
+    "# a role made by hand (or by certrole before it tagged what it makes): take it over",
+    "certrole iam setup --role-name bucket-lister --cn myContainer --ca ca-cert.pem --allow s3:ListAllMyBuckets --adopt",
   ],
   async run(flags) {
     const roleName = checkRoleName(
@@ -80,7 +97,7 @@ ROLESANYWHERE_* lines for \`docker run --env-file\` (with ROLESANYWHERE_ENDPOINT
       "trust-anchor-name",
     );
     const profileName = checkResourceName(
-      (flags.values["profile-name"] as string | undefined) ?? roleName,
+      (flags.values["profile-name"] as string | undefined) ?? nameFromRole(roleName),
       "profile-name",
     );
     const policyName = (flags.values["policy-name"] as string | undefined) ?? "permissions";
@@ -97,6 +114,7 @@ ROLESANYWHERE_* lines for \`docker run --env-file\` (with ROLESANYWHERE_ENDPOINT
       trustAnchorName,
       profileName,
       durationSeconds,
+      adopt: flags.values.adopt === true,
     });
     const envFile = flags.values["env-file"] as string | undefined;
     if (envFile) {
@@ -118,7 +136,7 @@ ROLESANYWHERE_* lines for \`docker run --env-file\` (with ROLESANYWHERE_ENDPOINT
     }
     writeStdout(
       [
-        ...result.steps.map((step) => `✓ ${step.what}: ${step.change}`),
+        ...result.steps.map(stepLine),
         "",
         `ROLESANYWHERE_TRUST_ANCHOR_ARN=${result.trustAnchorArn}`,
         `ROLESANYWHERE_PROFILE_ARN=${result.profileArn}`,

@@ -39,9 +39,9 @@ async function verifyX509Signature(
   certificate: Certificate,
 ): Promise<boolean> {
   const stringToSign = new TextEncoder().encode(await x509StringToSign(request, auth));
-  const signature = Uint8Array.fromHex(auth.signature);
   const key = certificate.publicKey;
   try {
+    const signature = Uint8Array.fromHex(auth.signature); // throws on an odd number of digits
     const spki = key.spki.toBase64();
     if (auth.algorithm === "AWS4-X509-RSA-SHA256" && key.type === "RSA") {
       const algorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
@@ -59,7 +59,7 @@ async function verifyX509Signature(
       return await crypto.subtle.verify({ name: key.parameterSet }, publicKey, signature, stringToSign);
     }
   } catch {
-    return false; // malformed signature bytes
+    return false; // malformed signature (odd hex, bad DER)
   }
   return false;
 }
@@ -177,6 +177,9 @@ export async function createSession(
       body = JSON.parse(text);
     } catch {
       throw validation("Request body is not valid JSON");
+    }
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      throw validation("Request body must be a JSON object");
     }
   }
   const durationSeconds = body.durationSeconds ?? 3600;

@@ -1,14 +1,16 @@
 /**
  * IAM for the walkthrough, in the Query protocol with XML answers like iam.amazonaws.com:
  * CreateRole, GetRole, ListRoles, DeleteRole, UpdateAssumeRolePolicy, PutRolePolicy,
- * GetRolePolicy, ListRolePolicies, DeleteRolePolicy. Policy documents go out URL-encoded, as
- * IAM returns them (botocore decodes them, the JavaScript SDK leaves that to the caller).
- * Administrator keys may do anything; session credentials need an Allow for iam:<Action>.
+ * GetRolePolicy, ListRolePolicies, DeleteRolePolicy, TagRole, UntagRole, ListRoleTags. Policy
+ * documents go out URL-encoded, as IAM returns them (botocore decodes them, the JavaScript SDK
+ * leaves that to the caller). A role's tags come with CreateRole and GetRole but not ListRoles
+ * (which "does not return" them, says IAM's reference). Administrator keys may do anything;
+ * session credentials need an Allow for iam:<Action>, and CreateRole with tags for iam:TagRole too.
  */
 import { type Caller, isAllowed, notAuthorized } from "./caller.ts";
 import { Fault } from "./fault.ts";
 import { page } from "./pagination.ts";
-import { queryParameters, queryResponse, xml } from "./query_protocol.ts";
+import { memberList, queryParameters, queryResponse, xml } from "./query_protocol.ts";
 import {
   createRole,
   deleteRole,
@@ -18,10 +20,13 @@ import {
   listRolePolicies,
   listRoles,
   putRolePolicy,
+  roleTags,
+  tagRole,
+  untagRole,
   updateAssumeRolePolicy,
 } from "./resources.ts";
 import type { ReceivedRequest } from "./sigv4_verify.ts";
-import type { EmulatorState, Role } from "./state.ts";
+import type { EmulatorState, Role, Tag } from "./state.ts";
 
 export const IAM_NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/";
 
@@ -38,6 +43,8 @@ interface Operation {
   readonly mutates: boolean;
   /** The role the call is about, for the authorization check. */
   readonly roleName: (parameters: URLSearchParams) => string | undefined;
+  /** Actions the call needs besides its own (CreateRole with tags: iam:TagRole). */
+  readonly alsoNeeds?: (parameters: URLSearchParams) => readonly string[];
   /** The XML inside <ActionResult>, or "" for operations without output. */
   readonly run: (parameters: URLSearchParams, context: IamContext) => string;
 }
@@ -63,7 +70,34 @@ function integer(parameters: URLSearchParams, name: string): number | undefined 
   return Number(value);
 }
 
-function roleXml(role: Role): string {
+/**
+ * `Tags.member.N.Key` / `Tags.member.N.Value`, the Query protocol's list of Tag structures.
+ * Both members are required, as in the model.
+ */
+function tagList(parameters: URLSearchParams, name: string): Tag[] {
+  const tags: Tag[] = [];
+  for (let i = 1;; i++) {
+    const key = parameters.get(`${name}.member.${i}.Key`);
+    const value = parameters.get(`${name}.member.${i}.Value`);
+    if (key === null && value === null) return tags;
+    for (const [member, given] of [["key", key], ["value", value]] as const) {
+      if (given === null) {
+        throw invalidInput(
+          `1 validation error detected: Value null at '${name.toLowerCase()}.${i}.member.${member}' failed to satisfy constraint: Member must not be null`,
+        );
+      }
+    }
+    tags.push({ key: key!, value: value! });
+  }
+}
+
+function tagsXml(tags: readonly Tag[]): string {
+  return tags.map((tag) => `<member>${xml("Key", tag.key)}${xml("Value", tag.value)}</member>`).join("");
+}
+
+/** A role as IAM describes it; `withTags` for CreateRole and GetRole, not for ListRoles. */
+function roleXml(role: Role, withTags = false): string {
+  const tags = withTags && role.tags?.length ? `<Tags>${tagsXml(role.tags)}</Tags>` : "";
   return xml("Path", role.path) +
     xml("AssumeRolePolicyDocument", encodeURIComponent(role.assumeRolePolicyDocument)) +
     xml("MaxSessionDuration", role.maxSessionDuration) +
@@ -71,7 +105,7 @@ function roleXml(role: Role): string {
     xml("RoleName", role.roleName) +
     xml("Arn", role.arn) +
     xml("CreateDate", role.createDate) +
-    xml("Description", role.description);
+    xml("Description", role.description) + tags;
 }
 
 function members(values: readonly string[]): string {
@@ -92,6 +126,7 @@ const OPERATIONS: Record<string, Operation> = {
   CreateRole: {
     mutates: true,
     roleName: byRoleName,
+    alsoNeeds: (parameters) => tagList(parameters, "Tags").length > 0 ? ["iam:TagRole"] : [],
     run: (parameters, { state, now }) => {
       const role = createRole(state, {
         roleName: required(parameters, "RoleName"),
@@ -99,14 +134,15 @@ const OPERATIONS: Record<string, Operation> = {
         path: parameters.get("Path") ?? undefined,
         description: parameters.get("Description") ?? undefined,
         maxSessionDuration: integer(parameters, "MaxSessionDuration"),
+        tags: tagList(parameters, "Tags"),
       }, now);
-      return `<Role>${roleXml(role)}</Role>`;
+      return `<Role>${roleXml(role, true)}</Role>`;
     },
   },
   GetRole: {
     mutates: false,
     roleName: byRoleName,
-    run: (parameters, { state }) => `<Role>${roleXml(getRole(state, required(parameters, "RoleName")))}</Role>`,
+    run: (parameters, { state }) => `<Role>${roleXml(getRole(state, required(parameters, "RoleName")), true)}</Role>`,
   },
   ListRoles: {
     mutates: false,
@@ -164,6 +200,36 @@ const OPERATIONS: Record<string, Operation> = {
       return `<PolicyNames>${members(items)}</PolicyNames>${pagingXml(next)}`;
     },
   },
+  TagRole: {
+    mutates: true,
+    roleName: byRoleName,
+    run: (parameters, { state }) => {
+      const roleName = required(parameters, "RoleName");
+      const tags = tagList(parameters, "Tags");
+      if (tags.length === 0) required(parameters, "Tags");
+      tagRole(state, roleName, tags);
+      return "";
+    },
+  },
+  UntagRole: {
+    mutates: true,
+    roleName: byRoleName,
+    run: (parameters, { state }) => {
+      const roleName = required(parameters, "RoleName");
+      const keys = memberList(parameters, "TagKeys");
+      if (keys.length === 0) required(parameters, "TagKeys");
+      untagRole(state, roleName, keys);
+      return "";
+    },
+  },
+  ListRoleTags: {
+    mutates: false,
+    roleName: byRoleName,
+    run: (parameters, { state }) => {
+      const { items, next } = listPage(roleTags(state, required(parameters, "RoleName")), parameters);
+      return `<Tags>${tagsXml(items)}</Tags>${pagingXml(next)}`;
+    },
+  },
   DeleteRolePolicy: {
     mutates: true,
     roleName: byRoleName,
@@ -186,8 +252,10 @@ export function handleIam(request: ReceivedRequest, context: IamContext): Respon
   const resource = roleName === undefined
     ? "*"
     : state.roles[roleName]?.arn ?? `arn:aws:iam::${state.accountId}:role${parameters.get("Path") ?? "/"}${roleName}`;
-  if (!isAllowed(caller, `iam:${action}`, resource, state)) {
-    throw new Fault(403, "AccessDenied", notAuthorized(caller, `iam:${action}`, resource));
+  for (const needed of [`iam:${action}`, ...operation.alsoNeeds?.(parameters) ?? []]) {
+    if (!isAllowed(caller, needed, resource, state)) {
+      throw new Fault(403, "AccessDenied", notAuthorized(caller, needed, resource));
+    }
   }
   const result = operation.run(parameters, context);
   if (operation.mutates) context.mutated();

@@ -1,15 +1,17 @@
 /**
  * The emulator's resources and the rules AWS applies to them: IDs and ARNs in AWS's formats,
- * name and document validation, and the conflicts IAM reports (a role with inline policies
- * cannot be deleted). Shared by the IAM and Roles Anywhere control-plane handlers and by tests
+ * name and document validation, tags (resource_tags.ts), and the conflicts IAM reports (a role
+ * with inline policies cannot be deleted). Shared by the IAM and Roles Anywhere control-plane handlers and by tests
  * that seed an emulator directly. Handlers only translate wire formats; the rules live here.
  */
 import { parseCertificate } from "../identity/certificate.ts";
 import { parsePem, PemError } from "../identity/pem.ts";
 import { parsePolicy, type Policy, PolicyError } from "../policy/document.ts";
 import { isSupportedOperator } from "../policy/evaluate.ts";
+import { checkTags, IAM_TAG_RULES, ROLES_ANYWHERE_TAG_RULES, withoutTags, withTags } from "./resource_tags.ts";
+import type { Tag } from "./state.ts";
 import { Fault, notFound, validation } from "./fault.ts";
-import { type EmulatorState, type Profile, randomId, type Role, type TrustAnchor } from "./state.ts";
+import { type EmulatorState, keyed, type Profile, randomId, type Role, type TrustAnchor } from "./state.ts";
 
 const iamValidation = (message: string) => new Fault(400, "ValidationError", message);
 const malformedPolicy = (message: string) => new Fault(400, "MalformedPolicyDocument", message);
@@ -58,6 +60,7 @@ export function createRole(
     path?: string;
     description?: string;
     maxSessionDuration?: number;
+    tags?: readonly Tag[];
   },
   now: Date,
 ): Role {
@@ -74,16 +77,18 @@ export function createRole(
   if (!Number.isInteger(maxSessionDuration) || maxSessionDuration < 3600 || maxSessionDuration > 43200) {
     throw iamValidation("MaxSessionDuration must be an integer from 3600 to 43200");
   }
+  const tags = withTags([], input.tags ?? [], IAM_TAG_RULES);
   const role: Role = {
     roleName: input.roleName,
     roleId: `AROA${randomId(17)}`,
     arn: `arn:aws:iam::${state.accountId}:role${path}${input.roleName}`,
     path,
+    tags,
     assumeRolePolicyDocument: input.assumeRolePolicyDocument,
     description: input.description,
     maxSessionDuration,
     createDate: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
-    policies: {},
+    policies: keyed(),
   };
   state.roles[role.roleName] = role;
   return role;
@@ -108,6 +113,21 @@ export function deleteRole(state: EmulatorState, roleName: string): void {
     throw new Fault(409, "DeleteConflict", "Cannot delete entity, must delete policies first.");
   }
   delete state.roles[roleName];
+}
+
+/** TagRole: adds tags, replacing those with the same key (IAM compares role tag keys without case). */
+export function tagRole(state: EmulatorState, roleName: string, tags: readonly Tag[]): void {
+  const role = getRole(state, roleName);
+  role.tags = withTags(role.tags, tags, IAM_TAG_RULES);
+}
+
+export function untagRole(state: EmulatorState, roleName: string, keys: readonly string[]): void {
+  const role = getRole(state, roleName);
+  role.tags = withoutTags(role.tags, keys, IAM_TAG_RULES);
+}
+
+export function roleTags(state: EmulatorState, roleName: string): Tag[] {
+  return [...(getRole(state, roleName).tags ?? [])];
 }
 
 export function updateAssumeRolePolicy(state: EmulatorState, roleName: string, document: string): void {
@@ -172,8 +192,14 @@ function checkSource(source: { sourceType?: string; sourceData?: { x509Certifica
   return pem;
 }
 
+/** x509CertificateData's maximum length in the IAM Roles Anywhere service model. */
+const MAX_BUNDLE_CHARS = 16_000;
+
 /** CERTIFICATE_BUNDLE source: at least one CA certificate, all parseable. */
 function checkBundle(pem: string): void {
+  if (pem.length > MAX_BUNDLE_CHARS) {
+    throw validation(`x509CertificateData is ${pem.length} characters: at most ${MAX_BUNDLE_CHARS} are allowed`);
+  }
   let blocks;
   try {
     blocks = parsePem(pem ?? "");
@@ -203,11 +229,13 @@ export function createTrustAnchor(
     name: string;
     enabled?: boolean;
     source?: { sourceType?: string; sourceData?: { x509CertificateData?: string } };
+    tags?: readonly Tag[];
   },
   now: Date,
 ): TrustAnchor {
   checkResourceName(input.name);
   const pem = checkSource(input.source);
+  checkTags(input.tags ?? [], ROLES_ANYWHERE_TAG_RULES);
   const id = crypto.randomUUID();
   const anchor: TrustAnchor = {
     trustAnchorId: id,
@@ -217,6 +245,7 @@ export function createTrustAnchor(
     source: { sourceType: "CERTIFICATE_BUNDLE", sourceData: { x509CertificateData: pem } },
     createdAt: now8601(now),
     updatedAt: now8601(now),
+    tags: withTags([], input.tags ?? [], ROLES_ANYWHERE_TAG_RULES),
   };
   state.trustAnchors[id] = anchor;
   return anchor;
@@ -272,10 +301,12 @@ export function createProfile(
     managedPolicyArns?: string[];
     requireInstanceProperties?: boolean;
     acceptRoleSessionName?: boolean;
+    tags?: readonly Tag[];
   },
   now: Date,
 ): Profile {
   checkResourceName(input.name);
+  checkTags(input.tags ?? [], ROLES_ANYWHERE_TAG_RULES);
   checkRoleArns(input.roleArns);
   const durationSeconds = input.durationSeconds ?? 3600;
   checkDuration(durationSeconds);
@@ -296,6 +327,7 @@ export function createProfile(
     createdBy: `arn:aws:iam::${state.accountId}:root`,
     createdAt: now8601(now),
     updatedAt: now8601(now),
+    tags: withTags([], input.tags ?? [], ROLES_ANYWHERE_TAG_RULES),
   };
   state.profiles[id] = profile;
   return profile;
@@ -351,6 +383,38 @@ export function updateProfile(
   if (input.acceptRoleSessionName !== undefined) profile.acceptRoleSessionName = input.acceptRoleSessionName;
   profile.updatedAt = now8601(now);
   return profile;
+}
+
+/**
+ * The trust anchor or profile a Roles Anywhere ARN names: the resources TagResource,
+ * UntagResource and ListTagsForResource take here (CRLs are not emulated).
+ */
+function taggedResource(state: EmulatorState, arn: string): TrustAnchor | Profile {
+  const match = typeof arn === "string" &&
+    arn.match(/^arn:aws[a-z-]*:rolesanywhere:[a-z0-9-]+:\d{12}:(trust-anchor|profile|crl)\/([0-9a-f-]{36})$/);
+  if (!match) throw validation(`resourceArn "${arn}" is not an IAM Roles Anywhere resource ARN`);
+  const resource = match[1] === "trust-anchor"
+    ? state.trustAnchors[match[2]]
+    : match[1] === "profile"
+    ? state.profiles[match[2]]
+    : undefined;
+  const found = resource && ("trustAnchorArn" in resource ? resource.trustAnchorArn : resource.profileArn) === arn;
+  if (!found) throw notFound(`Resource ${arn} not found`);
+  return resource;
+}
+
+export function tagResource(state: EmulatorState, arn: string, tags: readonly Tag[]): void {
+  const resource = taggedResource(state, arn);
+  resource.tags = withTags(resource.tags, tags, ROLES_ANYWHERE_TAG_RULES);
+}
+
+export function untagResource(state: EmulatorState, arn: string, keys: readonly string[]): void {
+  const resource = taggedResource(state, arn);
+  resource.tags = withoutTags(resource.tags, keys, ROLES_ANYWHERE_TAG_RULES);
+}
+
+export function listTagsForResource(state: EmulatorState, arn: string): Tag[] {
+  return [...(taggedResource(state, arn).tags ?? [])];
 }
 
 function checkRoleArns(roleArns: unknown): asserts roleArns is string[] {

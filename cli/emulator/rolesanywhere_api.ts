@@ -1,8 +1,10 @@
 /**
  * The IAM Roles Anywhere control plane in REST-JSON, on the paths, status codes and shapes of
  * the service's API model (botocore's rolesanywhere/2018-05-10): trust anchors and profiles,
- * created, listed, read, updated, enabled, disabled and deleted. Administrator keys may do
- * anything; session credentials need an Allow for rolesanywhere:<Operation>.
+ * created (with tags), listed, read, updated, enabled, disabled and deleted, and their tags
+ * (TagResource, UntagResource, ListTagsForResource; the details carry no tags, as in the
+ * model). Administrator keys may do anything; session credentials need an Allow for
+ * rolesanywhere:<Operation>.
  */
 import { type Caller, isAllowed, notAuthorized } from "./caller.ts";
 import { accessDenied, Fault, validation } from "./fault.ts";
@@ -15,14 +17,17 @@ import {
   getProfile,
   getTrustAnchor,
   listProfiles,
+  listTagsForResource,
   listTrustAnchors,
   setProfileEnabled,
   setTrustAnchorEnabled,
+  tagResource,
+  untagResource,
   updateProfile,
   updateTrustAnchor,
 } from "./resources.ts";
 import type { ReceivedRequest } from "./sigv4_verify.ts";
-import type { EmulatorState, Profile, TrustAnchor } from "./state.ts";
+import type { EmulatorState, Profile, Tag, TrustAnchor } from "./state.ts";
 
 export interface RolesAnywhereContext {
   readonly state: EmulatorState;
@@ -108,6 +113,24 @@ function requiredMember<T>(
   return value;
 }
 
+/** The model's TagList: objects with a string `key` and a string `value`, both required. */
+function tagsMember(body: Record<string, unknown>, name: string, required = false): Tag[] | undefined {
+  const list = required ? requiredMember<unknown[]>(body, name, "array") : member<unknown[]>(body, name, "array");
+  return list?.map((item, index) => {
+    const tag = item as Record<string, unknown> | null;
+    if (!tag || typeof tag !== "object" || typeof tag.key !== "string" || typeof tag.value !== "string") {
+      throw validation(`${name}[${index}] must have a string key and a string value`);
+    }
+    return { key: tag.key, value: tag.value };
+  });
+}
+
+function stringList(body: Record<string, unknown>, name: string): string[] {
+  const list = requiredMember<unknown[]>(body, name, "array");
+  if (!list.every((item) => typeof item === "string")) throw validation(`${name} must be a list of strings`);
+  return list as string[];
+}
+
 function listPage<T>(items: readonly T[], query: URLSearchParams) {
   return page(items, query.get("nextToken"), query.get("pageSize"), { default: 50, max: 100 }, validation);
 }
@@ -121,6 +144,8 @@ const anyAnchor = ({ context: { state } }: Call) =>
   `arn:aws:rolesanywhere:${state.region}:${state.accountId}:trust-anchor/*`;
 const anyProfile = ({ context: { state } }: Call) =>
   `arn:aws:rolesanywhere:${state.region}:${state.accountId}:profile/*`;
+/** TagResource and UntagResource name the resource in the body, ListTagsForResource in the query. */
+const taggedArn = ({ body, query }: Call) => String(body.resourceArn ?? query.get("resourceArn") ?? "*");
 
 const ROUTES: readonly Route[] = [
   {
@@ -135,6 +160,7 @@ const ROUTES: readonly Route[] = [
         name: requiredMember(body, "name", "string"),
         enabled: member(body, "enabled", "boolean"),
         source: requiredMember(body, "source", "object"),
+        tags: tagsMember(body, "tags"),
       }, context.now)),
     }),
   },
@@ -221,6 +247,7 @@ const ROUTES: readonly Route[] = [
         managedPolicyArns: member(body, "managedPolicyArns", "array"),
         requireInstanceProperties: member(body, "requireInstanceProperties", "boolean"),
         acceptRoleSessionName: member(body, "acceptRoleSessionName", "boolean"),
+        tags: tagsMember(body, "tags"),
       }, context.now)),
     }),
   },
@@ -289,6 +316,43 @@ const ROUTES: readonly Route[] = [
     mutates: true,
     resource: profileArn,
     run: ({ id, context }) => ({ profile: profileDetail(setProfileEnabled(context.state, id, false, context.now)) }),
+  },
+  {
+    method: "POST",
+    path: /^\/TagResource$/,
+    operation: "TagResource",
+    status: 201,
+    mutates: true,
+    resource: taggedArn,
+    run: ({ body, context }) => {
+      tagResource(context.state, requiredMember(body, "resourceArn", "string"), tagsMember(body, "tags", true)!);
+      return {};
+    },
+  },
+  {
+    method: "POST",
+    path: /^\/UntagResource$/,
+    operation: "UntagResource",
+    status: 200,
+    mutates: true,
+    resource: taggedArn,
+    run: ({ body, context }) => {
+      untagResource(context.state, requiredMember(body, "resourceArn", "string"), stringList(body, "tagKeys"));
+      return {};
+    },
+  },
+  {
+    method: "GET",
+    path: /^\/ListTagsForResource$/,
+    operation: "ListTagsForResource",
+    status: 200,
+    mutates: false,
+    resource: taggedArn,
+    run: ({ query, context }) => {
+      const arn = query.get("resourceArn");
+      if (arn === null) throw validation("resourceArn is required");
+      return { tags: listTagsForResource(context.state, arn) };
+    },
   },
 ];
 

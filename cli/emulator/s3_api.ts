@@ -19,6 +19,15 @@ function xmlResponse(body: string, requestId: string, status = 200): Response {
   });
 }
 
+/** A path segment, percent-decoded; S3 answers a malformed escape with 400 InvalidURI. */
+function decodedSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new Fault(400, "InvalidURI", "Couldn't parse the specified URI.");
+  }
+}
+
 const BUCKET_NAME = /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 export function handleS3(
@@ -28,7 +37,7 @@ export function handleS3(
   now: Date,
   requestId: string,
 ): Response | Promise<Response> {
-  const bucket = decodeURIComponent(request.url.pathname.split("/")[1] ?? "");
+  const bucket = decodedSegment(request.url.pathname.split("/")[1] ?? "");
   const rest = request.url.pathname.split("/").slice(2).join("/");
   if (rest) throw new Fault(501, "NotImplemented", "Object operations are not emulated");
   if (request.method === "GET" && bucket === "") {

@@ -8,11 +8,13 @@
 import { authenticate, type Caller } from "./caller.ts";
 import { createSession } from "./create_session.ts";
 import { handleEc2 } from "./ec2_api.ts";
-import { Fault, type Protocol, renderFault } from "./fault.ts";
+import { Fault, type Protocol, renderFault, validation } from "./fault.ts";
+import { DEFAULT_LIMITS, type HandlerInfo, type HttpLimits, listen, type Rejection } from "./http_server.ts";
 import { handleIam } from "./iam_api.ts";
 import { handleRolesAnywhere } from "./rolesanywhere_api.ts";
 import { handleS3 } from "./s3_api.ts";
-import { certificateDer, type SessionLogEntry, type SessionLogger, sha256Hex } from "./session_log.ts";
+import { requireScopeRegion, requireSignedHost, sha256Hex } from "./sigv4_rules.ts";
+import { certificateDer, type SessionLogEntry, type SessionLogger } from "./session_log.ts";
 import { handleSts } from "./sts_api.ts";
 import { Throttle } from "./throttle.ts";
 import { parseAuthorization, type ParsedAuthorization, type ReceivedRequest } from "./sigv4_verify.ts";
@@ -20,6 +22,7 @@ import {
   type AdminKey,
   emptyState,
   type EmulatorState,
+  keyed,
   loadState,
   pruneSessions,
   randomId,
@@ -49,6 +52,8 @@ export interface EmulatorOptions {
   readonly latencyMs?: number;
   /** CreateSession calls a second per certificate; more get ThrottlingException (HTTP 429). */
   readonly throttleTps?: number;
+  /** HTTP limits (header size, timeouts, connections); tests lower them. */
+  readonly limits?: Partial<HttpLimits>;
   /** Issued credentials expire after this many seconds when that is sooner than requested. */
   readonly credentialLifetimeSeconds?: number;
 }
@@ -98,15 +103,84 @@ function protocolOf(service: string | undefined, headers: Headers): Protocol {
   return "rest-json";
 }
 
-/** Larger bodies are refused before they are read (the biggest legitimate one is a policy). */
+/** The biggest legitimate body is a policy document; this is far above it. */
 const MAX_BODY_BYTES = 1 << 20;
 
+const tooLarge = () => new Fault(413, "RequestEntityTooLarge", "The request body is too large");
+
+/**
+ * Reads the body, refusing a declared Content-Length over the limit before reading and any body
+ * (chunked included) as soon as what arrived passes it: no more than the limit is ever held.
+ */
 async function readBody(incoming: Request): Promise<Uint8Array> {
   const declared = Number(incoming.headers.get("content-length") ?? 0);
-  if (declared > MAX_BODY_BYTES) throw new Fault(413, "RequestEntityTooLarge", "The request body is too large");
-  const body = new Uint8Array(await incoming.arrayBuffer());
-  if (body.length > MAX_BODY_BYTES) throw new Fault(413, "RequestEntityTooLarge", "The request body is too large");
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (!incoming.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = incoming.body.getReader();
+  try {
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      size += chunk.value.length;
+      if (size > MAX_BODY_BYTES) throw tooLarge();
+      chunks.push(chunk.value);
+    }
+  } finally {
+    reader.releaseLock(); // unread bytes stay in the socket, which is closed after the answer
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.length;
+  }
   return body;
+}
+
+/** What the HTTP layer refused, in the format of the service the request names as far as it arrived. */
+function rejection(reason: Rejection, head: string): Response {
+  const headers = new Headers();
+  for (const line of head.split("\r\n").slice(1)) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    try {
+      headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+    } catch { /* not a header */ }
+  }
+  const service = parseAuthorization(headers.get("authorization"))?.service;
+  const fault = reason === "header-too-large"
+    ? new Fault(400, "RequestHeaderSectionTooLarge", "Your request header section exceeds the maximum allowed size.")
+    : reason === "timeout"
+    ? new Fault(
+      400,
+      "RequestTimeout",
+      "Your socket connection to the server was not read from or written to within the timeout period.",
+    )
+    : new Fault(400, "BadRequest", "The request is not valid HTTP/1.1.");
+  return renderFault(fault, protocolOf(service, headers), crypto.randomUUID());
+}
+
+/**
+ * No certificate in X-Amz-X509 or X-Amz-X509-Chain may be longer than the longest trust anchor
+ * certificate data IAM Roles Anywhere takes (16,000 characters: SourceData.x509CertificateData
+ * in the service model): checked before any of them is decoded or parsed.
+ */
+export const MAX_CERTIFICATE_CHARS = 16_000;
+
+function certificateSizeProblem(headers: Headers): string | undefined {
+  for (const name of ["x-amz-x509", "x-amz-x509-chain"]) {
+    const value = headers.get(name);
+    if (value === null) continue;
+    const entries = name === "x-amz-x509" ? [value] : value.split(",");
+    for (const [index, entry] of entries.entries()) {
+      const length = entry.trim().length;
+      if (length > MAX_CERTIFICATE_CHARS) {
+        const what = name === "x-amz-x509" ? "X-Amz-X509" : `X-Amz-X509-Chain entry ${index + 1}`;
+        return `${what} is ${length} characters: a certificate may have at most ${MAX_CERTIFICATE_CHARS}`;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** The state to start from: the saved one (checked against the options) or a fresh one. */
@@ -132,12 +206,12 @@ async function initialState(options: EmulatorOptions, now: Date): Promise<Emulat
 /** The given administrator key, else one generated earlier and saved, else a new one. */
 function administrator(state: EmulatorState, given: AdminKey | undefined): AdminKey {
   if (given) {
-    state.admins = { [given.accessKeyId]: { ...given, generated: false } };
+    state.admins = keyed([[given.accessKeyId, { ...given, generated: false }]]);
     return given;
   }
   const saved = Object.values(state.admins).find((admin) => admin.generated);
   const admin = saved ?? { accessKeyId: `AKIA${randomId(16)}`, secretAccessKey: randomSecret(30), generated: true };
-  state.admins = { [admin.accessKeyId]: admin };
+  state.admins = keyed([[admin.accessKeyId, admin]]);
   return admin;
 }
 
@@ -177,7 +251,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     at: Date,
     requestId: string,
   ): Promise<Response> => {
-    const der = certificateDer(request.headers.get("x-amz-x509"));
+    const sizeProblem = certificateSizeProblem(request.headers);
+    const der = sizeProblem ? undefined : certificateDer(request.headers.get("x-amz-x509"));
     const fingerprintSha256 = der && await sha256Hex(der);
     const logged = {
       time: at.toISOString(),
@@ -186,6 +261,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     };
     const log = (entry: SessionLogEntry) => options.onSession?.(entry);
     try {
+      if (sizeProblem) throw validation(sizeProblem);
       // Counted before any verification, as a front door would: a throttled call costs nothing.
       if (throttle && !throttle.admit(fingerprintSha256 ?? `credential ${auth.credential}`, at.getTime())) {
         throw new Fault(429, "ThrottlingException", "Rate exceeded");
@@ -226,7 +302,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
   };
 
-  const answer = async (incoming: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
+  const answer = async (incoming: Request, info: HandlerInfo): Promise<Response> => {
     const requestId = crypto.randomUUID();
     const url = new URL(incoming.url);
     let auth: ParsedAuthorization | undefined;
@@ -258,13 +334,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
       const service = Object.hasOwn(SERVICES, auth.service) ? SERVICES[auth.service] : undefined;
       if (!service) throw new Fault(400, "UnsupportedOperation", `service ${auth.service} is not emulated`);
-      if (auth.service === "rolesanywhere" && auth.region !== state.region) {
-        throw new Fault(
-          403,
-          "InvalidSignatureException",
-          `Credential should be scoped to a valid region: this endpoint serves ${state.region}, not ${auth.region}`,
-        );
-      }
+      requireSignedHost(auth);
+      requireScopeRegion(auth, state.region);
       const caller = await authenticate(request, auth, state, at, {
         secureTransport: options.tls !== undefined,
         sourceIp: info.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : undefined,
@@ -290,36 +361,31 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const latencyMs = options.latencyMs ?? 0;
   const handler = latencyMs > 0
-    ? async (incoming: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
+    ? async (incoming: Request, info: HandlerInfo): Promise<Response> => {
       const response = await answer(incoming, info);
       await new Promise((resolve) => setTimeout(resolve, latencyMs));
       return response;
     }
     : answer;
 
-  const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve({
+  const server = await listen({
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
-    onListen: (address) => resolve(address as Deno.NetAddr),
-    onError: (error) => {
-      console.error(error);
-      return renderFault(new Fault(500, "InternalFailure", "emulator error"), "rest-json", crypto.randomUUID());
-    },
-    ...(options.tls ?? {}),
+    tls: options.tls,
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    reject: rejection,
   }, handler);
-  const address = await listening;
-  const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
+  const host = server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname;
   const scheme = options.tls ? "https" : "http";
   return {
     // The TLS certificate names localhost; a wildcard address is reached through loopback.
     url: `${scheme}://${
       options.tls && ["127.0.0.1", "0.0.0.0", "[::]", "[::1]"].includes(host) ? "localhost" : host
-    }:${address.port}`,
+    }:${server.port}`,
     state,
     admin,
     async close() {
-      await server.shutdown();
+      await server.close();
       await saving;
     },
   };

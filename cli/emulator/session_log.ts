@@ -41,10 +41,6 @@ export function certificateDer(header: string | null): Uint8Array<ArrayBuffer> |
   }
 }
 
-export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)).toHex();
-}
-
 /**
  * Appends each entry as a JSON line to `path` (0600), one write after another; an entry is on
  * disk before the answer it describes goes out, so a test that got its answer can read it.

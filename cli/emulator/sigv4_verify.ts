@@ -2,10 +2,12 @@
  * Checks request signatures the way AWS does, rebuilding canonical requests with the AWS SDK's
  * own SigV4 implementation (@smithy/signature-v4) rather than certrole's signer, so the
  * emulator is an independent check of what clients send: HMAC SigV4 for access keys, and
- * SigV4-X509 for CreateSession.
+ * SigV4-X509 for CreateSession. The payload hash is the emulator's own (sigv4_rules.ts): the
+ * SDK's signer would take it from the x-amz-content-sha256 header, which binds nothing.
  */
 import { Sha256 } from "@aws-crypto/sha256-js";
-import { getCanonicalHeaders, getPayloadHash, SignatureV4 } from "@smithy/signature-v4";
+import { getCanonicalHeaders, SignatureV4 } from "@smithy/signature-v4";
+import { payloadHash } from "./sigv4_rules.ts";
 
 export interface ParsedAuthorization {
   readonly algorithm: string;
@@ -37,12 +39,13 @@ export interface ReceivedRequest {
 }
 
 function signerInput(request: ReceivedRequest, signedHeaders: readonly string[]) {
-  const query: Record<string, string | string[]> = {};
+  // No prototype: a parameter or header named "constructor" or "__proto__" is an ordinary key.
+  const query: Record<string, string | string[]> = Object.create(null);
   for (const [key, value] of request.url.searchParams) {
     const existing = query[key];
     query[key] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
   }
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = Object.create(null);
   for (const name of signedHeaders) {
     const value = request.headers.get(name);
     if (value !== null) headers[name] = value;
@@ -77,8 +80,24 @@ class CanonicalSigner extends SignatureV4 {
   }
 }
 
+/**
+ * The string to sign for a received request, from its signed headers as received (values
+ * included, x-amz-content-sha256 too) and the payload hash AWS would compute.
+ */
+async function receivedStringToSign(
+  request: ReceivedRequest,
+  auth: ParsedAuthorization,
+  signer: CanonicalSigner,
+): Promise<string> {
+  const input = signerInput(request, auth.signedHeaders);
+  const canonicalHeaders = getCanonicalHeaders(input, undefined, new Set(auth.signedHeaders));
+  const canonical = signer.canonicalRequest(input, canonicalHeaders, await payloadHash(request, auth.service));
+  const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
+  return await signer.stringToSign(request.headers.get("x-amz-date") ?? "", scope, canonical, auth.algorithm);
+}
+
 /** The SigV4-X509 string to sign for a received CreateSession request. */
-export async function x509StringToSign(request: ReceivedRequest, auth: ParsedAuthorization): Promise<string> {
+export function x509StringToSign(request: ReceivedRequest, auth: ParsedAuthorization): Promise<string> {
   const signer = new CanonicalSigner({
     service: auth.service,
     region: auth.region,
@@ -86,38 +105,30 @@ export async function x509StringToSign(request: ReceivedRequest, auth: ParsedAut
     sha256: Sha256,
     applyChecksum: false,
   });
-  const input = signerInput(request, auth.signedHeaders);
-  const canonicalHeaders = getCanonicalHeaders(input, undefined, new Set(auth.signedHeaders));
-  const payloadHash = await getPayloadHash(input, Sha256);
-  const canonical = signer.canonicalRequest(input, canonicalHeaders, payloadHash);
-  const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
-  return await signer.stringToSign(request.headers.get("x-amz-date") ?? "", scope, canonical, auth.algorithm);
+  return receivedStringToSign(request, auth, signer);
 }
 
-/** Recomputes an HMAC SigV4 signature with the secret (and session token) of the access key. */
+/**
+ * Recomputes an HMAC SigV4 signature with the secret of the access key, over the scope the
+ * request names (its date, region and service). `signingDate` is X-Amz-Date.
+ */
 export async function expectedHmacSignature(
   request: ReceivedRequest,
   auth: ParsedAuthorization,
   credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
   signingDate: Date,
 ): Promise<string> {
-  const signer = new SignatureV4({
+  const signer = new CanonicalSigner({
     service: auth.service,
     region: auth.region,
     credentials,
     sha256: Sha256,
     applyChecksum: false,
+    // S3 signs the path as sent; every other service escapes it once more.
     uriEscapePath: auth.service !== "s3",
   });
-  const input = signerInput(request, auth.signedHeaders);
-  const signed = await signer.sign(input, {
-    signingDate,
-    signingRegion: auth.region,
-    signingService: auth.service,
-    signableHeaders: new Set(auth.signedHeaders),
-  });
-  const authorization = (signed.headers as Record<string, string>).authorization ?? "";
-  return authorization.match(/Signature=([0-9a-f]+)$/)?.[1] ?? "";
+  const stringToSign = await receivedStringToSign(request, auth, signer);
+  return await signer.sign(stringToSign, { signingDate, signingRegion: auth.region, signingService: auth.service });
 }
 
 /** Compares hex signatures in time independent of where they differ. */

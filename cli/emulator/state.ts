@@ -1,9 +1,17 @@
 /**
- * What the emulator remembers: IAM roles and their inline policies, Roles Anywhere trust
- * anchors and profiles, issued temporary credentials, S3 buckets, administrator keys. Plain
+ * What the emulator remembers: IAM roles with their inline policies and tags, Roles Anywhere
+ * trust anchors and profiles with their tags, issued temporary credentials, S3 buckets, administrator keys. Plain
  * JSON-able data, kept in memory and, with --state DIR, written atomically after each change
- * and read back at start.
+ * and read back at start. Collections keyed by names or ids that callers choose are
+ * null-prototype objects (`keyed()`), so a role named `constructor` or `__proto__` is just a
+ * name, never an inherited property.
  */
+
+/** A resource tag. Lists of them keep the order tags were added in, as the services list them. */
+export interface Tag {
+  readonly key: string;
+  readonly value: string;
+}
 
 export interface Role {
   readonly roleName: string;
@@ -16,6 +24,8 @@ export interface Role {
   readonly createDate: string;
   /** Inline policies by name: the JSON text as given. */
   policies: Record<string, string>;
+  /** Absent in states saved before tags existed. */
+  tags?: Tag[];
 }
 
 export interface TrustAnchor {
@@ -29,6 +39,8 @@ export interface TrustAnchor {
   };
   readonly createdAt: string;
   updatedAt: string;
+  /** Absent in states saved before tags existed. */
+  tags?: Tag[];
 }
 
 export interface Profile {
@@ -46,6 +58,8 @@ export interface Profile {
   readonly createdBy: string;
   readonly createdAt: string;
   updatedAt: string;
+  /** Absent in states saved before tags existed. */
+  tags?: Tag[];
 }
 
 /** Temporary credentials handed out by CreateSession. */
@@ -96,16 +110,23 @@ export interface EmulatorState {
   sessionsIssued: number;
 }
 
+/** A record with no prototype: `record["constructor"]` is undefined until someone stores it. */
+export function keyed<T>(entries: Iterable<readonly [string, T]> = []): Record<string, T> {
+  const record = Object.create(null) as Record<string, T>;
+  for (const [key, value] of entries) record[key] = value;
+  return record;
+}
+
 export function emptyState(accountId: string, region: string): EmulatorState {
   return {
     accountId,
     region,
-    roles: {},
-    trustAnchors: {},
-    profiles: {},
-    sessions: {},
-    buckets: {},
-    admins: {},
+    roles: keyed(),
+    trustAnchors: keyed(),
+    profiles: keyed(),
+    sessions: keyed(),
+    buckets: keyed(),
+    admins: keyed(),
     sessionsIssued: 0,
   };
 }
@@ -162,6 +183,17 @@ export async function loadState(dir: string): Promise<EmulatorState | undefined>
   }
   if (!isState(state)) throw new Error(`emulator state "${path}" is corrupt: move it away to start fresh`);
   state.sessionsIssued ??= 0;
+  // JSON.parse gives ordinary objects (own "__proto__" keys included): give them no prototype.
+  state.roles = keyed(
+    Object.entries(state.roles).map((
+      [name, role],
+    ) => [name, { ...role, policies: keyed(Object.entries(role.policies ?? {})) }]),
+  );
+  state.trustAnchors = keyed(Object.entries(state.trustAnchors));
+  state.profiles = keyed(Object.entries(state.profiles));
+  state.sessions = keyed(Object.entries(state.sessions));
+  state.buckets = keyed(Object.entries(state.buckets));
+  state.admins = keyed(Object.entries(state.admins));
   return state;
 }
 

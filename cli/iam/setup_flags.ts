@@ -26,7 +26,11 @@ export const AWS_FLAGS = {
 
 export const NAME_FLAGS = {
   "role-name": { type: "string", value: "NAME", description: "IAM role to create (required)" },
-  "profile-name": { type: "string", value: "NAME", description: "Roles Anywhere profile (default: the role name)" },
+  "profile-name": {
+    type: "string",
+    value: "NAME",
+    description: "Roles Anywhere profile (default: the role name, with +=,.@ as -)",
+  },
   "trust-anchor-name": {
     type: "string",
     value: "NAME",
@@ -84,6 +88,20 @@ export function nameFromCa(certificate: Certificate): string {
   const name = cn.replace(/[^ a-zA-Z0-9_-]/g, "-").slice(0, 255).trim();
   return name || "certrole-ca";
 }
+
+/** The default profile name: the role's, with what profile names cannot hold (+=,.@) as "-". */
+export function nameFromRole(roleName: string): string {
+  return roleName.replace(/[^ a-zA-Z0-9_-]/g, "-");
+}
+
+/** The tag scheme, for both commands' --help (ownership.ts holds it). */
+export const OWNERSHIP_HELP = `
+What certrole makes carries tags, and setup and cleanup change only what carries them:
+  certrole:managed-by=certrole  on the role, the trust anchor and the profile it made
+  certrole:policy=NAME          on the role: the inline policy certrole wrote
+  certrole:role/ROLE            on a trust anchor: a role set up to trust it (one tag each)
+  certrole:role=ROLE            on the profile: the role it was made for
+(a "," in a name is written ":" in tags, which cannot hold ",").`;
 
 export function checkResourceName(name: string, flag: string): string {
   if (!/^[ a-zA-Z0-9_-]{1,255}$/.test(name)) throw usageError(`--${flag} "${name}" must be 1-255 of [ a-zA-Z0-9_-]`);

@@ -1,7 +1,8 @@
 /**
  * Network peers for transport tests: a front that answers with canned failures before passing
- * requests through to a real endpoint, a TCP listener that never answers, and an HTTP proxy
- * (absolute-form and CONNECT) that records what it carried.
+ * requests through to a real endpoint, one that records every request it passes (to replay
+ * them), a TCP listener that never answers, and an HTTP proxy (absolute-form and CONNECT) that
+ * records what it carried.
  */
 
 export interface Front {
@@ -40,6 +41,43 @@ export function failingFront(
     url: `http://127.0.0.1:${server.addr.port}`,
     get requests() {
       return requests;
+    },
+    async close() {
+      await server.shutdown();
+      client.close();
+    },
+  };
+}
+
+/** A request as a front saw it: enough to send it again byte for byte. */
+export interface RecordedRequest {
+  readonly method: string;
+  /** Path and query as sent. */
+  readonly target: string;
+  readonly headers: Headers;
+  readonly body: Uint8Array<ArrayBuffer>;
+}
+
+/** Forwards every request to `target` (Host header kept, so signatures hold) and records it, like a snooping proxy. */
+export function recordingFront(target: string): Front & { readonly recorded: readonly RecordedRequest[] } {
+  const recorded: RecordedRequest[] = [];
+  const client = Deno.createHttpClient({ allowHost: true });
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
+    const url = new URL(request.url);
+    const body = new Uint8Array(await request.arrayBuffer());
+    recorded.push({ method: request.method, target: `${url.pathname}${url.search}`, headers: request.headers, body });
+    return await fetch(`${target}${url.pathname}${url.search}`, {
+      method: request.method,
+      headers: request.headers,
+      body: request.method === "GET" || request.method === "HEAD" ? undefined : body,
+      client,
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    recorded,
+    get requests() {
+      return recorded.length;
     },
     async close() {
       await server.shutdown();
