@@ -12,8 +12,10 @@ endif
 endif
 DENO ?= $(TOOLS)/deno
 export NO_COLOR := 1
+# make install: ~/.local, or /usr/local as root; DESTDIR stages the files for a package.
+PREFIX ?= $(if $(filter 0,$(shell id -u)),/usr/local,$(HOME)/.local)
 
-.PHONY: all build demo test test-images images lint check check-fmt check-lint check-types check-images fmt bench fuzz clean deps help
+.PHONY: all build install uninstall demo test test-images images lint check check-fmt check-lint check-types check-images fmt bench fuzz clean deps help peers-test peers-lint peers-images peers-deploy
 
 all: build
 
@@ -23,6 +25,7 @@ help:
 	@echo "make test    run the test suite (openssl, AWS CLI, boto3 as real peers)"
 	@echo "make check   formatting, lint and type checks"
 	@echo "make build   dist/certrole: launcher + bundled program"
+	@echo "make install PREFIX/bin/certrole, PREFIX/lib/certrole (PREFIX=$(PREFIX)); make uninstall"
 	@echo "make bench   credential-process, exec and emulator timings"
 	@echo "make fuzz    mutated keys and certificates through the identity loaders (SEED=1 ITERATIONS=10000)"
 	@echo "make images  render images/*/Dockerfile and build the images (docker, else podman, else buildah)"
@@ -44,22 +47,38 @@ deps: $(DENO)
 build: deps
 	@$(DENO) run --allow-all scripts/build.ts
 
+# Installed files name PREFIX paths only: the clone can be moved or removed afterwards.
+install: deps
+	@$(DENO) run --allow-all scripts/build.ts --prefix "$(PREFIX)" $(if $(DESTDIR),--destdir "$(DESTDIR)")
+	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; *) echo "$(PREFIX)/bin is not on PATH: export PATH=\"$(PREFIX)/bin:\$$PATH\"" ;; esac
+
+uninstall:
+	@launcher="$(DESTDIR)$(PREFIX)/bin/certrole"; \
+	if [ -e "$$launcher" ] && ! grep -q "^# certrole launcher" "$$launcher"; then \
+	  echo "$$launcher is not certrole's launcher: left in place" >&2; exit 1; fi; \
+	rm -f "$$launcher" && rm -rf "$(DESTDIR)$(PREFIX)/lib/certrole" && echo "removed $$launcher and $(DESTDIR)$(PREFIX)/lib/certrole"
+
 # make demo KEY_TYPE=ml-dsa-65: the walkthrough with post-quantum (or any pki --key-type) keys.
 demo: deps
 	@$(DENO) run --allow-all scripts/demo.ts $(if $(KEY_TYPE),--key-type $(KEY_TYPE))
 
-test: deps
+# The tests' real peers (openssl, the AWS CLI, boto3, jq; podman and friends for the images),
+# installed with apt-get when root, else one line naming the command: before anything runs.
+peers-test peers-lint peers-images peers-deploy:
+	@sh scripts/test_peers.sh $(@:peers-%=%)
+
+test: peers-test deps
 	@$(DENO) test --allow-all --parallel tests/
 
 # The image tests: podman + debootstrap, several minutes cold; their own target and CI step.
-IMAGE_TESTS := tests/image_aws_cli.test.ts tests/image_sdk_apps.test.ts tests/image_stop_signal.test.ts tests/image_docker_cli.test.ts
-test-images: deps
+IMAGE_TESTS := tests/image_aws_cli.test.ts tests/image_sdk_apps.test.ts tests/image_stop_signal.test.ts tests/image_docker_cli.test.ts tests/image_ca_certificates.test.ts
+test-images: peers-test peers-images deps
 	@CERTROLE_IMAGE_TESTS=1 $(DENO) test --allow-all $(IMAGE_TESTS)
 
 images: deps
 	@$(DENO) run --allow-all scripts/images.ts $(ARGS)
 
-lint: deps
+lint: peers-lint deps
 	@$(DENO) run --allow-all scripts/lint.ts
 
 check: check-fmt check-lint check-types check-images

@@ -22,6 +22,8 @@ export interface FlagSpec {
   readonly value?: string;
   /** One-letter alias, e.g. "h". */
   readonly short?: string;
+  /** Parsed but left out of --help (flags accepted only to say what to use instead). */
+  readonly hidden?: boolean;
 }
 
 export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
@@ -56,11 +58,13 @@ export function parseFlags(
   env: (name: string) => string | undefined,
   options: { command?: string; stopAtPositional?: boolean } = {},
 ): ParsedFlags {
-  const values: Record<string, FlagValue> = {};
-  const sources: Record<string, string> = {};
+  // No prototype: a flag named like an Object property (--toString, --__proto__) is just unknown.
+  const values: Record<string, FlagValue> = Object.create(null);
+  const sources: Record<string, string> = Object.create(null);
   const positionals: string[] = [];
   const where = options.command ? ` for \`certrole ${options.command}\`` : "";
-  const byShort = Object.fromEntries(
+  const specFor = (name: string): FlagSpec | undefined => Object.hasOwn(specs, name) ? specs[name] : undefined;
+  const byShort = new Map(
     Object.entries(specs).filter(([, spec]) => spec.short).map(([name, spec]) => [spec.short!, name]),
   );
   for (let i = 0; i < argv.length; i++) {
@@ -79,12 +83,12 @@ export function parseFlags(
     }
     const match = arg.match(/^--([^=]+)(?:=(.*))?$/s) ?? arg.match(/^-([A-Za-z])$/);
     let name = match?.[1] ?? "";
-    if (name.length === 1 && byShort[name]) name = byShort[name];
+    if (name.length === 1 && byShort.has(name)) name = byShort.get(name)!;
     let inline = match?.[2];
-    let spec = specs[name];
+    let spec = specFor(name);
     let negated = false;
-    if (!spec && name.startsWith("no-") && specs[name.slice(3)]?.type === "boolean") {
-      spec = specs[name.slice(3)];
+    if (!spec && name.startsWith("no-") && specFor(name.slice(3))?.type === "boolean") {
+      spec = specFor(name.slice(3));
       name = name.slice(3);
       negated = true;
     }
@@ -123,7 +127,7 @@ export function parseFlags(
 
 /** The flag table of a help page. */
 export function formatFlags(specs: FlagSpecs): string {
-  const rows = Object.entries(specs).map(([name, spec]) => {
+  const rows = Object.entries(specs).filter(([, spec]) => !spec.hidden).map(([name, spec]) => {
     const left = `${spec.short ? `-${spec.short}, ` : ""}--${name}${
       spec.type === "boolean" ? "" : ` ${spec.value ?? "VALUE"}`
     }`;

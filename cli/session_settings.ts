@@ -6,10 +6,27 @@
  */
 import { type Arn, expectArn } from "./arn.ts";
 import { DEFAULT_REFRESH_BEFORE_SECONDS } from "./credentials/cache.ts";
+import { debugLog } from "./debug_log.ts";
 import { CertroleError, fail } from "./errors.ts";
 import type { FlagSpec, FlagSpecs, ParsedFlags } from "./flags.ts";
 import { resolveEndpoint } from "./rolesanywhere/endpoint.ts";
-import { DEFAULT_MAX_ATTEMPTS, maxAttemptsFrom } from "./transport/retry.ts";
+import { callBudgetMs, DEFAULT_MAX_ATTEMPTS, maxAttemptsFrom } from "./transport/retry.ts";
+
+/**
+ * Per attempt. The AWS CLI runs credential_process before every command, so a dead network must
+ * fail it in seconds, not minutes: 3 s to connect (the AWS SDKs' "standard" defaults mode allows
+ * 3.1 s for the connect and as much for TLS), 5 s for a whole attempt (CreateSession answers in
+ * well under a second).
+ */
+export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 3;
+export const DEFAULT_TIMEOUT_SECONDS = 5;
+const DEFAULT_CALL_SECONDS = callBudgetMs(DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_SECONDS * 1000) / 1000;
+
+/** For the help of the commands that take SESSION_FLAGS: how long a call can take, in total. */
+export const TIMEOUT_HELP =
+  `With the defaults, a CreateSession that cannot be reached fails within ${DEFAULT_CALL_SECONDS} s
+(${DEFAULT_MAX_ATTEMPTS} attempts, AWS_MAX_ATTEMPTS, of at most --timeout ${DEFAULT_TIMEOUT_SECONDS} s each, with backoff between them),
+plus at most one --timeout spent waiting for a concurrent caller's CreateSession.`;
 
 export const SESSION_FLAGS = {
   "certificate": {
@@ -101,15 +118,15 @@ export const SESSION_FLAGS = {
     type: "string",
     value: "SECONDS",
     env: "ROLESANYWHERE_CONNECT_TIMEOUT",
-    default: "10",
-    description: "give up connecting (TCP, proxy, TLS) after this long",
+    default: String(DEFAULT_CONNECT_TIMEOUT_SECONDS),
+    description: "give up connecting (TCP, proxy CONNECT and TLS handshake together) after this long",
   },
   "timeout": {
     type: "string",
     value: "SECONDS",
     env: "ROLESANYWHERE_TIMEOUT",
-    default: "30",
-    description: "give up on one CreateSession attempt after this long",
+    default: String(DEFAULT_TIMEOUT_SECONDS),
+    description: "give up on one CreateSession attempt (connect, proxy, TLS, request, whole response) after this long",
   },
   "with-proxy": {
     type: "boolean",
@@ -124,7 +141,55 @@ export const SESSION_FLAGS = {
     env: "ROLESANYWHERE_DEBUG",
     description: "explain each step on stderr (canonical request, string to sign; never secrets)",
   },
+  // AWS's helper's flags for key stores certrole does not read: accepted so that a copied
+  // command line gets a line saying what to use instead, not a usage error (HELPER_ONLY_FLAGS).
+  "system-store-name": { type: "string", value: "NAME", hidden: true, description: "ignored (Windows only)" },
+  "cert-selector": { type: "string", value: "SELECTOR", hidden: true, description: "not supported" },
+  "use-latest-expiring-certificate": { type: "boolean", hidden: true, description: "not supported" },
+  "pkcs11-lib": { type: "string", value: "LIB", hidden: true, description: "not supported" },
+  "reuse-pin": { type: "boolean", hidden: true, description: "not supported" },
+  "tpm-key-password": { type: "string", value: "PASSWORD", hidden: true, description: "not supported" },
+  "no-tpm-key-password": { type: "boolean", hidden: true, description: "not supported" },
 } as const satisfies FlagSpecs;
+
+const KEY_FILES = "give the certificate and key as files with --certificate and --private-key (PEM or DER, " +
+  "the key encrypted or not)";
+
+/** What certrole says to each helper flag for a key store it does not support. */
+const HELPER_ONLY_FLAGS: readonly (readonly [keyof typeof SESSION_FLAGS, string])[] = [
+  ["cert-selector", `certificate stores (Windows, macOS Keychain) are not supported: ${KEY_FILES}`],
+  ["use-latest-expiring-certificate", `certificate stores (Windows, macOS Keychain) are not supported: ${KEY_FILES}`],
+  ["pkcs11-lib", `PKCS#11 tokens are not supported: ${KEY_FILES}`],
+  ["reuse-pin", `PKCS#11 tokens are not supported: ${KEY_FILES}`],
+  ["tpm-key-password", `TPM keys are not supported: ${KEY_FILES}`],
+  ["no-tpm-key-password", `TPM keys are not supported: ${KEY_FILES}`],
+];
+
+/** Helper flags for stores certrole does not read, and PKCS#11 URIs or TPM handles given as files. */
+function refuseKeyStores(flags: ParsedFlags): void {
+  for (const [name, message] of HELPER_ONLY_FLAGS) {
+    if (flags.values[name] !== undefined) fail("UnsupportedSetting", `--${name}: ${message}`, 2);
+  }
+  for (const name of ["certificate", "private-key"] as const) {
+    const value = flags.values[name];
+    if (typeof value !== "string") continue;
+    if (/^pkcs11:/i.test(value)) {
+      fail(
+        "UnsupportedSetting",
+        `${flags.sources[name]} is a PKCS#11 URI; PKCS#11 tokens are not supported: ${KEY_FILES}`,
+        2,
+      );
+    }
+    if (name === "private-key" && /^handle:/i.test(value)) {
+      fail("UnsupportedSetting", `${flags.sources[name]} is a TPM handle; TPM keys are not supported: ${KEY_FILES}`, 2);
+    }
+  }
+  if (flags.values["system-store-name"] !== undefined) {
+    debugLog(Boolean(flags.values.debug))(
+      "--system-store-name names a Windows certificate store; ignored, as AWS's helper ignores it on Linux",
+    );
+  }
+}
 
 export interface SessionSettings {
   readonly certificatePath: string;
@@ -179,6 +244,7 @@ export function sessionSettingsFrom(
   flags: ParsedFlags,
   env: (name: string) => string | undefined,
 ): SessionSettings {
+  refuseKeyStores(flags);
   const missing = missingSessionSettings(flags);
   if (missing.length) {
     throw new CertroleError("MissingSettings", `missing settings: ${missing.join(", ")}`, 2);

@@ -3,22 +3,24 @@
  * command loads only its own code) into OUT/lib and writes the OUT/certrole launcher.
  *
  *   deno run -A scripts/build.ts [--out dist] [--deno PATH_OF_DENO_AT_RUNTIME] [--self PATH_OF_LAUNCHER_AT_RUNTIME]
+ *   deno run -A scripts/build.ts --prefix PREFIX [--destdir DIR]
  *   deno run -A scripts/build.ts --image-root DIR
  *
- * `--image-root DIR` lays out the container images' bundle mode under DIR exactly as the files will
- * sit in the image: DIR/usr/local/bin/certrole (the launcher), DIR/usr/local/lib/certrole/deno (this
- * Deno binary) and DIR/usr/local/lib/certrole/lib (the bundle).
+ * `--prefix PREFIX` (`make install`) installs PREFIX/bin/certrole (the launcher), PREFIX/lib/certrole/deno
+ * (this Deno binary) and PREFIX/lib/certrole/lib (the bundle); with --destdir DIR the files are
+ * written below DIR, as packagers stage them. The launcher names PREFIX paths only, never the clone.
+ * `--image-root DIR` is `--prefix /usr/local --destdir DIR`: the container images' bundle mode,
+ * laid out under DIR exactly as the files will sit in the image.
  */
 import $ from "dax-sh";
 import { parseArgs } from "node:util";
 import { launcherScript } from "../cli/build/launcher.ts";
 
-/** Where bundle mode puts certrole inside an image (Dockerfile.template copies DIR to /). */
-export const IMAGE_PATHS = {
-  launcher: "/usr/local/bin/certrole",
-  deno: "/usr/local/lib/certrole/deno",
-  lib: "/usr/local/lib/certrole/lib",
-} as const;
+/** Where an installation under PREFIX puts certrole's three parts. */
+export function installPaths(prefix: string): { launcher: string; deno: string; lib: string } {
+  const root = prefix === "/" ? "" : prefix;
+  return { launcher: `${root}/bin/certrole`, deno: `${root}/lib/certrole/deno`, lib: `${root}/lib/certrole/lib` };
+}
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +29,8 @@ const { values } = parseArgs({
     self: { type: "string" },
     lib: { type: "string" },
     "image-root": { type: "string" },
+    prefix: { type: "string" },
+    destdir: { type: "string" },
   },
 });
 const root = new URL("..", import.meta.url).pathname;
@@ -65,21 +69,39 @@ async function writeLauncher(path: string, denoPath: string, mainPath: string, s
   await Deno.chmod(path, 0o755);
 }
 
+/** Installs under PREFIX (written below DESTDIR when given); returns the launcher's path. */
+async function install(prefix: string, destdir = ""): Promise<string> {
+  const paths = installPaths(prefix);
+  await Deno.mkdir(`${destdir}${prefix}/bin`, { recursive: true });
+  await Deno.mkdir(`${destdir}${prefix}/lib/certrole`, { recursive: true });
+  await bundle(`${destdir}${paths.lib}`);
+  // Copy to a temporary name first: the installed Deno may be the one running this script.
+  await Deno.copyFile(Deno.execPath(), `${destdir}${paths.deno}.new`);
+  await Deno.chmod(`${destdir}${paths.deno}.new`, 0o755);
+  await Deno.rename(`${destdir}${paths.deno}.new`, `${destdir}${paths.deno}`);
+  await writeLauncher(`${destdir}${paths.launcher}`, paths.deno, `${paths.lib}/main.js`, paths.launcher);
+  return paths.launcher;
+}
+
 const imageRoot = values["image-root"];
 if (imageRoot) {
   const base = absolute(imageRoot).replace(/\/$/, "");
-  await Deno.mkdir(`${base}/usr/local/bin`, { recursive: true });
-  await Deno.mkdir(`${base}/usr/local/lib/certrole`, { recursive: true });
-  await bundle(`${base}${IMAGE_PATHS.lib}`);
-  await Deno.copyFile(Deno.execPath(), `${base}${IMAGE_PATHS.deno}`);
-  await Deno.chmod(`${base}${IMAGE_PATHS.deno}`, 0o755);
-  await writeLauncher(
-    `${base}${IMAGE_PATHS.launcher}`,
-    IMAGE_PATHS.deno,
-    `${IMAGE_PATHS.lib}/main.js`,
-    IMAGE_PATHS.launcher,
-  );
-  $.log(`laid out bundle mode under ${base} (launcher ${IMAGE_PATHS.launcher})`);
+  const launcher = await install("/usr/local", base);
+  $.log(`laid out bundle mode under ${base} (launcher ${launcher})`);
+} else if (values.prefix) {
+  if (!values.prefix.startsWith("/")) {
+    console.error(`PREFIX must be an absolute path, not "${values.prefix}": e.g. make install PREFIX="$HOME/.local"`);
+    Deno.exit(2);
+  }
+  const prefix = values.prefix.replace(/\/$/, "") || "/";
+  const destdir = values.destdir ? absolute(values.destdir).replace(/\/$/, "") : "";
+  try {
+    $.log(`installed ${destdir}${await install(prefix, destdir)}`);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
+    console.error(`cannot write to ${destdir}${prefix} (${error.message}): pick a PREFIX you can write, e.g. ~/.local`);
+    Deno.exit(1);
+  }
 } else {
   const out = absolute(values.out!);
   const lib = `${out}/lib`;

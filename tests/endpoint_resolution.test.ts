@@ -1,4 +1,7 @@
-/** Region and endpoint: flags, the trust anchor's region, AWS_ENDPOINT_URL_ROLESANYWHERE, partitions and FIPS. */
+/**
+ * Region and endpoint: flags, the trust anchor's region, AWS_ENDPOINT_URL_ROLESANYWHERE, partitions
+ * and FIPS; an endpoint without a scheme is https://, as AWS's helper takes it.
+ */
 import assert from "node:assert/strict";
 import { parseArn } from "../cli/arn.ts";
 import { CertroleError } from "../cli/errors.ts";
@@ -61,4 +64,20 @@ Deno.test("mismatched regions, bad regions and bad endpoints are user errors", (
     /must start with https:\/\/ or http:\/\//,
   );
   assert.throws(() => resolveEndpoint({ ...base, endpoint: "not a url" }, env({})), /is not a URL/);
+});
+
+Deno.test("an endpoint without a scheme is https://", () => {
+  const base = { trustAnchor: anchor("aws", "us-east-1"), profile: profile("aws", "us-east-1") };
+  assert.equal(
+    resolveEndpoint({ ...base, endpoint: "rolesanywhere.us-east-1.amazonaws.com" }, env({})).endpoint,
+    "https://rolesanywhere.us-east-1.amazonaws.com",
+  );
+  assert.equal(
+    resolveEndpoint(base, env({ AWS_ENDPOINT_URL_ROLESANYWHERE: "localhost:4599/" })).endpoint,
+    "https://localhost:4599",
+  );
+  assert.equal(
+    resolveEndpoint({ ...base, endpoint: "http://127.0.0.1:4599" }, env({})).endpoint,
+    "http://127.0.0.1:4599",
+  );
 });

@@ -1,4 +1,8 @@
-/** Every command has help with worked examples; unknown commands and flags are one-line usage errors (exit 2). */
+/**
+ * Every command has help with worked examples; unknown commands and flags are one-line usage errors
+ * (exit 2), flags named like JavaScript object properties included; AWS's helper's flags for key
+ * stores get one line saying what certrole takes instead, and --system-store-name is ignored.
+ */
 import assert from "node:assert/strict";
 import { certrole } from "./support/run.ts";
 
@@ -30,4 +34,50 @@ Deno.test("unknown commands and flags, and missing flag values, are usage errors
   assert.equal(value.stderr, "certrole: --certificate needs a value for `certrole read-certificate-data`\n");
   const version = await certrole(["version"]);
   assert.match(version.stdout, /^certrole \d+\.\d+\.\d+ \(deno 2\.9\.6\)\n$/);
+});
+
+Deno.test("flags named like Object properties are unknown flags, not values", async () => {
+  for (const flag of ["--toString", "--constructor", "--__proto__", "--hasOwnProperty", "--valueOf"]) {
+    const result = await certrole(["version", flag, "x"]);
+    assert.equal(result.code, 2, `${flag}: ${result.stdout}`);
+    assert.equal(result.stderr, `certrole: unknown flag ${flag} for \`certrole version\`: see --help\n`);
+  }
+  const negated = await certrole(["credential-process", "--no-toString"]);
+  assert.equal(negated.stderr, "certrole: unknown flag --no-toString for `certrole credential-process`: see --help\n");
+});
+
+Deno.test("AWS's helper's key-store flags: one line on what certrole takes instead; --system-store-name is ignored", async () => {
+  for (
+    const [args, store] of [
+      [["--cert-selector", "Key=x509Subject,Value=CN=x"], "certificate stores \\(Windows, macOS Keychain\\)"],
+      [["--use-latest-expiring-certificate"], "certificate stores \\(Windows, macOS Keychain\\)"],
+      [["--pkcs11-lib", "/usr/lib/opensc-pkcs11.so"], "PKCS#11 tokens"],
+      [["--reuse-pin"], "PKCS#11 tokens"],
+      [["--tpm-key-password", "tpm-secret"], "TPM keys"],
+      [["--no-tpm-key-password"], "TPM keys"],
+      [["--certificate", "pkcs11:token=piv;object=cert"], "PKCS#11 tokens"],
+      [["--certificate", "/c.pem", "--private-key", "handle:0x81000001"], "TPM keys"],
+    ] as const
+  ) {
+    for (const command of ["credential-process", "exec"]) {
+      const result = await certrole([command, ...args]);
+      assert.equal(result.code, 2, `${command} ${args.join(" ")}: ${result.stderr}`);
+      const lines = result.stderr.trimEnd().split("\n");
+      assert.equal(lines.length, 1, result.stderr);
+      assert.match(
+        lines[0],
+        new RegExp(
+          `${
+            store.replace("#", "\\#")
+          } (are|is) not supported: give the certificate and key as files with --certificate and --private-key`,
+        ),
+      );
+      assert.doesNotMatch(result.stderr, /tpm-secret/, "no secret echoed");
+    }
+  }
+  const ignored = await certrole(["credential-process", "--system-store-name", "MY", "--debug"]);
+  assert.match(ignored.stderr, /certrole debug: --system-store-name names a Windows certificate store; ignored/);
+  assert.match(ignored.stderr, /missing settings: --certificate/, "then the usual checks");
+  const help = await certrole(["credential-process", "--help"]);
+  assert.doesNotMatch(help.stdout, /pkcs11|tpm|system-store/, "not advertised in --help");
 });

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { OFFLINE_ARNS } from "./support/exec.ts";
 import { issueDated, issueLeaf, makeCa } from "./support/pki.ts";
-import { certrole, openssl, tempDir } from "./support/run.ts";
+import { certrole, openssl, run, tempDir } from "./support/run.ts";
 
 const ARNS = {
   ...OFFLINE_ARNS,
@@ -16,7 +16,8 @@ const ARNS = {
 };
 
 async function expectFailure(env: Record<string, string>, pattern: RegExp, args: string[] = []): Promise<string> {
-  const result = await certrole(["credential-process", ...args], { env: { ...ARNS, ...env } });
+  const result = await certrole(["credential-process", ...args], { env: { ...ARNS, ...env }, killAfterMs: 20_000 });
+  assert.equal(result.killed, false, "still running after 20 s");
   assert.notEqual(result.code, 0, "must fail");
   assert.equal(result.stdout, "", "nothing on stdout");
   const lines = result.stderr.trimEnd().split("\n");
@@ -244,4 +245,23 @@ Deno.test("malformed ARNs, regions and durations are refused with the setting to
     "--certficate",
     "x",
   ]);
+});
+
+Deno.test("a FIFO or a device as certificate, key or intermediates is refused instead of read forever", async () => {
+  const fifo = `${dir}/cert.fifo`;
+  await run("mkfifo", [fifo]);
+  for (
+    const [env, what, setting] of [
+      [{ ROLESANYWHERE_CERT_LOCATION: fifo, ROLESANYWHERE_KEY_LOCATION: leaf.key }, "certificate", "--certificate"],
+      [{ ...base, ROLESANYWHERE_KEY_LOCATION: "/dev/zero" }, "private key", "--private-key"],
+      [{ ...base, ROLESANYWHERE_INTERMEDIATES_LOCATION: "/dev/null" }, "intermediates bundle", "--intermediates"],
+    ] as const
+  ) {
+    await expectFailure(
+      { ...env, ROLESANYWHERE_KEY_PASSPHRASE: leaf.passphrase! },
+      new RegExp(
+        `${what} ".*" is not a regular file \\(a pipe, socket or device\\): set ${setting} or \\w+ to a file$`,
+      ),
+    );
+  }
 });

@@ -3,6 +3,7 @@
  * it was given: with no `node` on PATH, Deno 2.9 would put its own `node` shim first on PATH (and
  * set DENO_NODE_SHIM_ACTIVE), so `certrole exec -- node app.js` would run Deno; the launcher turns
  * that off. CERTROLE_LAUNCHER, the launcher's note to certrole, does not reach the command either.
+ * And the launcher's Deno never asks dl.deno.land for a newer release (through HTTPS_PROXY).
  */
 import assert from "node:assert/strict";
 import { offlineExecEnv } from "./support/exec.ts";
@@ -33,5 +34,48 @@ Deno.test("certrole exec through the launcher: the command's PATH is the caller'
   assert.equal(env.PATH, bin, "PATH reaches the command unchanged");
   assert.equal(env.DENO_NODE_SHIM_ACTIVE, undefined);
   assert.equal(env.CERTROLE_LAUNCHER, undefined);
+  assert.equal(env.DENO_NO_UPDATE_CHECK, undefined, "the launcher's setting for Deno stays with certrole");
   assert.ok(env.AWS_CONFIG_FILE, "and exec did its job");
+});
+
+Deno.test("the launcher's Deno never asks dl.deno.land for updates, even with a fresh DENO_DIR and HTTPS_PROXY", async () => {
+  const dir = await tempDir();
+  const built = await run(Deno.execPath(), ["run", "-A", `${ROOT}/scripts/build.ts`, "--out", `${dir}/dist`]);
+  assert.equal(built.code, 0, built.stderr);
+  // A proxy that records what it is asked to CONNECT to, and answers nothing.
+  const proxy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const asked: string[] = [];
+  const accepting = (async () => {
+    for await (const conn of proxy) {
+      const buffer = new Uint8Array(512);
+      const n = await conn.read(buffer).catch(() => null);
+      asked.push(new TextDecoder().decode(buffer.subarray(0, n ?? 0)).split("\r\n")[0]);
+      conn.close();
+    }
+  })();
+  // A long-lived command, so Deno's background release check has time to run.
+  const emulator = new Deno.Command(`${dir}/dist/certrole`, {
+    args: ["emulator", "--port", "0", "--ready-file", `${dir}/ready`],
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH")!,
+      HOME: dir,
+      DENO_DIR: `${dir}/fresh-deno-dir`,
+      HTTPS_PROXY: `http://127.0.0.1:${(proxy.addr as Deno.NetAddr).port}`,
+    },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    while (!(await Deno.stat(`${dir}/ready`).then(() => true, () => false))) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    assert.deepEqual(asked, []);
+  } finally {
+    emulator.kill("SIGTERM");
+    await emulator.status;
+    proxy.close();
+    await accepting.catch(() => {});
+  }
 });

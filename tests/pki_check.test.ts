@@ -120,8 +120,8 @@ Deno.test("the walkthrough's openssl commands (passphrases, v3.ext) pass every r
   ) assert.ok(human.stdout.includes(line), `${line} in:\n${human.stdout}`);
   assert.match(human.stdout, /✓ chains to the CA "CN=myPrivateCA,O=Example,C=US", signatures verified/);
   assert.match(human.stdout, /All 14 requirements of IAM Roles Anywhere hold\./);
-  // 1-day certificate, 24h window: the expiry warning is there and does not fail the check.
-  assert.deepEqual(report.warnings.map((warning) => `${warning.item}.${warning.id}`), ["leaf.expires-soon"]);
+  // A fresh 1-day certificate is in the first third of its lifetime: no expiry warning.
+  assert.deepEqual(report.warnings, []);
 });
 
 Deno.test("a chain through an intermediate passes with --intermediates and fails without", async () => {
@@ -306,6 +306,47 @@ for (const { name, expected, line, make } of failing) {
     for (const result of report.requirements) assert.equal(result.fix !== undefined, !result.ok, result.id);
   });
 }
+
+/** openssl's YYYYMMDDHHMMSSZ for now + hours. */
+function hoursFromNow(hours: number): string {
+  return new Date(Date.now() + hours * 3_600_000).toISOString().replace(/[-:T]/g, "").replace(/\.\d{3}/, "");
+}
+
+Deno.test("default expiry warning: the last third of the certificate's lifetime, so a fresh one is quiet", async () => {
+  const issued = await certrole([
+    "pki",
+    "issue",
+    "--cn",
+    "myContainer",
+    "--ca-cert",
+    ca.cert,
+    "--ca-key",
+    ca.key,
+    "--no-passphrase",
+    "--cert-out",
+    `${dir}/fresh-cert.pem`,
+    "--key-out",
+    `${dir}/fresh-key.pem`,
+  ], { env: { CERTROLE_CA_PASSPHRASE: ca.passphrase! } });
+  assert.equal(issued.code, 0, issued.stderr);
+  const fresh = await check(["--ca", ca.cert, "--cert", `${dir}/fresh-cert.pem`]);
+  assert.equal(fresh.human.code, 0, fresh.human.stdout);
+  assert.deepEqual(fresh.report.warnings, [], "certrole pki issue's default 1-day certificate");
+  assert.doesNotMatch(fresh.human.stdout, /Warnings/);
+
+  const warned = async (name: string, fromHours: number, toHours: number) =>
+    (await check([
+      "--ca",
+      ca.cert,
+      "--cert",
+      (await issueDated(ca, name, hoursFromNow(fromHours), hoursFromNow(toHours))).cert,
+    ]))
+      .report.warnings.map((warning) => `${warning.item}.${warning.id}`);
+  assert.deepEqual(await warned("day-early", -1, 23), []);
+  assert.deepEqual(await warned("day-late", -20, 4), ["leaf.expires-soon"], "4h left of 24h");
+  assert.deepEqual(await warned("ten-days-late", -8 * 24, 2 * 24), ["leaf.expires-soon"], "2 days left of 10");
+  assert.deepEqual(await warned("ten-days-early", -24, 9 * 24), []);
+});
 
 Deno.test("warnings: --warn-within for the certificate, 30 days for the CA; they do not fail the check", async () => {
   const shortCa = await makeCa(`${dir}/short-ca`, { days: 10 });

@@ -1,82 +1,22 @@
 /**
  * How CreateSession travels: retries with backoff on throttling, 5xx and network errors (up to
  * AWS_MAX_ATTEMPTS), none on client errors; connect and total timeouts; TLS verified against
- * AWS_CA_BUNDLE; HTTPS_PROXY (CONNECT), HTTP_PROXY and NO_PROXY.
+ * AWS_CA_BUNDLE; HTTPS_PROXY (CONNECT), HTTP_PROXY and NO_PROXY; a malformed proxy setting is one
+ * line naming the variable.
  */
 import assert from "node:assert/strict";
 import { sessionEnv, startWalkthrough, type Walkthrough } from "./support/emulator.ts";
-import { issueLeaf, makeCa } from "./support/pki.ts";
+import { issueLeaf, makeCa, tlsServer } from "./support/pki.ts";
+import { OFFLINE_ARNS } from "./support/exec.ts";
 import { failingFront, httpProxy, silentListener } from "./support/servers.ts";
-import { certrole, openssl, tempDir } from "./support/run.ts";
+import { certrole, tempDir } from "./support/run.ts";
 
 const dir = await tempDir();
 const ca = await makeCa(dir);
 const leaf = await issueLeaf(ca, "leaf");
 const caPem = await Deno.readTextFile(ca.cert);
 
-/** A server certificate for localhost/127.0.0.1 and the CA that signed it (for AWS_CA_BUNDLE). */
-async function tlsMaterial() {
-  const tls = `${dir}/tls`;
-  await Deno.mkdir(tls, { recursive: true });
-  await openssl([
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-noenc",
-    "-keyout",
-    `${tls}/ca.key`,
-    "-out",
-    `${tls}/ca.pem`,
-    "-days",
-    "1",
-    "-subj",
-    "/CN=test TLS CA",
-  ]);
-  await openssl([
-    "req",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-noenc",
-    "-keyout",
-    `${tls}/server.key`,
-    "-out",
-    `${tls}/server.csr`,
-    "-subj",
-    "/CN=localhost",
-  ]);
-  await Deno.writeTextFile(
-    `${tls}/ext`,
-    "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-  );
-  await openssl([
-    "x509",
-    "-req",
-    "-in",
-    `${tls}/server.csr`,
-    "-CA",
-    `${tls}/ca.pem`,
-    "-CAkey",
-    `${tls}/ca.key`,
-    "-set_serial",
-    "5",
-    "-days",
-    "1",
-    "-out",
-    `${tls}/server.pem`,
-    "-extfile",
-    `${tls}/ext`,
-  ]);
-  return {
-    ca: `${tls}/ca.pem`,
-    cert: await Deno.readTextFile(`${tls}/server.pem`),
-    key: await Deno.readTextFile(`${tls}/server.key`),
-  };
-}
+const tlsMaterial = () => tlsServer(`${dir}/tls`);
 
 async function withWalkthrough(body: (walkthrough: Walkthrough) => Promise<void>, tls?: { cert: string; key: string }) {
   const walkthrough = await startWalkthrough(caPem, { tls });
@@ -140,10 +80,12 @@ Deno.test("AccessDeniedException is not retried and is reported as code: message
     try {
       const result = await fetchVia(walkthrough, front.url);
       assert.equal(front.requests, 1);
-      assert.equal(
+      // The next step it adds is untrusted_certificate.test.ts's.
+      assert.match(
         result.stderr,
-        "certrole: CreateSession failed: AccessDeniedException: Untrusted signing certificate\n",
+        /^certrole: CreateSession failed: AccessDeniedException: Untrusted signing certificate: /,
       );
+      assert.equal(result.stderr.split("\n").length, 2, result.stderr);
       assert.equal(result.code, 1);
     } finally {
       await front.close();
@@ -215,5 +157,30 @@ Deno.test("HTTPS_PROXY tunnels with CONNECT, HTTP_PROXY forwards, NO_PROXY bypas
     });
   } finally {
     proxy.close();
+  }
+});
+
+Deno.test("a proxy setting that is not an http:// URL is one line naming the variable", async () => {
+  for (
+    const [name, value] of [["HTTPS_PROXY", "http://[::1"], ["https_proxy", "socks5://127.0.0.1:1080"], [
+      "HTTPS_PROXY",
+      "http://",
+    ]]
+  ) {
+    const result = await certrole(["credential-process", "--no-cache"], {
+      env: {
+        ...OFFLINE_ARNS,
+        ROLESANYWHERE_CERT_LOCATION: leaf.cert,
+        ROLESANYWHERE_KEY_LOCATION: leaf.key,
+        ROLESANYWHERE_KEY_PASSPHRASE: leaf.passphrase!,
+        ROLESANYWHERE_ENDPOINT: "https://rolesanywhere.us-east-1.amazonaws.com",
+        [name]: value,
+      },
+    });
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      `certrole: ${name} "${value}" is not a proxy URL like http://proxy.example.com:3128: fix or unset ${name}\n`,
+    );
   }
 });

@@ -4,7 +4,7 @@ import { writeStdout } from "../command.ts";
 import { obtainCredentials } from "../credentials/obtain.ts";
 import { debugLog } from "../debug_log.ts";
 import type { SessionCredentials } from "../rolesanywhere/create_session.ts";
-import { SESSION_FLAGS, sessionSettingsFrom } from "../session_settings.ts";
+import { SESSION_FLAGS, sessionSettingsFrom, TIMEOUT_HELP } from "../session_settings.ts";
 
 /** The exact JSON the AWS CLI and SDKs read from a credential_process. */
 export function credentialProcessJson(credentials: SessionCredentials): string {
@@ -31,8 +31,14 @@ passphrase comes from ROLESANYWHERE_KEY_PASSPHRASE, ROLESANYWHERE_KEY_PASSPHRASE
 --passphrase-file or --pkcs8-password.
 
 Credentials are cached per identity and reused until --refresh-before seconds before they expire;
-concurrent callers share one CreateSession. AWS_CA_BUNDLE, HTTPS_PROXY/NO_PROXY and
-AWS_MAX_ATTEMPTS are honoured.`,
+concurrent callers share one CreateSession. When a refresh fails (network, throttling, 5xx) while
+the cache still holds unexpired credentials, those are printed with a warning.
+
+TLS trusts the system CA store as AWS's helper finds it (SSL_CERT_FILE and SSL_CERT_DIR instead of
+the system's bundle and directories), AWS_CA_BUNDLE and Deno's built-in roots. HTTPS_PROXY/NO_PROXY
+and AWS_MAX_ATTEMPTS are honoured.
+
+${TIMEOUT_HELP}`,
   flags: SESSION_FLAGS,
   examples: [
     "certrole credential-process --certificate cert.pem --private-key key.pem \\",

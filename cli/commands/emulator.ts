@@ -1,4 +1,5 @@
 /** `certrole emulator`: a local AWS (IAM, IAM Roles Anywhere, S3, EC2, STS) for the walkthrough and tests. */
+import { isRegionName } from "../aws_partitions.ts";
 import type { Command } from "../command.ts";
 import { writeStderr, writeStdout } from "../command.ts";
 import { startEmulator } from "../emulator/server.ts";
@@ -104,7 +105,7 @@ sooner than the requested duration, to test refreshing.`,
     const port = Number(portText);
     if (!/^\d+$/.test(portText) || port > 65535) throw usageError(`--port must be 0 to 65535, not "${portText}"`);
     const region = values.region as string | undefined;
-    if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+    if (region !== undefined && !isRegionName(region)) {
       throw usageError(`--region "${region}" is not a region name like us-east-1`);
     }
     const accountId = values["account-id"] as string | undefined;

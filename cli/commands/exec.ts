@@ -14,7 +14,7 @@ import { fail, messageOf } from "../errors.ts";
 import { commandEnvironment } from "../process/command_environment.ts";
 import { replaceProcess, resolveCommand } from "../process/replace_process.ts";
 import { selfCommand } from "../self_command.ts";
-import { SESSION_FLAGS, type SessionSettings, sessionSettingsFrom } from "../session_settings.ts";
+import { SESSION_FLAGS, type SessionSettings, sessionSettingsFrom, TIMEOUT_HELP } from "../session_settings.ts";
 import { sha256Hex } from "../signing/sigv4_x509.ts";
 
 const FLAGS = {
@@ -105,23 +105,54 @@ function stopOnSignalsAsPid1(debug: DebugLog): void {
   }
 }
 
-/** Where the config goes: the private cache directory, else a fresh private temporary one. */
-async function configDirectory(
+/**
+ * Where the config goes: the private cache directory, else a fresh private temporary one, which
+ * then also holds the credential cache the credential_process line names (without it every AWS
+ * call would call CreateSession). With nothing writable (a read-only container without a tmpfs)
+ * it says what to mount.
+ */
+async function privateDirectory(
   settings: SessionSettings,
   env: (name: string) => string | undefined,
   debug: DebugLog,
-): Promise<string> {
+): Promise<{ directory: string; settings: SessionSettings; temporary: boolean }> {
   const base = settings.cacheDir ?? defaultCacheDir(env);
   const prepared = base && await prepareCacheDir(base, debug);
-  return prepared || await Deno.makeTempDir({ prefix: "certrole-" });
+  if (prepared) return { directory: prepared, settings, temporary: false };
+  let directory: string;
+  try {
+    directory = await Deno.makeTempDir({ prefix: "certrole-" });
+  } catch (error) {
+    const temporary = `the temporary directory "${env("TMPDIR") || "/tmp"}"`;
+    fail(
+      "NoWritableDirectory",
+      `exec has nowhere to write its AWS config: ${
+        base ? `neither the cache directory "${base}" nor ${temporary} is writable` : `${temporary} is not writable`
+      } (${
+        messageOf(error)
+      }): mount one (docker run --tmpfs /tmp) or set ROLESANYWHERE_CACHE_DIR to a writable directory`,
+    );
+  }
+  debug(`no usable cache directory: ${directory} holds the AWS config${settings.noCache ? "" : " and the cache"}`);
+  return { directory, settings: settings.noCache ? settings : { ...settings, cacheDir: directory }, temporary: true };
 }
 
 /** Writes privately and atomically; the name follows the content, so identical setups share a file. */
 async function writeConfig(directory: string, text: string): Promise<string> {
   const path = `${directory}/aws-config-${(await sha256Hex(text)).slice(0, 16)}`;
   const temporary = `${path}.${crypto.randomUUID()}.tmp`;
-  await Deno.writeTextFile(temporary, text, { mode: 0o600, createNew: true });
-  await Deno.rename(temporary, path);
+  try {
+    await Deno.writeTextFile(temporary, text, { mode: 0o600, createNew: true });
+    await Deno.rename(temporary, path);
+  } catch (error) {
+    await Deno.remove(temporary).catch(() => {});
+    fail(
+      "CannotWriteAwsConfig",
+      `exec cannot write its AWS config in ${directory} (${
+        messageOf(error)
+      }): free space there or set ROLESANYWHERE_CACHE_DIR to another directory`,
+    );
+  }
   return path;
 }
 
@@ -138,7 +169,9 @@ never edited) whose profile runs \`certrole credential-process\`, and replaces i
 same PID, signals and exit code, as sh's exec.
 
 Exit codes: COMMAND's own; 127 when COMMAND is not found, 126 when it cannot run; 1 or 2 for
-certrole's errors before COMMAND starts.`,
+certrole's errors before COMMAND starts.
+
+${TIMEOUT_HELP}`,
   flags: FLAGS,
   stopAtPositional: true,
   examples: [
@@ -164,8 +197,8 @@ certrole's errors before COMMAND starts.`,
       fail("UsageError", "no command to run: give one after the flags, e.g. `certrole exec -- aws s3 ls`", 2);
     }
 
-    const line = credentialProcessLine(selfCommand(env), settings, Deno.cwd());
     if (printOnly) {
+      const line = credentialProcessLine(selfCommand(env), settings, Deno.cwd());
       writeStdout(`${profileHeader(profile)}\nregion = ${settings.region}\ncredential_process = ${line}\n`);
       return 0;
     }
@@ -177,14 +210,22 @@ certrole's errors before COMMAND starts.`,
 
     const environment = { env, now: () => new Date(), debug };
     const identity = await loadSessionIdentity(settings, environment);
-    if (flags.values.preflight === false) {
-      debug("preflight disabled: not calling CreateSession before starting the command");
-    } else {
-      const { credentials, source } = await obtainCredentials(settings, environment, identity);
-      debug(
-        `preflight: credentials from ${source}, access key ${credentials.accessKeyId}, expires ${credentials.expiration}`,
-      );
+    // Chosen before the preflight, so that the preflight's credentials prime the cache the command's calls use.
+    const chosen = await privateDirectory(settings, env, debug);
+    try {
+      if (flags.values.preflight === false) {
+        debug("preflight disabled: not calling CreateSession before starting the command");
+      } else {
+        const { credentials, source } = await obtainCredentials(chosen.settings, environment, identity);
+        debug(
+          `preflight: credentials from ${source}, access key ${credentials.accessKeyId}, expires ${credentials.expiration}`,
+        );
+      }
+    } catch (error) {
+      if (chosen.temporary) await Deno.remove(chosen.directory, { recursive: true }).catch(() => {});
+      throw error;
     }
+    const line = credentialProcessLine(selfCommand(env), chosen.settings, Deno.cwd());
 
     const user = await readUserConfig(env, debug);
     const merged = mergeProfile(user.text, profile, { credentialProcess: line, region: settings.region });
@@ -193,7 +234,7 @@ certrole's errors before COMMAND starts.`,
         user.text !== undefined ? `, merged from ${user.path}` : ""
       }.\n` +
       "# Private to this process tree; edit your own config instead of this file.\n";
-    const path = await writeConfig(await configDirectory(settings, env, debug), note + merged.text);
+    const path = await writeConfig(chosen.directory, note + merged.text);
     debug(`wrote AWS config ${path} (profile ${profile}, region ${merged.region})`);
     if (merged.removed.length) {
       debug(`removed from the profile because they would shadow credential_process: ${merged.removed.join(", ")}`);

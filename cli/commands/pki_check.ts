@@ -13,12 +13,7 @@ import {
   SIGNING_KEY_FILE,
 } from "../identity/identity.ts";
 import { openKeyFile } from "../pki/passphrase_prompt.ts";
-import {
-  checkRequirements,
-  DEFAULT_CA_WARN_WITHIN,
-  DEFAULT_LEAF_WARN_WITHIN,
-  formatReport,
-} from "../pki/requirements.ts";
+import { checkRequirements, DEFAULT_CA_WARN_WITHIN, defaultLeafWarnWithin, formatReport } from "../pki/requirements.ts";
 
 const CA_FILE: FileRole = { what: "CA certificate", setting: "--ca" };
 const CERT_FILE: FileRole = { ...CERTIFICATE_FILE, setting: "--cert or ROLESANYWHERE_CERT_LOCATION" };
@@ -37,8 +32,9 @@ requirement, each ✗ saying what to change:
                 chains to the CA through --intermediates, signatures verified,
                 within each CA's pathLenConstraint (the rules the emulator enforces)
   --key         the private key (encrypted or not) matches the certificate
-Warnings, which do not fail the check: the certificate expires within --warn-within, the CA
-or an intermediate within 30 days, the certificate outlives its CA.
+Warnings, which do not fail the check: the certificate expires within --warn-within (default:
+the last third of its lifetime, 8h for a 1-day certificate), the CA or an intermediate within
+30 days, the certificate outlives its CA.
 
 Exits 0 only when every requirement holds, 1 otherwise. --json prints the same report as JSON.
 An encrypted --key's passphrase comes from --passphrase-file, ROLESANYWHERE_KEY_PASSPHRASE_FILE
@@ -67,8 +63,8 @@ or ROLESANYWHERE_KEY_PASSPHRASE, else a prompt on the terminal.`,
     "warn-within": {
       type: "string",
       value: "DURATION",
-      default: "24h",
-      description: "warn when the certificate expires within this (e.g. 24h, 7d, 90m)",
+      description:
+        "warn when the certificate expires within this (e.g. 24h, 7d, 90m; default: a third of its lifetime)",
     },
     "json": { type: "boolean", description: "print the report as JSON" },
   },
@@ -87,12 +83,13 @@ or ROLESANYWHERE_KEY_PASSPHRASE, else a prompt on the terminal.`,
     ].filter(Boolean);
     if (missing.length) fail("MissingSettings", `missing settings: ${missing.join(", ")}`, 2);
     const warnText = value("warn-within");
-    const leafWarnWithin = warnText === undefined ? DEFAULT_LEAF_WARN_WITHIN : parseDuration(warnText, "--warn-within");
+    const warnWithin = warnText === undefined ? undefined : parseDuration(warnText, "--warn-within");
 
     const caPath = value("ca")!;
     const certPath = value("cert")!;
     const ca = certificateFromBytes(await readInputFile(caPath, CA_FILE), caPath, CA_FILE);
     const leaf = certificateFromBytes(await readInputFile(certPath, CERT_FILE), certPath, CERT_FILE);
+    const leafWarnWithin = warnWithin ?? defaultLeafWarnWithin(leaf);
     const intermediatesPath = value("intermediates");
     const intermediates = intermediatesPath === undefined ? undefined : {
       file: intermediatesPath,

@@ -8,6 +8,7 @@
  */
 import type { DebugLog } from "../debug_log.ts";
 import type { SessionCredentials } from "../rolesanywhere/create_session.ts";
+import { openLibc, pidNamespace, processExists } from "../process/libc.ts";
 import { sha256Hex } from "../signing/sigv4_x509.ts";
 
 export interface CacheIdentity {
@@ -142,21 +143,106 @@ export async function writeCached(
 
 /**
  * Runs `work` holding an exclusive lock for `key`, so concurrent processes wait for one
- * CreateSession instead of each making their own. Without a usable lock file it just runs.
+ * CreateSession instead of each making their own. The wait ends at `waitUntil` (ms since the
+ * epoch), or at once when the lock is stale: the holder named in the lock file is gone while the
+ * lock is still held (its descriptor lives on in some other process). `work` then runs without
+ * the lock: a second CreateSession is better than a caller stuck behind a stopped or slow one.
+ * Without a usable lock file it just runs.
  */
-export async function withLock<T>(dir: string, key: string, debug: DebugLog, work: () => Promise<T>): Promise<T> {
-  let file: Deno.FsFile | undefined;
+export async function withLock<T>(
+  dir: string,
+  key: string,
+  debug: DebugLog,
+  work: () => Promise<T>,
+  waitUntil = Infinity,
+): Promise<T> {
+  const path = `${dir}/${key}.lock`;
+  let file: Deno.FsFile;
   try {
-    file = await Deno.open(`${dir}/${key}.lock`, { read: true, write: true, create: true, mode: 0o600 });
-    await file.lock(true);
+    file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
   } catch (error) {
     debug(`running without the cache lock: ${error instanceof Error ? error.message : error}`);
-    file?.close();
-    file = undefined;
+    return await work();
   }
+  let held = false;
   try {
+    held = await acquire(file, path, waitUntil, debug);
+    if (held) await recordHolder(file);
     return await work();
   } finally {
-    file?.close(); // closing releases the lock
+    // Emptied first, so a waiter never takes a former holder's PID for the next one's.
+    if (held) await file.truncate(0).catch(() => {});
+    // Releases the lock, or, when the wait was abandoned, the lock the pending call takes later.
+    file.close();
   }
+}
+
+const HOLDER_CHECK_MS = 100;
+
+async function acquire(file: Deno.FsFile, path: string, waitUntil: number, debug: DebugLog): Promise<boolean> {
+  const locking = file.lock(true).then(() => true, (error) => {
+    debug(`running without the cache lock: ${error instanceof Error ? error.message : error}`);
+    return false;
+  });
+  const started = Date.now();
+  while (true) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const tick = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), Math.max(0, Math.min(HOLDER_CHECK_MS, waitUntil - Date.now())));
+    });
+    const outcome = await Promise.race([locking, tick]);
+    clearTimeout(timer);
+    if (outcome !== undefined) return outcome;
+    const holder = lockHolder(path);
+    if (holder.state === "gone") {
+      debug(`the cache lock is stale (its holder, PID ${holder.pid}, is gone): calling CreateSession without it`);
+      return false;
+    }
+    if (Date.now() >= waitUntil) {
+      debug(
+        `gave up waiting for the cache lock after ${
+          Math.round((Date.now() - started) / 100) / 10
+        }s: calling CreateSession without it`,
+      );
+      return false;
+    }
+  }
+}
+
+/** The holder's PID and PID namespace (a PID means nothing in another container's namespace). */
+function holderRecord(): string | undefined {
+  const libc = openLibc();
+  if (libc instanceof Error) return undefined;
+  const namespace = pidNamespace(libc);
+  return namespace && `${Deno.pid} ${namespace}\n`;
+}
+
+async function recordHolder(file: Deno.FsFile): Promise<void> {
+  const record = holderRecord();
+  if (!record) return;
+  try {
+    await file.truncate(0); // a holder killed mid-way leaves its record behind
+    await file.seek(0, Deno.SeekMode.Start);
+    await file.write(new TextEncoder().encode(record));
+  } catch { /* the lock still works; only stale-lock detection is lost */ }
+}
+
+type Holder =
+  | { readonly state: "unknown" }
+  | { readonly state: "alive" | "gone"; readonly pid: number };
+
+/** Whether the process named in the lock file still exists, when it is in our PID namespace. */
+export function lockHolder(path: string): Holder {
+  const libc = openLibc();
+  if (libc instanceof Error) return { state: "unknown" };
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch {
+    return { state: "unknown" };
+  }
+  const [pidText, namespace] = text.trim().split(" ");
+  if (!/^\d+$/.test(pidText ?? "") || !namespace || namespace !== pidNamespace(libc)) return { state: "unknown" };
+  const pid = Number(pidText);
+  return { state: processExists(libc, pid) ? "alive" : "gone", pid };
 }

@@ -4,7 +4,7 @@
  * cache lock, and store the answer.
  */
 import { type DebugLog } from "../debug_log.ts";
-import { fail, messageOf } from "../errors.ts";
+import { CertroleError } from "../errors.ts";
 import {
   CERTIFICATE_FILE,
   certificateFromBytes,
@@ -14,9 +14,10 @@ import {
 } from "../identity/identity.ts";
 import { fingerprintSha256 } from "../identity/certificate.ts";
 import { resolvePassphrase } from "../identity/passphrase.ts";
-import { createSession, type SessionCredentials } from "../rolesanywhere/create_session.ts";
+import { createSession, type SessionCredentials, withNextStep } from "../rolesanywhere/create_session.ts";
 import type { SessionSettings } from "../session_settings.ts";
 import { proxyFor, type TransportOptions } from "../transport/http_client.ts";
+import { trustedCertificates } from "../transport/trust_store.ts";
 import {
   cacheKey,
   defaultCacheDir,
@@ -32,35 +33,38 @@ export interface Environment {
   readonly env: (name: string) => string | undefined;
   readonly now: () => Date;
   readonly debug: DebugLog;
+  /** One-line warnings for the user (default: stderr, prefixed "certrole: warning: "). */
+  readonly warn?: (message: string) => void;
 }
 
 export interface Obtained {
   readonly credentials: SessionCredentials;
   readonly source: "cache" | "CreateSession";
+  /** Set when a refresh failed and these are cached credentials that have not expired yet. */
+  readonly refreshFailure?: string;
 }
 
-/** AWS_CA_BUNDLE as extra trusted roots, plus the proxy for the endpoint. */
+function warnOnStderr(message: string): void {
+  Deno.stderr.writeSync(new TextEncoder().encode(`certrole: warning: ${message}\n`));
+}
+
+/** Failures worth riding out on still-valid cached credentials: network, throttling, 5xx (after the retries). */
+function isTransient(error: unknown): error is CertroleError {
+  return error instanceof CertroleError && error.code === "CreateSessionFailed";
+}
+
+/** The trusted roots (trust_store.ts), the timeouts and the proxy for the endpoint. */
 export async function transportOptions(
   settings: SessionSettings,
   env: (name: string) => string | undefined,
+  debug: DebugLog = () => {},
 ): Promise<TransportOptions> {
-  const bundle = env("AWS_CA_BUNDLE");
-  let caCerts: string[] | undefined;
-  if (bundle) {
-    try {
-      caCerts = [await Deno.readTextFile(bundle)];
-    } catch (error) {
-      fail(
-        "InvalidCaBundle",
-        `AWS_CA_BUNDLE file "${bundle}" cannot be read (${messageOf(error)}): fix or unset AWS_CA_BUNDLE`,
-      );
-    }
-  }
+  const proxy = proxyFor(new URL(settings.endpoint), env);
   return {
-    caCerts,
+    caCerts: new URL(settings.endpoint).protocol === "https:" ? await trustedCertificates(env, debug) : undefined,
     connectTimeoutMs: settings.connectTimeoutMs,
     totalTimeoutMs: settings.timeoutMs,
-    proxy: proxyFor(new URL(settings.endpoint), env),
+    proxy,
   };
 }
 
@@ -98,6 +102,7 @@ async function fetchCredentials(
 ): Promise<SessionCredentials> {
   const { env, now, debug } = environment;
   const identity = loaded ?? await loadSessionIdentity(settings, environment);
+  const files = { certificate: settings.certificatePath, intermediates: settings.intermediatesPath };
   return await createSession(
     {
       endpoint: settings.endpoint,
@@ -113,14 +118,16 @@ async function fetchCredentials(
     },
     identity.key.signingKey,
     {
-      transport: await transportOptions(settings, env),
+      transport: await transportOptions(settings, env, debug),
       maxAttempts: settings.maxAttempts,
       debug,
       now,
       random: Math.random,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     },
-  );
+  ).catch((error) => {
+    throw withNextStep(error, files);
+  });
 }
 
 /**
@@ -155,8 +162,9 @@ export async function obtainCredentials(
     roleSessionName: settings.roleSessionName,
   });
   const window = refreshWindowSeconds(settings.refreshBeforeSeconds, settings.durationSeconds);
+  let cached: SessionCredentials | undefined;
   const fresh = async () => {
-    const cached = await readCached(cacheDir, key, debug);
+    cached = await readCached(cacheDir, key, debug) ?? cached;
     return cached && isFresh(cached, now(), window) ? cached : undefined;
   };
   const hit = await fresh();
@@ -164,6 +172,7 @@ export async function obtainCredentials(
     debug(`cache hit ${cacheDir}/${key}.json: access key ${hit.accessKeyId}, expires ${hit.expiration}`);
     return { credentials: hit, source: "cache" };
   }
+  // Waiting on a concurrent caller's CreateSession is bounded by one attempt's timeout.
   return await withLock(cacheDir, key, debug, async () => {
     const shared = await fresh(); // another process may have refreshed while we waited
     if (shared) {
@@ -171,8 +180,18 @@ export async function obtainCredentials(
       return { credentials: shared, source: "cache" as const };
     }
     debug(`cache miss in ${cacheDir}: calling CreateSession`);
-    const credentials = await fetchCredentials(settings, environment, identity);
+    let credentials: SessionCredentials;
+    try {
+      credentials = await fetchCredentials(settings, environment, identity);
+    } catch (error) {
+      const usable = cached && isFresh(cached, now(), 0) ? cached : undefined;
+      if (!usable || !isTransient(error)) throw error;
+      (environment.warn ?? warnOnStderr)(
+        `${error.message}; using the cached credentials (access key ${usable.accessKeyId}), which expire at ${usable.expiration}`,
+      );
+      return { credentials: usable, source: "cache" as const, refreshFailure: error.message };
+    }
     await writeCached(cacheDir, key, credentials, debug);
     return { credentials, source: "CreateSession" as const };
-  });
+  }, Date.now() + settings.timeoutMs);
 }

@@ -3,14 +3,16 @@
  * setup|cleanup`. Credentials and region come from the SDK's default chain (environment,
  * AWS_PROFILE and the config files, SSO, ...), so the commands run against real AWS as the
  * user's other tools do, or against the emulator (its admin keys in the environment).
- * Requests go through certrole's own HTTP client, so AWS_CA_BUNDLE (which the JavaScript SDK
- * ignores), HTTPS_PROXY/NO_PROXY and the timeouts behave as in credential-process.
+ * Requests go through certrole's own HTTP client, so the trust store (the system's, SSL_CERT_FILE,
+ * SSL_CERT_DIR, AWS_CA_BUNDLE, which the JavaScript SDK ignores), HTTPS_PROXY/NO_PROXY and the
+ * timeouts behave as in credential-process.
  * The SDK is imported here only, when these commands run.
  */
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { RolesAnywhereClient } from "@aws-sdk/client-rolesanywhere";
 import { fail, messageOf } from "../errors.ts";
 import { proxyFor, send, type TransportOptions } from "../transport/http_client.ts";
+import { trustedCertificates } from "../transport/trust_store.ts";
 
 export interface AwsClients {
   readonly iam: IAMClient;
@@ -80,19 +82,13 @@ function requestHandler(transport: (url: URL) => TransportOptions) {
 }
 
 export async function awsClients(options: ClientOptions): Promise<AwsClients> {
-  const bundle = options.env("AWS_CA_BUNDLE");
-  let caCerts: string[] | undefined;
-  if (bundle) {
-    try {
-      caCerts = [await Deno.readTextFile(bundle)];
-    } catch (error) {
-      fail("InvalidCaBundle", `AWS_CA_BUNDLE file "${bundle}" cannot be read (${messageOf(error)}): fix or unset it`);
-    }
-  }
+  const caCerts = await trustedCertificates(options.env, () => {});
   const transport = (url: URL): TransportOptions => ({
     caCerts,
     connectTimeoutMs: 10_000,
     totalTimeoutMs: 60_000,
+    // A page of up to 1000 roles with their trust policies is a few MB of XML.
+    maxResponseBytes: 16 * 1024 * 1024,
     proxy: proxyFor(url, options.env),
   });
   const [iamSdk, rolesAnywhereSdk] = await Promise.all([

@@ -11,6 +11,7 @@
  * ```
  */
 import { tryParseArn } from "../arn.ts";
+import { isRegionName } from "../aws_partitions.ts";
 import { fail } from "../errors.ts";
 
 export const ROLES_ANYWHERE_PRINCIPAL = "rolesanywhere.amazonaws.com";
@@ -129,7 +130,7 @@ export function checkTrustAnchorArn(text: string): string {
   const problem = arnProblem(text) ??
     (arn!.service !== "rolesanywhere" || !/^trust-anchor\/[A-Za-z0-9-]+$/.test(arn!.resource)
       ? "it is not a Roles Anywhere trust anchor"
-      : !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(arn!.region)
+      : !isRegionName(arn!.region)
       ? `region "${arn!.region}" is not a region like us-east-1`
       : !/^\d{12}$/.test(arn!.account)
       ? `account "${arn!.account}" is not a 12-digit account ID`

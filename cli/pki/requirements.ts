@@ -70,13 +70,20 @@ export interface RequirementsInput {
   readonly intermediates?: { readonly file: string; readonly certificates: readonly Certificate[] };
   readonly key?: { readonly file: string; readonly key: PrivateKey };
   readonly now: Date;
-  /** Warn when the leaf expires within this many ms. Default 24 hours. */
+  /** Warn when the leaf expires within this many ms. Default: a third of its lifetime. */
   readonly leafWarnWithin?: number;
   /** Warn when the CA or an intermediate expires within this many ms. Default 30 days. */
   readonly caWarnWithin?: number;
 }
 
-export const DEFAULT_LEAF_WARN_WITHIN = 24 * 3_600_000;
+/**
+ * The leaf warns in the last third of its lifetime, as certificate renewers such as cert-manager
+ * renew: 8 hours for a 1-day certificate, 30 days for a 90-day one. A fixed window would warn on
+ * every fresh short-lived certificate, the kind Roles Anywhere is meant for.
+ */
+export function defaultLeafWarnWithin(certificate: Certificate): number {
+  return Math.round((certificate.notAfter.getTime() - certificate.notBefore.getTime()) / 3);
+}
 export const DEFAULT_CA_WARN_WITHIN = 30 * 86_400_000;
 
 function iso(date: Date): string {
@@ -164,7 +171,7 @@ export async function checkRequirements(input: RequirementsInput): Promise<Requi
   const requirements: RequirementResult[] = [];
   const warnings: Warning[] = [];
   const caWarnWithin = input.caWarnWithin ?? DEFAULT_CA_WARN_WITHIN;
-  const leafWarnWithin = input.leafWarnWithin ?? DEFAULT_LEAF_WARN_WITHIN;
+  const leafWarnWithin = input.leafWarnWithin ?? defaultLeafWarnWithin(leaf.certificate);
 
   const expiring = (item: ItemId, certificate: Certificate, within: number, fix: string) => {
     const left = certificate.notAfter.getTime() - now.getTime();

@@ -1,6 +1,7 @@
 /**
  * The few libc calls certrole needs that Deno has no API for (execve, signal dispositions,
- * prctl, resource limits), through Deno's FFI, opened once. Linux with glibc only (the
+ * prctl, resource limits, whether a process exists, which PID namespace we are in), through
+ * Deno's FFI, opened once. Linux with glibc only (the
  * platforms certrole's images and launcher target); `openLibc()` says why when it cannot.
  */
 
@@ -10,6 +11,8 @@ const SYMBOLS = {
   prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
   getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
   setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  kill: { parameters: ["i32", "i32"], result: "i32" },
+  readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
@@ -68,4 +71,21 @@ export function getResourceLimit(libc: Libc, resource: number): ResourceLimit {
 export function setResourceLimit(libc: Libc, resource: number, limit: ResourceLimit): void {
   const values = new BigUint64Array([limit.soft, limit.hard]);
   if (libc.setrlimit(resource, values) !== 0) throw new Error(`setrlimit(${resource}) failed: errno ${errno(libc)}`);
+}
+
+const ESRCH = 3;
+
+/** kill(pid, 0): true while the process exists (EPERM: it does, but is someone else's). */
+export function processExists(libc: Libc, pid: number): boolean {
+  return libc.kill(pid, 0) === 0 || errno(libc) !== ESRCH;
+}
+
+/**
+ * Our PID namespace ("pid:[4026531836]"), read with libc because Deno's permissions allow
+ * /proc/self only with --allow-all; undefined when it cannot be read.
+ */
+export function pidNamespace(libc: Libc): string | undefined {
+  const target = new Uint8Array(256);
+  const length = Number(libc.readlink(new TextEncoder().encode("/proc/self/ns/pid\0"), target, BigInt(target.length)));
+  return length > 0 ? new TextDecoder().decode(target.subarray(0, length)) : undefined;
 }

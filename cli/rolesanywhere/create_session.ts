@@ -6,6 +6,7 @@
 import type { DebugLog } from "../debug_log.ts";
 import { CertroleError } from "../errors.ts";
 import type { SigningKey } from "../identity/private_key.ts";
+import { shellQuote } from "../shell_quote.ts";
 import { type CreateSessionInput, createSessionRequest, signRequest } from "../signing/sigv4_x509.ts";
 import { type HttpResponse, send, TransportError, type TransportOptions } from "../transport/http_client.ts";
 import { isRetryableStatus, retryDelayMs } from "../transport/retry.ts";
@@ -52,6 +53,25 @@ export function parseServiceError(response: HttpResponse): ServiceError {
     code,
     message: (message ?? (text.trim().slice(0, 200) || "no message")).split("\n")[0],
   };
+}
+
+/**
+ * The next step for a refusal whose cause can be found locally. Roles Anywhere answers
+ * "Untrusted signing certificate" when the certificate does not chain to the trust anchor's CA,
+ * or the intermediates it needs were not sent; pki check shows which link is missing.
+ */
+export function withNextStep(error: unknown, files: { certificate: string; intermediates?: string }): unknown {
+  if (
+    !(error instanceof CertroleError) || error.code !== "AccessDeniedException" ||
+    !/Untrusted signing certificate/i.test(error.message)
+  ) return error;
+  const intermediates = files.intermediates ? ` --intermediates ${shellQuote(files.intermediates)}` : "";
+  return new CertroleError(
+    error.code,
+    `${error.message}: the certificate does not chain to the trust anchor's CA; find the missing link with ` +
+      `certrole pki check --ca <trust anchor CA> --cert ${shellQuote(files.certificate)}${intermediates}`,
+    error.exitCode,
+  );
 }
 
 function credentialsFrom(response: HttpResponse): SessionCredentials {

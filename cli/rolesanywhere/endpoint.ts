@@ -1,21 +1,17 @@
 /**
  * Which region and URL a CreateSession call goes to, as AWS's signing helper and SDKs decide it:
  * --region, else the trust anchor ARN's region; --endpoint, else AWS_ENDPOINT_URL_ROLESANYWHERE,
- * else AWS_ENDPOINT_URL, else the partition's regional (or FIPS) endpoint. Pure.
+ * else AWS_ENDPOINT_URL, else the regional (or FIPS) endpoint in the region's partition. An
+ * endpoint without a scheme is https://, as the helper takes it. Pure.
  */
 import type { Arn } from "../arn.ts";
+import { partitionOfRegion } from "../aws_partitions.ts";
 import { fail } from "../errors.ts";
 
 export interface EndpointChoice {
   readonly region: string;
   readonly endpoint: string;
 }
-
-const PARTITION_DOMAINS: Record<string, string> = {
-  "aws": "amazonaws.com",
-  "aws-cn": "amazonaws.com.cn",
-  "aws-us-gov": "amazonaws.com",
-};
 
 export function resolveEndpoint(
   options: { region?: string; endpoint?: string; trustAnchor: Arn; profile: Arn },
@@ -28,14 +24,15 @@ export function resolveEndpoint(
     );
   }
   const region = options.region || options.trustAnchor.region;
-  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+  const partition = partitionOfRegion(region);
+  if (!partition) {
     fail("InvalidRegion", `region "${region}" is not an AWS region name (like us-east-1): fix --region`);
   }
   const explicit = options.endpoint || env("AWS_ENDPOINT_URL_ROLESANYWHERE") || env("AWS_ENDPOINT_URL");
   if (explicit) {
     let url: URL;
     try {
-      url = new URL(explicit);
+      url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(explicit) ? explicit : `https://${explicit}`);
     } catch {
       fail(
         "InvalidEndpoint",
@@ -47,7 +44,7 @@ export function resolveEndpoint(
     }
     return { region, endpoint: url.origin + url.pathname.replace(/\/+$/, "") };
   }
-  const domain = PARTITION_DOMAINS[options.trustAnchor.partition] ?? "amazonaws.com";
+  const domain = partition.dnsSuffix;
   const fips = (env("AWS_USE_FIPS_ENDPOINT") ?? "").toLowerCase() === "true";
   const host = fips ? `rolesanywhere-fips.${region}.${domain}` : `rolesanywhere.${region}.${domain}`;
   return { region, endpoint: `https://${host}` };

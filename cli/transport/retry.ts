@@ -35,3 +35,13 @@ export function maxAttemptsFrom(value: string | undefined): number | undefined {
   if (!Number.isInteger(attempts) || attempts < 1) return NaN;
   return attempts;
 }
+
+/**
+ * The longest a call with retries can take: every attempt's timeout plus the largest backoff
+ * before each retry. Callers hold the whole call (and any wait for a concurrent caller) to it.
+ */
+export function callBudgetMs(maxAttempts: number, attemptTimeoutMs: number): number {
+  let total = maxAttempts * attemptTimeoutMs;
+  for (let retry = 1; retry < maxAttempts; retry++) total += Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (retry - 1));
+  return total;
+}

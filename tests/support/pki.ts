@@ -262,3 +262,69 @@ export async function makeIntermediate(ca: Ca, name: string, options: { extensio
   ]);
   return { dir, cert, key, passphrase };
 }
+
+/** A TLS server certificate for localhost/127.0.0.1 under `tls`, and the CA that signed it (ca: its PEM file). */
+export async function tlsServer(
+  tls: string,
+  caName = "test TLS CA",
+): Promise<{ ca: string; cert: string; key: string }> {
+  await Deno.mkdir(tls, { recursive: true });
+  await openssl([
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-noenc",
+    "-keyout",
+    `${tls}/ca.key`,
+    "-out",
+    `${tls}/ca.pem`,
+    "-days",
+    "1",
+    "-subj",
+    `/CN=${caName}`,
+  ]);
+  await openssl([
+    "req",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-noenc",
+    "-keyout",
+    `${tls}/server.key`,
+    "-out",
+    `${tls}/server.csr`,
+    "-subj",
+    "/CN=localhost",
+  ]);
+  await Deno.writeTextFile(
+    `${tls}/ext`,
+    "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+  );
+  await openssl([
+    "x509",
+    "-req",
+    "-in",
+    `${tls}/server.csr`,
+    "-CA",
+    `${tls}/ca.pem`,
+    "-CAkey",
+    `${tls}/ca.key`,
+    "-set_serial",
+    "5",
+    "-days",
+    "1",
+    "-out",
+    `${tls}/server.pem`,
+    "-extfile",
+    `${tls}/ext`,
+  ]);
+  return {
+    ca: `${tls}/ca.pem`,
+    cert: await Deno.readTextFile(`${tls}/server.pem`),
+    key: await Deno.readTextFile(`${tls}/server.key`),
+  };
+}

@@ -8,6 +8,10 @@ export interface RunResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
+  /** Wall-clock time from spawn to exit. */
+  readonly elapsedMs: number;
+  /** True when `killAfterMs` passed and the process was killed (a hang, not an answer). */
+  readonly killed: boolean;
 }
 
 export interface RunOptions {
@@ -16,6 +20,8 @@ export interface RunOptions {
   readonly cleanEnv?: boolean;
   readonly stdin?: string | Uint8Array;
   readonly cwd?: string;
+  /** SIGKILL the process after this long, so a test of a former hang fails instead of hanging. */
+  readonly killAfterMs?: number;
 }
 
 /** A minimal environment, so a developer's AWS or ROLESANYWHERE_ variables cannot leak into tests. */
@@ -41,10 +47,13 @@ export function baseEnv(): Record<string, string> {
   }
   // Tests point HOME at temp dirs (for AWS config files); Deno's cache must stay where it is.
   env.DENO_DIR ??= `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
+  // As the launcher does: no release check on dl.deno.land (through a test's HTTPS_PROXY) from certrole's Deno.
+  env.DENO_NO_UPDATE_CHECK = "1";
   return env;
 }
 
 export async function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const started = Date.now();
   const child = new Deno.Command(command, {
     args: [...args],
     env: options.cleanEnv === false ? options.env : { ...baseEnv(), ...options.env },
@@ -59,11 +68,19 @@ export async function run(command: string, args: readonly string[], options: Run
     await writer.write(typeof options.stdin === "string" ? new TextEncoder().encode(options.stdin) : options.stdin);
     await writer.close();
   }
+  let killed = false;
+  const timer = options.killAfterMs === undefined ? undefined : setTimeout(() => {
+    killed = true;
+    child.kill("SIGKILL");
+  }, options.killAfterMs);
   const output = await child.output();
+  clearTimeout(timer);
   return {
     code: output.code,
     stdout: new TextDecoder().decode(output.stdout),
     stderr: new TextDecoder().decode(output.stderr),
+    elapsedMs: Date.now() - started,
+    killed,
   };
 }
 

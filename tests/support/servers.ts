@@ -14,19 +14,37 @@ export interface Front {
 
 /**
  * Answers with each of `failures` in turn, then forwards to `target` (Host header kept, so
- * signatures hold); with `delayMs`, every answer waits that long first (a slow endpoint).
+ * signatures hold); with `delayMs`, answers wait that long first (a slow endpoint), every answer
+ * or, given a function of the request's number (1 for the first), the ones it says.
  */
+export interface FailingFront extends Front {
+  /** Queues more failures: the next requests get them before forwarding resumes. */
+  fail(...failures: { status: number; headers?: Record<string, string>; body?: string }[]): void;
+}
+
 export function failingFront(
   target: string,
   failures: { status: number; headers?: Record<string, string>; body?: string }[],
-  options: { delayMs?: number } = {},
-): Front {
+  options: { delayMs?: number | ((request: number) => number) } = {},
+): FailingFront {
   let requests = 0;
   const queue = [...failures];
+  const waiting = new Set<() => void>();
   const client = Deno.createHttpClient({ allowHost: true });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
     requests++;
-    if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+    const delay = typeof options.delayMs === "function" ? options.delayMs(requests) : options.delayMs;
+    if (delay) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          waiting.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, delay);
+        waiting.add(done);
+      });
+    }
     const failure = queue.shift();
     if (failure) return new Response(failure.body ?? "", { status: failure.status, headers: failure.headers });
     const url = new URL(request.url);
@@ -42,7 +60,11 @@ export function failingFront(
     get requests() {
       return requests;
     },
+    fail(...failures) {
+      queue.push(...failures);
+    },
     async close() {
+      for (const done of [...waiting]) done(); // held answers go out now rather than delay the shutdown
       await server.shutdown();
       client.close();
     },
