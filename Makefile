@@ -15,7 +15,7 @@ export NO_COLOR := 1
 # make install: ~/.local, or /usr/local as root; DESTDIR stages the files for a package.
 PREFIX ?= $(if $(filter 0,$(shell id -u)),/usr/local,$(HOME)/.local)
 
-.PHONY: all build install uninstall demo test test-images images images-offline lint check check-fmt check-lint check-types check-images fmt bench clean deps help peers-test peers-lint peers-images peers-deploy
+.PHONY: all build install uninstall demo test test-images images images-offline lint check check-fmt check-lint check-types check-images fmt bench fuzz clean deps help peers-test peers-lint peers-images peers-deploy
 
 all: build
 
@@ -27,6 +27,7 @@ help:
 	@echo "make build   dist/certrole: launcher + bundled program"
 	@echo "make install PREFIX/bin/certrole, PREFIX/lib/certrole (PREFIX=$(PREFIX)); make uninstall"
 	@echo "make bench   credential-process, exec and emulator timings"
+	@echo "make fuzz    mutated keys and certificates through the identity loaders (SEED=1 ITERATIONS=10000)"
 	@echo "make images  render images/*/Dockerfile and build the images (docker, else podman, else buildah)"
 	@echo "             ENGINE=podman ARGS='--variant aws-cli --base aws-cli=IMAGE ...' (ARGS=--help: options)"
 	@echo "make images-offline  the same without a registry: podman, local Debian bases (debootstrap), host CA"
@@ -106,6 +107,12 @@ fmt: deps
 
 bench: deps
 	@$(DENO) run --allow-all scripts/bench.ts
+
+# make fuzz SEED=7 ITERATIONS=50000: findings (non-CertroleErrors, slow inputs) land in .scratch/fuzz/.
+SEED ?= 1
+ITERATIONS ?= 10000
+fuzz: deps
+	@$(DENO) run --allow-all scripts/fuzz.ts --seed $(SEED) --iterations $(ITERATIONS)
 
 clean:
 	rm -rf dist .scratch
