@@ -191,17 +191,26 @@ export async function decryptPkcs8(der: Uint8Array, passphrase: string): Promise
   return cbcDecrypt(cipher, key, iv, data);
 }
 
-/** PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC: what `openssl pkcs8 -topk8 -v2 aes-256-cbc` writes. */
+/**
+ * PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC, what `openssl pkcs8 -topk8 -v2 aes-256-cbc`
+ * writes; or with DES-EDE3-CBC, what `openssl req -newkey … -keyout` writes.
+ */
 export async function encryptPkcs8(
   pkcs8: Uint8Array,
   passphrase: string,
-  options: { iterations?: number; salt?: Uint8Array; iv?: Uint8Array } = {},
+  options: {
+    iterations?: number;
+    salt?: Uint8Array;
+    iv?: Uint8Array;
+    cipher?: "aes-256-cbc" | "des-ede3-cbc";
+  } = {},
 ): Promise<Uint8Array<ArrayBuffer>> {
+  const cipher = options.cipher ?? "aes-256-cbc";
   const iterations = options.iterations ?? DEFAULT_PBKDF2_ITERATIONS;
   const salt = options.salt ?? crypto.getRandomValues(new Uint8Array(16));
-  const iv = options.iv ?? crypto.getRandomValues(new Uint8Array(16));
-  const key = await pbkdf2(utf8(passphrase), salt, iterations, "SHA-256", 32);
-  const data = await cbcEncrypt("aes-256-cbc", key, iv, pkcs8);
+  const iv = options.iv ?? crypto.getRandomValues(new Uint8Array(CIPHERS[cipher].ivLength));
+  const key = await pbkdf2(utf8(passphrase), salt, iterations, "SHA-256", CIPHERS[cipher].keyLength);
+  const data = await cbcEncrypt(cipher, key, iv, pkcs8);
   return sequence(
     sequence(
       oid(OID.pbes2),
@@ -210,7 +219,7 @@ export async function encryptPkcs8(
           oid(OID.pbkdf2),
           sequence(octetString(salt), integer(BigInt(iterations)), sequence(oid(OID.hmacWithSHA256), nullValue())),
         ),
-        sequence(oid(OID.aes256Cbc), octetString(iv)),
+        sequence(oid(cipher === "aes-256-cbc" ? OID.aes256Cbc : OID.desEde3Cbc), octetString(iv)),
       ),
     ),
     octetString(data),

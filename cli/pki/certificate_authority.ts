@@ -15,14 +15,19 @@
  * const caDer = await createCaCertificate({ keys, subject: encodeName({ cn: "myPrivateCA" }), notBefore, notAfter });
  * ```
  */
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
+import type * as X509 from "@peculiar/x509";
 import { fail } from "../errors.ts";
 import type { KeyType } from "./key_type.ts";
 import type { Certificate } from "../identity/certificate.ts";
 import { concatBytes, oid, sequence, TAG, tlv } from "../identity/der.ts";
 import { encryptPkcs8 } from "../identity/key_encryption.ts";
 import { toPem } from "../identity/pem.ts";
+
+// @peculiar/x509 needs the Reflect polyfill in place before it evaluates. Static imports do not
+// guarantee that once bundled: esbuild's code splitting may order the two chunks either way (a
+// bundle once evaluated x509 first and failed with "tsyringe requires a reflect polyfill").
+await import("reflect-metadata");
+const x509 = await import("@peculiar/x509");
 
 x509.cryptoProvider.set(crypto);
 
@@ -186,12 +191,12 @@ export async function createLeafCertificate(options: LeafCertificateOptions): Pr
   const authorityKeyId = ca.subjectKeyId
     ? new x509.AuthorityKeyIdentifierExtension(ca.subjectKeyId.toHex())
     : await x509.AuthorityKeyIdentifierExtension.create(ca.publicKey.spki);
-  const names: x509.JsonGeneralName[] = [
+  const names: X509.JsonGeneralName[] = [
     ...(options.altNames?.dns ?? []).map((value) => ({ type: "dns" as const, value })),
     ...(options.altNames?.uri ?? []).map((value) => ({ type: "url" as const, value })),
     ...(options.altNames?.email ?? []).map((value) => ({ type: "email" as const, value })),
   ];
-  const extensions: x509.Extension[] = [
+  const extensions: X509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
     await x509.SubjectKeyIdentifierExtension.create(options.publicKey),
@@ -230,7 +235,7 @@ export interface CertificateRequest {
  */
 export async function readCertificateRequest(bytes: Uint8Array, path: string): Promise<CertificateRequest> {
   const text = new TextDecoder().decode(bytes);
-  let request: x509.Pkcs10CertificateRequest;
+  let request: X509.Pkcs10CertificateRequest;
   try {
     request = text.includes("-----BEGIN")
       ? new x509.Pkcs10CertificateRequest(text.trim())
