@@ -15,7 +15,7 @@ export NO_COLOR := 1
 # make install: ~/.local, or /usr/local as root; DESTDIR stages the files for a package.
 PREFIX ?= $(if $(filter 0,$(shell id -u)),/usr/local,$(HOME)/.local)
 
-.PHONY: all build install uninstall demo test test-images images lint check check-fmt check-lint check-types check-images fmt bench clean deps help peers-test peers-lint peers-images peers-deploy
+.PHONY: all build install uninstall demo test test-images images images-offline lint check check-fmt check-lint check-types check-images fmt bench fuzz clean deps help peers-test peers-lint peers-images peers-deploy
 
 all: build
 
@@ -27,8 +27,10 @@ help:
 	@echo "make build   dist/certrole: launcher + bundled program"
 	@echo "make install PREFIX/bin/certrole, PREFIX/lib/certrole (PREFIX=$(PREFIX)); make uninstall"
 	@echo "make bench   credential-process, exec and emulator timings"
+	@echo "make fuzz    mutated keys and certificates through the identity loaders (SEED=1 ITERATIONS=10000)"
 	@echo "make images  render images/*/Dockerfile and build the images (docker, else podman, else buildah)"
-	@echo "             ENGINE=podman BUILD_MODE=bundle ARGS='--variant aws-cli --base aws-cli=IMAGE ...'"
+	@echo "             ENGINE=podman ARGS='--variant aws-cli --base aws-cli=IMAGE ...' (ARGS=--help: options)"
+	@echo "make images-offline  the same without a registry: podman, local Debian bases (debootstrap), host CA"
 	@echo "make lint    Dockerfiles (hadolint when installed, dockerfile-utils) and shell scripts (shellcheck)"
 	@echo "make test-images  build the images on local Debian bases with podman and run them on the emulator"
 
@@ -70,12 +72,18 @@ test: peers-test deps
 	@$(DENO) test --allow-all --parallel tests/
 
 # The image tests: podman + debootstrap, several minutes cold; their own target and CI step.
-IMAGE_TESTS := tests/image_aws_cli.test.ts tests/image_sdk_apps.test.ts tests/image_stop_signal.test.ts tests/image_docker_cli.test.ts tests/image_ca_certificates.test.ts
+IMAGE_TESTS := tests/image_aws_cli.test.ts tests/image_sdk_apps.test.ts tests/image_stop_signal.test.ts \
+	tests/image_docker_cli.test.ts tests/image_ca_certificates.test.ts tests/image_startup.test.ts \
+	tests/image_user_base.test.ts tests/image_build_failure.test.ts tests/image_offline_build.test.ts
 test-images: peers-test peers-images deps
 	@CERTROLE_IMAGE_TESTS=1 $(DENO) test --allow-all $(IMAGE_TESTS)
 
 images: deps
 	@$(DENO) run --allow-all scripts/images.ts $(ARGS)
+
+# Without a container registry (our machines, air-gapped sites): see README.md, "Building them".
+images-offline: peers-images deps
+	@$(DENO) run --allow-all scripts/images.ts --local-bases $(ARGS)
 
 lint: peers-lint deps
 	@$(DENO) run --allow-all scripts/lint.ts
@@ -99,6 +107,12 @@ fmt: deps
 
 bench: deps
 	@$(DENO) run --allow-all scripts/bench.ts
+
+# make fuzz SEED=7 ITERATIONS=50000: findings (non-CertroleErrors, slow inputs) land in .scratch/fuzz/.
+SEED ?= 1
+ITERATIONS ?= 10000
+fuzz: deps
+	@$(DENO) run --allow-all scripts/fuzz.ts --seed $(SEED) --iterations $(ITERATIONS)
 
 clean:
 	rm -rf dist .scratch

@@ -23,3 +23,11 @@ export function messageOf(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.split("\n")[0].trim();
 }
+
+/**
+ * Text from a file (a time value, a PEM header) as it appears in a message: quoted, control
+ * characters escaped and cut at `max` characters, so a hostile file cannot break the one line.
+ */
+export function quoted(text: string, max = 40): string {
+  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+}

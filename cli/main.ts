@@ -43,6 +43,11 @@ const COMMANDS: readonly Entry[] = [
     load: () => import("./commands/image_render.ts"),
   },
   {
+    name: "image dockerfile",
+    summary: "print a multi-stage Dockerfile that adds certrole's entrypoint to your own base image",
+    load: () => import("./commands/image_dockerfile.ts"),
+  },
+  {
     name: "read-certificate-data",
     summary: "print a certificate's key type, serial and base64 DER as JSON",
     load: () => import("./commands/read_certificate_data.ts"),

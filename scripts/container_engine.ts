@@ -9,8 +9,8 @@ export type Engine = "docker" | "podman" | "buildah";
 export const ENGINES: readonly Engine[] = ["docker", "podman", "buildah"];
 
 /** True when `engine` is installed and (for docker and podman) its engine answers. */
-export async function engineAnswers(engine: Engine): Promise<boolean> {
-  const probe = engine === "buildah" ? $`buildah --version` : $`${engine} info --format json`;
+export async function engineAnswers(engine: Engine, env: Record<string, string> = {}): Promise<boolean> {
+  const probe = (engine === "buildah" ? $`buildah --version` : $`${engine} info --format json`).env(env);
   try {
     const result = await probe.noThrow().quiet().timeout("20s");
     return result.code === 0;
@@ -19,13 +19,13 @@ export async function engineAnswers(engine: Engine): Promise<boolean> {
   }
 }
 
-export async function pickEngine(forced?: string): Promise<Engine> {
+export async function pickEngine(forced?: string, env: Record<string, string> = {}): Promise<Engine> {
   if (forced) {
     if (!ENGINES.includes(forced as Engine)) throw new Error(`--engine must be one of ${ENGINES.join(", ")}`);
-    if (!(await engineAnswers(forced as Engine))) throw new Error(`${forced} does not answer here`);
+    if (!(await engineAnswers(forced as Engine, env))) throw new Error(`${forced} does not answer here`);
     return forced as Engine;
   }
-  for (const engine of ENGINES) if (await engineAnswers(engine)) return engine;
+  for (const engine of ENGINES) if (await engineAnswers(engine, env)) return engine;
   throw new Error("no container engine answers: install docker, podman or buildah (or start the docker engine)");
 }
 
@@ -60,12 +60,12 @@ export function isProgressLine(line: string): boolean {
 }
 
 /** The image's size in bytes as the engine reports it (buildah only prints it rounded). */
-export async function imageSize(engine: Engine, tag: string): Promise<number> {
+export async function imageSize(engine: Engine, tag: string, env: Record<string, string> = {}): Promise<number> {
   if (engine === "buildah") {
-    const listed = await $`buildah images --format ${"{{.Size}}"} ${tag}`.noThrow().quiet().text();
+    const listed = await $`buildah images --format ${"{{.Size}}"} ${tag}`.env(env).noThrow().quiet().text();
     return parseHumanSize(listed.trim().split("\n")[0] ?? "");
   }
-  const output = await $`${engine} image inspect --format ${"{{.Size}}"} ${tag}`.noThrow().quiet().text();
+  const output = await $`${engine} image inspect --format ${"{{.Size}}"} ${tag}`.env(env).noThrow().quiet().text();
   const size = Number(output.trim());
   return Number.isFinite(size) && size > 0 ? size : NaN;
 }

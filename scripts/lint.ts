@@ -26,8 +26,10 @@ async function dockerfiles(): Promise<string[]> {
   for await (const entry of Deno.readDir(`${root}/images`)) {
     if (entry.isDirectory) found.push(`images/${entry.name}/Dockerfile`);
   }
+  for await (const entry of Deno.readDir(`${root}/local-bases`)) {
+    if (entry.isFile && entry.name.endsWith(".Dockerfile")) found.push(`local-bases/${entry.name}`);
+  }
   for await (const entry of Deno.readDir(`${root}/tests/fixtures/images`)) {
-    if (entry.isFile && entry.name.endsWith(".Dockerfile")) found.push(`tests/fixtures/images/${entry.name}`);
     if (entry.isDirectory) found.push(`tests/fixtures/images/${entry.name}/Dockerfile`);
   }
   return found.sort();

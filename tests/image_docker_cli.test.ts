@@ -14,11 +14,13 @@ import {
   makeImagePki,
   silentServer,
   startPodmanService,
+  TEST_TAG,
   waitForPid1,
   within,
   withWalkthrough,
 } from "./support/images.ts";
 import { ROOT, run } from "./support/run.ts";
+import { VERSION } from "../cli/version.ts";
 
 const ignore = IMAGE_TESTS_SKIPPED !== undefined || !(await dockerCliInstalled());
 
@@ -29,7 +31,7 @@ Deno.test({ name: "docker CLI: make images builds, docker run and docker stop wo
   const service = await startPodmanService();
   const docker = (args: string[], env: Record<string, string> = {}) =>
     run("docker", args, { env: { ...service.env, ...env } });
-  const image = "localhost/certrole-ci/docker-cli-aws-cli:0.1.0";
+  const image = `localhost/certrole-ci/docker-cli-${TEST_TAG}-aws-cli:${VERSION}`;
   try {
     const made = await run(Deno.execPath(), [
       "run",
@@ -37,12 +39,12 @@ Deno.test({ name: "docker CLI: make images builds, docker run and docker stop wo
       `${ROOT}/scripts/images.ts`,
       ...["--engine", "docker", "--mode", "bundle", "--variant", "aws-cli"],
       ...["--base", `aws-cli=${base}`, "--deno-image", builder, "--network", "host"],
-      ...["--tag-prefix", "localhost/certrole-ci/docker-cli-"],
+      ...["--tag-prefix", `localhost/certrole-ci/docker-cli-${TEST_TAG}-`],
     ], { env: service.env });
     assert.equal(made.code, 0, made.stdout + made.stderr);
     assert.match(made.stdout, /Building 1 image\(s\) with docker, BUILD_MODE=bundle/);
     assert.match(made.stdout, /\[1\/1\] aws-cli │ .*STEP \d+\/\d+: ENTRYPOINT/);
-    assert.match(made.stdout, /localhost\/certrole-ci\/docker-cli-aws-cli:0\.1\.0 +\d+ MB/);
+    assert.match(made.stdout, new RegExp(`${image.replaceAll(".", "\\.")} +\\d+ MB`));
 
     const pki = await makeImagePki();
     await withWalkthrough(pki, async (walkthrough) => {

@@ -1,17 +1,24 @@
 /**
- * `certrole image render`: Dockerfile.template filled in per variant (generated header, base and
- * Deno images as build arguments, `deno compile` with exactly certrole's runtime permissions,
- * numeric non-root user, exec-form ENTRYPOINT from the entrypoint spec, STOPSIGNAL, OCI labels, no
- * heredocs); musl and too-old-glibc bases refused with a reason; the committed Dockerfiles match
- * the template, and `--check` fails on a stale one.
+ * `certrole image render`: Dockerfile.template filled in per variant (generated header, fully
+ * qualified base and Deno images as build arguments, bundle mode by default, `deno compile` with
+ * exactly the permissions the bundle's launcher runs with, the Deno code cache filled at build
+ * time, numeric non-root user, exec-form ENTRYPOINT from the entrypoint spec, STOPSIGNAL, OCI
+ * labels, no heredocs); musl, too-old-glibc and short-named bases refused with a reason; entrypoint
+ * specs that supervise or run another certrole command render without template changes; the
+ * committed Dockerfiles match the template, and `--check` fails on a stale one and on a leftover
+ * folder of a variant that no longer exists.
  */
 import assert from "node:assert/strict";
+import { launcherScript } from "../cli/build/launcher.ts";
 import {
   baseImageProblem,
   dockerfileQuote,
+  entrypointArgs,
   fillTemplate,
+  inMode,
   parseEntrypoint,
   renderImages,
+  shortNameProblem,
 } from "../cli/images/render.ts";
 import { RUNTIME_PERMISSIONS } from "../cli/permissions.ts";
 import { VERSION } from "../cli/version.ts";
@@ -19,7 +26,7 @@ import { certrole, ROOT, tempDir } from "./support/run.ts";
 
 async function sources(root = ROOT) {
   const entrypoints: Record<string, string> = {};
-  for (const name of ["aws-cli", "python", "node", "ruby"]) {
+  for (const name of ["aws-cli", "python", "node", "ruby", "generic"]) {
     entrypoints[name] = await Deno.readTextFile(`${root}/entrypoints/${name}.json`);
   }
   return {
@@ -43,12 +50,25 @@ Deno.test("each variant's Dockerfile: header, stages, permissions, user, entrypo
     assert.match(content, /^# GENERATED FILE, DO NOT EDIT/, path);
     assert.doesNotMatch(content, /\{\{|\}\}/, `${path}: no placeholder left`);
     assert.doesNotMatch(content, /<</, `${path}: no heredoc (buildah 1.28 rejects them)`);
-    assert.match(content, /^ARG DENO_IMAGE=denoland\/deno:2\.9\.6$/m);
+    assert.match(content, /^ARG DENO_IMAGE=docker\.io\/denoland\/deno:2\.9\.6$/m);
+    assert.match(content, /^ARG BASE_IMAGE=docker\.io\/(library|amazon)\/[a-z-]+:[\w.-]+$/m, "fully qualified");
     assert.match(content, /^FROM \$\{DENO_IMAGE\} AS build$/m);
     assert.match(content, /^FROM \$\{BASE_IMAGE\}$/m);
-    assert.match(content, /^ARG BUILD_MODE=compile$/m);
+    assert.match(content, /^ARG BUILD_MODE=bundle$/m, "the mode CI builds and runs is the default");
+    assert.match(content, /bundle\) deno run --frozen --allow-all scripts\/build\.ts --image-root \/ ;;/);
+    assert.match(
+      content,
+      /&& deno run --frozen --allow-all scripts\/image_code_cache\.ts --home \/out\/home\/certrole/,
+    );
     const compile = content.match(/compile\) deno compile (.*) --output/)?.[1] ?? "";
     assert.deepEqual(compile.split(" ").filter((flag) => flag !== "--frozen"), [...RUNTIME_PERMISSIONS], path);
+    // The bundle's launcher runs Deno with the same permissions as the compiled binary has.
+    const launched = launcherScript("/d", "/m.js", "/l").match(/ run (.*) '?\/m\.js'? "\$@"/)?.[1] ?? "";
+    assert.deepEqual(
+      launched.split(" ").filter((flag) => !["--quiet", "--no-config", "--no-lock"].includes(flag)),
+      compile.split(" ").filter((flag) => flag !== "--frozen"),
+      "bundle and compile mode run with identical permissions",
+    );
     assert.match(content, /^USER 65532:65532$/m);
     assert.doesNotMatch(content, /useradd|adduser/);
     assert.match(content, /^ENV HOME=\/home\/certrole /m);
@@ -99,18 +119,66 @@ Deno.test("bases that cannot run Deno are refused with the reason", async () => 
 
   const inputs = await sources();
   const variants = JSON.parse(inputs.variantsJson);
-  variants.variants[1].baseImage = "python:3.13-alpine";
+  variants.variants[1].baseImage = "docker.io/library/python:3.13-alpine";
   assert.throws(
     () => renderImages({ ...inputs, variantsJson: JSON.stringify(variants) }, OPTIONS),
     (error: Error) => {
       assert.equal(
         error.message,
-        "variant python: base image python:3.13-alpine is musl-based (Alpine): Deno's binaries need glibc; " +
-          "choose a glibc base (Debian, Ubuntu, Amazon Linux 2023, distroless/base)",
+        "variant python: base image docker.io/library/python:3.13-alpine is musl-based (Alpine): Deno's binaries " +
+          "need glibc; choose a glibc base (Debian, Ubuntu, Amazon Linux 2023, distroless/base)",
       );
       return true;
     },
   );
+});
+
+Deno.test("short image names are refused: podman cannot resolve them without a short-name configuration", async () => {
+  assert.match(shortNameProblem("python:3.13-slim-bookworm")!, /name the registry \(docker\.io\/library\/python:3\.13/);
+  assert.match(shortNameProblem("amazon/aws-cli:2.31.0")!, /\(docker\.io\/amazon\/aws-cli:2\.31\.0\)/);
+  for (const image of ["docker.io/amazon/aws-cli:2.31.0", "localhost/certrole-ci/debian:bookworm", "registry:5000/x"]) {
+    assert.equal(shortNameProblem(image), undefined, image);
+  }
+  const inputs = await sources();
+  const variants = JSON.parse(inputs.variantsJson);
+  variants.variants[0].baseImage = "amazon/aws-cli:2.31.0";
+  assert.throws(() => renderImages({ ...inputs, variantsJson: JSON.stringify(variants) }, OPTIONS), {
+    message: 'images/variants.json variant 1: baseImage "amazon/aws-cli:2.31.0" is a short name, which podman ' +
+      "refuses without a short-name configuration: name the registry (docker.io/amazon/aws-cli:2.31.0)",
+  });
+  const deno = { ...JSON.parse(inputs.variantsJson), denoImage: "denoland/deno:2.9.6" };
+  assert.throws(
+    () => renderImages({ ...inputs, variantsJson: JSON.stringify(deno) }, OPTIONS),
+    /denoImage .* short name/,
+  );
+});
+
+Deno.test("entrypoint specs as data: supervise mode, another certrole command, no CMD", async () => {
+  const spec = (fields: Record<string, unknown>) =>
+    JSON.stringify({ stopSignal: "SIGINT", stopSignalReason: "why", ...fields });
+  const inputs = await sources();
+  const render = (entrypoint: string) => {
+    const variants = JSON.parse(inputs.variantsJson);
+    variants.variants = [{ ...variants.variants[0], name: "trial", entrypoint: "trial" }];
+    return renderImages(
+      { ...inputs, variantsJson: JSON.stringify(variants), entrypoints: { ...inputs.entrypoints, trial: entrypoint } },
+      OPTIONS,
+    )[0].content;
+  };
+  const supervised = render(spec({ mode: "supervise", wraps: ["aws"], cmd: ["s3", "ls"] }));
+  assert.match(supervised, /^ENTRYPOINT \["\/usr\/local\/bin\/certrole", "exec", "--supervise", "--", "aws"\]$/m);
+  assert.match(supervised, /^STOPSIGNAL SIGINT$/m);
+  const sidecar = render(spec({ certrole: ["serve"], stopSignal: "SIGTERM" }));
+  assert.match(sidecar, /^ENTRYPOINT \["\/usr\/local\/bin\/certrole", "serve"\]$/m);
+  assert.doesNotMatch(sidecar, /^CMD /m, "no CMD line when the spec has none");
+  assert.throws(() => render(spec({ certrole: ["serve"], wraps: ["aws"] })), /"certrole" .* excludes "wraps"/);
+  assert.throws(() => render(spec({ mode: "fork" })), /mode "fork" must be one of replace, supervise/);
+
+  const python = parseEntrypoint(inputs.entrypoints.python, "python.json");
+  assert.deepEqual(entrypointArgs(python), ["exec", "--"]);
+  const switched = inMode(python, "supervise");
+  assert.deepEqual(entrypointArgs(switched), ["exec", "--supervise", "--"]);
+  assert.equal(switched.stop.signal, "SIGTERM", "a supervised command is not PID 1: SIGTERM's default action ends it");
 });
 
 Deno.test("entrypoint specs and the template are checked, values quoted literally", () => {
@@ -158,4 +226,38 @@ Deno.test("the committed images/*/Dockerfile match the template; --check fails o
     stale.stderr,
     "certrole: images/node/Dockerfile differs from Dockerfile.template: run `certrole image render` and commit the result\n",
   );
+});
+
+Deno.test("a leftover images/<name>/ of a variant that no longer exists: --check fails, render removes it", async () => {
+  const copy = await tempDir();
+  for (const dir of ["images", "entrypoints"]) await Deno.mkdir(`${copy}/${dir}`);
+  await Deno.copyFile(`${ROOT}/Dockerfile.template`, `${copy}/Dockerfile.template`);
+  for await (const entry of Deno.readDir(`${ROOT}/entrypoints`)) {
+    await Deno.copyFile(`${ROOT}/entrypoints/${entry.name}`, `${copy}/entrypoints/${entry.name}`);
+  }
+  // ruby was a variant, then removed from variants.json; its rendered folder stayed behind.
+  const variants = JSON.parse(await Deno.readTextFile(`${ROOT}/images/variants.json`));
+  variants.variants = variants.variants.filter((variant: { name: string }) => variant.name !== "ruby");
+  await Deno.writeTextFile(`${copy}/images/variants.json`, JSON.stringify(variants));
+  assert.equal((await certrole(["image", "render", "--root", copy])).code, 0);
+  await Deno.mkdir(`${copy}/images/ruby`);
+  await Deno.copyFile(`${ROOT}/images/ruby/Dockerfile`, `${copy}/images/ruby/Dockerfile`);
+
+  const check = await certrole(["image", "render", "--check", "--root", copy]);
+  assert.equal(check.code, 1);
+  assert.match(check.stderr, /^certrole: images\/ruby\/ belongs to no variant of images\/variants\.json: delete it/);
+
+  const rendered = await certrole(["image", "render", "--root", copy]);
+  assert.equal(rendered.code, 0, rendered.stderr);
+  assert.match(rendered.stdout, /removed images\/ruby\/ \(no variant "ruby" in images\/variants\.json\)/);
+  assert.equal(await Deno.stat(`${copy}/images/ruby`).catch(() => undefined), undefined);
+  assert.equal((await certrole(["image", "render", "--check", "--root", copy])).code, 0);
+
+  // A folder holding anything else is never deleted: it is reported.
+  await Deno.mkdir(`${copy}/images/notes`);
+  await Deno.writeTextFile(`${copy}/images/notes/README`, "mine\n");
+  const kept = await certrole(["image", "render", "--root", copy]);
+  assert.equal(kept.code, 1);
+  assert.match(kept.stderr, /images\/notes\/ belongs to no variant/);
+  assert.equal(await Deno.readTextFile(`${copy}/images/notes/README`), "mine\n");
 });

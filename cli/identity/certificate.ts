@@ -22,6 +22,7 @@ import {
   readInteger,
   readOctetString,
   readOid,
+  readSmallInteger,
   readString,
   readTime,
   readUnsignedBytes,
@@ -123,6 +124,12 @@ function copy(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(bytes);
 }
 
+/**
+ * RFC 5280 caps serial numbers at 20 octets; some CAs have issued a few more (a sign byte, 32-byte
+ * random serials), so certrole reads up to 64 and refuses more rather than carry megabytes of one.
+ */
+export const MAX_SERIAL_BYTES = 64;
+
 /** Parses one DER certificate. Throws CertificateError (or DerError) when it is not one. */
 export function parseCertificate(der: Uint8Array): Certificate {
   const root = readDocument(der);
@@ -131,13 +138,24 @@ export function parseCertificate(der: Uint8Array): Certificate {
   let index = 0;
   let version = 1;
   if (tbsFields[0]?.tag === contextTag(0, true)) {
-    version = Number(readInteger(childrenOf(tbsFields[0])[0])) + 1;
+    version = readSmallInteger(childrenOf(tbsFields[0])[0], "certificate version") + 1;
+    if (version > 3) throw new DerError(`certificate version ${version} is not 1, 2 or 3`);
     index = 1;
   }
-  const serial = readInteger(tbsFields[index++]);
+  const serialNode = expectTag(tbsFields[index++], TAG.INTEGER, "serialNumber");
+  if (serialNode.end - serialNode.valueStart > MAX_SERIAL_BYTES) {
+    throw new DerError(
+      `the serial number is ${
+        serialNode.end - serialNode.valueStart
+      } bytes long (RFC 5280 allows 20; certrole reads up to ${MAX_SERIAL_BYTES})`,
+    );
+  }
+  const serial = readInteger(serialNode);
   index++; // the inner signature AlgorithmIdentifier repeats the outer one
   const issuer = parseName(tbsFields[index++]);
-  const [notBefore, notAfter] = sequenceOf(tbsFields[index++], "Validity").map(readTime);
+  const validity = sequenceOf(tbsFields[index++], "Validity");
+  if (validity.length !== 2) throw new DerError(`Validity has ${validity.length} fields, not notBefore and notAfter`);
+  const [notBefore, notAfter] = validity.map(readTime);
   const subject = parseName(tbsFields[index++]);
   const publicKey = parsePublicKeyInfo(tbsFields[index++]);
   const extensions: Extension[] = [];

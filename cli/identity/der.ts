@@ -9,6 +9,8 @@
  * ```
  */
 
+import { quoted } from "../errors.ts";
+
 export class DerError extends Error {
   constructor(message: string) {
     super(message);
@@ -143,10 +145,12 @@ export function readOid(node: DerNode): string {
   expectTag(node, TAG.OID, "OBJECT IDENTIFIER");
   const value = valueOf(node);
   if (value.length === 0) throw new DerError("empty OBJECT IDENTIFIER");
+  if (value[value.length - 1] & 0x80) throw new DerError("truncated OBJECT IDENTIFIER");
   const parts: number[] = [];
   let current = 0;
   for (const byte of value) {
     current = current * 128 + (byte & 0x7f);
+    if (current > Number.MAX_SAFE_INTEGER) throw new DerError("OBJECT IDENTIFIER arc too large");
     if ((byte & 0x80) === 0) {
       parts.push(current);
       current = 0;
@@ -187,9 +191,9 @@ export function readString(node: DerNode): string {
     case TAG.UNIVERSAL_STRING: {
       let out = "";
       for (let i = 0; i + 3 < value.length; i += 4) {
-        out += String.fromCodePoint(
-          ((value[i] << 24) | (value[i + 1] << 16) | (value[i + 2] << 8) | value[i + 3]) >>> 0,
-        );
+        const code = ((value[i] << 24) | (value[i + 1] << 16) | (value[i + 2] << 8) | value[i + 3]) >>> 0;
+        if (code > 0x10ffff) throw new DerError("UniversalString holds a value that is not a character");
+        out += String.fromCodePoint(code);
       }
       return out;
     }
@@ -215,7 +219,7 @@ export function readTime(node: DerNode): Date {
     match = text.match(/^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.\d+)?Z$/);
     if (match) return utc(Number(match[1]), match.slice(2));
   }
-  throw new DerError(`unsupported time value "${text}"`);
+  throw new DerError(`unsupported time value ${quoted(text)}`);
 }
 
 function utc(year: number, rest: string[]): Date {

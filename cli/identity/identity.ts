@@ -6,7 +6,7 @@
  */
 import { CertroleError, fail, messageOf } from "../errors.ts";
 import { type Certificate, parseCertificate, validityAt } from "./certificate.ts";
-import { DerError } from "./der.ts";
+import { DerError, readDocument } from "./der.ts";
 import { looksLikePem, parsePem, type PemBlock, PemError } from "./pem.ts";
 import { KeyError, parsePrivateKey, type PrivateKey } from "./private_key.ts";
 import { shellQuote } from "../shell_quote.ts";
@@ -37,6 +37,19 @@ export const INTERMEDIATES_FILE: FileRole = {
   setting: "--intermediates or ROLESANYWHERE_INTERMEDIATES_LOCATION",
 };
 
+/**
+ * The most certrole reads of a certificate, key, bundle or CSR file. A whole system CA bundle is
+ * about 220 KB; anything larger is the wrong file, and parsing it would only cost time.
+ */
+export const MAX_INPUT_FILE_BYTES = 1024 * 1024;
+
+function tooLarge(path: string, role: FileRole, size: number): never {
+  fail(
+    "FileTooLarge",
+    `${role.what} file "${path}" is ${size} bytes, more than certrole reads (${MAX_INPUT_FILE_BYTES}): set ${role.setting} to the ${role.what} itself`,
+  );
+}
+
 /** Reads a file, turning OS errors into a one-line message that says which setting to fix. */
 export async function readInputFile(path: string, role: FileRole): Promise<Uint8Array<ArrayBuffer>> {
   let info: Deno.FileInfo | undefined;
@@ -52,7 +65,10 @@ export async function readInputFile(path: string, role: FileRole): Promise<Uint8
         `${role.what} "${path}" is not a regular file (a pipe, socket or device): set ${role.setting} to a file`,
       );
     }
-    return await Deno.readFile(path);
+    if (info.size > MAX_INPUT_FILE_BYTES) tooLarge(path, role, info.size);
+    const bytes = await Deno.readFile(path);
+    if (bytes.length > MAX_INPUT_FILE_BYTES) tooLarge(path, role, bytes.length); // grew since stat
+    return bytes;
   } catch (error) {
     if (error instanceof CertroleError) throw error;
     if (error instanceof Deno.errors.NotFound) {
@@ -109,9 +125,19 @@ export function certificateFromBytes(bytes: Uint8Array, path: string, role = CER
     return parseCertificate(der);
   } catch (error) {
     if (error instanceof DerError || error instanceof TypeError || error instanceof RangeError) {
-      invalid(looksLikePem(text) ? `malformed DER: ${error.message}` : "neither PEM nor DER");
+      invalid(looksLikePem(text) || isDerDocument(der) ? `malformed DER: ${error.message}` : "neither PEM nor DER");
     }
     throw error;
+  }
+}
+
+/** One DER TLV spanning the bytes: a DER file, whatever is wrong inside it. */
+function isDerDocument(bytes: Uint8Array): boolean {
+  try {
+    readDocument(bytes);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -181,6 +207,11 @@ function describeKeyError(
       );
     case "unsupported-key":
       return new CertroleError("UnsupportedKey", `${file}: ${error.message}`);
+    case "too-costly":
+      return new CertroleError(
+        "KeyDerivationLimit",
+        `${file} is refused: its ${error.message}; re-encrypt it with OpenSSL's defaults (\`openssl pkcs8 -topk8 -v2 aes-256-cbc\`)`,
+      );
     case "unsupported-cipher":
       return new CertroleError(
         "UnsupportedKeyEncryption",
@@ -214,7 +245,42 @@ export async function privateKeyFromBytes(
   }
 }
 
-/** Compares the key's public half with the certificate's public key. */
+/**
+ * The certificate's RSA or P-256/P-384 public key as WebCrypto reads it, or the reason it cannot
+ * (a point off the curve, a malformed modulus). undefined for other key types: ML-DSA keys are
+ * fixed-size strings any bytes of which are a key, and other curves are refused elsewhere.
+ */
+async function certificatePublicJwk(
+  certificate: Certificate,
+): Promise<{ jwk: JsonWebKey } | { problem: string } | undefined> {
+  const publicKey = certificate.publicKey;
+  const algorithm = publicKey.type === "RSA"
+    ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }
+    : publicKey.type === "EC" && (publicKey.curve === "P-256" || publicKey.curve === "P-384")
+    ? { name: "ECDSA", namedCurve: publicKey.curve }
+    : undefined;
+  if (!algorithm) return undefined;
+  try {
+    const imported = await crypto.subtle.importKey("spki", publicKey.spki, algorithm, true, ["verify"]);
+    // Deno imports some invalid keys and fails only when they are used: exporting proves the key.
+    return { jwk: await crypto.subtle.exportKey("jwk", imported) };
+  } catch (error) {
+    return { problem: messageOf(error) };
+  }
+}
+
+/** Fails with a one-line InvalidCertificate when the certificate's public key is not a valid key. */
+export async function checkPublicKey(certificate: Certificate, path: string, role = CERTIFICATE_FILE): Promise<void> {
+  const result = await certificatePublicJwk(certificate);
+  if (result && "problem" in result) {
+    fail(
+      "InvalidCertificate",
+      `${role.what} file "${path}" holds an invalid ${certificate.publicKey.type} public key (${result.problem}): set ${role.setting} to the certificate issued for your key`,
+    );
+  }
+}
+
+/** Compares the key's public half with the certificate's public key; an invalid public key matches nothing. */
 export async function keyMatchesCertificate(key: PrivateKey, certificate: Certificate): Promise<boolean> {
   const publicKey = certificate.publicKey;
   if (publicKey.type !== key.type) return false;
@@ -222,12 +288,10 @@ export async function keyMatchesCertificate(key: PrivateKey, certificate: Certif
     return publicKey.parameterSet === key.parameterSet &&
       publicKey.publicKey.toBase64({ alphabet: "base64url" }) === key.publicJwk.pub;
   }
-  const algorithm = key.type === "RSA"
-    ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }
-    : { name: "ECDSA", namedCurve: key.curve! };
   if (publicKey.type === "EC" && publicKey.curve !== key.curve) return false;
-  const imported = await crypto.subtle.importKey("spki", publicKey.spki, algorithm, true, ["verify"]);
-  const jwk = await crypto.subtle.exportKey("jwk", imported);
+  const result = await certificatePublicJwk(certificate);
+  if (!result || !("jwk" in result)) return false;
+  const { jwk } = result;
   return key.type === "RSA"
     ? jwk.n === key.publicJwk.n && jwk.e === key.publicJwk.e
     : jwk.x === key.publicJwk.x && jwk.y === key.publicJwk.y;
@@ -249,6 +313,7 @@ export async function loadIdentity(
   const certificateBytes = await readInputFile(paths.certificate, CERTIFICATE_FILE);
   const certificate = certificateFromBytes(certificateBytes, paths.certificate);
   checkValidity(certificate, paths.certificate, now);
+  await checkPublicKey(certificate, paths.certificate);
   const intermediates = paths.intermediates
     ? certificatesFromBundle(await readInputFile(paths.intermediates, INTERMEDIATES_FILE), paths.intermediates)
     : [];

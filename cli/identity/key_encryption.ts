@@ -21,19 +21,23 @@ import {
   scrypt,
 } from "./ciphers.ts";
 import {
+  DerError,
+  type DerNode,
+  expectTag,
   integer,
   nullValue,
   octetString,
   oid,
   readDocument,
+  readInteger,
   readOctetString,
   readOid,
-  readSmallInteger,
   sequence,
   sequenceOf,
   TAG,
 } from "./der.ts";
 import { OID, oidName } from "./oids.ts";
+import { quoted } from "../errors.ts";
 
 /** A cipher or KDF certrole cannot decrypt; names the algorithm. */
 export class UnsupportedEncryptionError extends Error {
@@ -41,6 +45,75 @@ export class UnsupportedEncryptionError extends Error {
     super(`unsupported key encryption ${algorithm}`);
     this.name = "UnsupportedEncryptionError";
   }
+}
+
+/**
+ * What opening a key file may cost, so a hostile or mistaken file cannot hold certrole for hours
+ * or take gigabytes. OpenSSL writes 2048 PBKDF2 or PBES1 iterations and scrypt N=16384 r=8 p=1
+ * (16 MiB) by default, and refuses scrypt above 32 MiB; certrole writes 100,000 iterations.
+ * PBES1's SHA-1 rounds run in JavaScript, hence its lower ceiling.
+ */
+export const KEY_DERIVATION_LIMITS = {
+  pbkdf2Iterations: 10_000_000,
+  pbes1Iterations: 1_000_000,
+  /** 128·N·r·p bytes: scrypt's memory for p = 1, and its work for any p. */
+  scryptBytes: 256 * 1024 * 1024,
+} as const;
+
+/** A key whose derivation parameters exceed KEY_DERIVATION_LIMITS; the message names the parameter and the limit. */
+export class KeyDerivationLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "KeyDerivationLimitError";
+  }
+}
+
+/** A positive INTEGER no larger than `limit`: 0 or less is malformed, more is over the limit. */
+function readCount(node: DerNode | undefined, what: string, limit: number): number {
+  const integerNode = expectTag(node, TAG.INTEGER, what);
+  const length = integerNode.end - integerNode.valueStart;
+  // Past 16 bytes, say how long rather than spell out (and convert) a number of any size.
+  if (length > 16 && !(integerNode.bytes[integerNode.valueStart] & 0x80)) {
+    throw new KeyDerivationLimitError(`${what} (a ${length}-byte number) is above certrole's limit of ${limit}`);
+  }
+  const value = readInteger(integerNode);
+  if (value < 1n) throw new DerError(`${what} is ${length > 16 ? "negative" : value}, not a positive number`);
+  if (value > BigInt(limit)) {
+    throw new KeyDerivationLimitError(`${what} ${value} is above certrole's limit of ${limit}`);
+  }
+  return Number(value);
+}
+
+/** RFC 7914's constraints, then certrole's cost limit, before node:crypto allocates anything. */
+function readScryptParameters(fields: DerNode[]): { cost: number; blockSize: number; parallelization: number } {
+  // Each factor on its own may be as large as the whole budget; their product is checked below.
+  const budget = KEY_DERIVATION_LIMITS.scryptBytes / 128;
+  const cost = readCount(fields[1], "scrypt cost N", budget);
+  const blockSize = readCount(fields[2], "scrypt block size r", budget);
+  const parallelization = readCount(fields[3], "scrypt parallelization p", budget);
+  if (cost < 2 || (cost & (cost - 1)) !== 0) throw new DerError(`scrypt cost N ${cost} is not a power of 2 above 1`);
+  if (16 * blockSize < 31 && cost >= 2 ** (16 * blockSize)) {
+    throw new DerError(`scrypt cost N ${cost} is not below 2^(16·r) for block size r ${blockSize}`);
+  }
+  const bytes = 128 * cost * blockSize * parallelization;
+  if (bytes > KEY_DERIVATION_LIMITS.scryptBytes) {
+    const mib = (n: number) => `${Math.ceil(n / 1024 / 1024)} MiB`;
+    throw new KeyDerivationLimitError(
+      `scrypt N=${cost} r=${blockSize} p=${parallelization} needs ${
+        mib(bytes)
+      } (128·N·r·p bytes), above certrole's limit of ${mib(KEY_DERIVATION_LIMITS.scryptBytes)}`,
+    );
+  }
+  return { cost, blockSize, parallelization };
+}
+
+/** An IV of the cipher's block size; any other length is a malformed file, not a wrong passphrase. */
+function readIv(node: DerNode | undefined, cipher: CipherName): Uint8Array {
+  const iv = readOctetString(expectTag(node, TAG.OCTET_STRING, "IV"));
+  if (iv.length !== CIPHERS[cipher].ivLength) {
+    throw new DerError(`the ${cipher} IV is ${iv.length} bytes, not ${CIPHERS[cipher].ivLength}`);
+  }
+  return iv;
 }
 
 const CIPHER_BY_OID: Record<string, CipherName> = {
@@ -72,7 +145,8 @@ export function isEncryptedPkcs8(der: Uint8Array): boolean {
 
 /**
  * Decrypts an EncryptedPrivateKeyInfo to the PKCS#8 PrivateKeyInfo bytes.
- * Throws DecryptError for a wrong passphrase, UnsupportedEncryptionError, or DerError.
+ * Throws DecryptError for a wrong passphrase, UnsupportedEncryptionError, KeyDerivationLimitError,
+ * or DerError.
  */
 export async function decryptPkcs8(der: Uint8Array, passphrase: string): Promise<Uint8Array<ArrayBuffer>> {
   const [algorithmNode, dataNode] = sequenceOf(readDocument(der), "EncryptedPrivateKeyInfo");
@@ -82,7 +156,7 @@ export async function decryptPkcs8(der: Uint8Array, passphrase: string): Promise
   if (scheme === OID.pbeWithSHAAnd3KeyTripleDESCBC) {
     const [saltNode, iterationsNode] = sequenceOf(parametersNode, "PBEParameter");
     const salt = readOctetString(saltNode);
-    const iterations = readSmallInteger(iterationsNode, "iteration count");
+    const iterations = readCount(iterationsNode, "PBES1 iteration count", KEY_DERIVATION_LIMITS.pbes1Iterations);
     const key = await pkcs12Kdf(passphrase, salt, iterations, 1, 24);
     const iv = await pkcs12Kdf(passphrase, salt, iterations, 2, 8);
     return cbcDecrypt("des-ede3-cbc", key, iv, data);
@@ -93,7 +167,7 @@ export async function decryptPkcs8(der: Uint8Array, passphrase: string): Promise
   const cipherOid = readOid(cipherOidNode);
   const cipher = CIPHER_BY_OID[cipherOid];
   if (!cipher) throw new UnsupportedEncryptionError(oidName(cipherOid));
-  const iv = readOctetString(ivNode);
+  const iv = readIv(ivNode, cipher);
   const keyLength = CIPHERS[cipher].keyLength;
   const [kdfOidNode, kdfParametersNode] = sequenceOf(kdfNode, "keyDerivationFunc");
   const kdf = readOid(kdfOidNode);
@@ -101,7 +175,7 @@ export async function decryptPkcs8(der: Uint8Array, passphrase: string): Promise
   let key: Uint8Array;
   if (kdf === OID.pbkdf2) {
     const salt = readOctetString(kdfFields[0]);
-    const iterations = readSmallInteger(kdfFields[1], "iteration count");
+    const iterations = readCount(kdfFields[1], "PBKDF2 iteration count", KEY_DERIVATION_LIMITS.pbkdf2Iterations);
     // keyLength (INTEGER) and prf (SEQUENCE) are both optional; an absent prf means HMAC-SHA1.
     const prfNode = kdfFields.slice(2).find((field) => field.tag === TAG.SEQUENCE);
     const prfOid = prfNode ? readOid(sequenceOf(prfNode, "prf")[0]) : OID.hmacWithSHA1;
@@ -110,28 +184,33 @@ export async function decryptPkcs8(der: Uint8Array, passphrase: string): Promise
     key = await pbkdf2(utf8(passphrase), salt, iterations, prf, keyLength);
   } else if (kdf === OID.scrypt) {
     const salt = readOctetString(kdfFields[0]);
-    key = await scrypt(utf8(passphrase), salt, {
-      cost: readSmallInteger(kdfFields[1], "scrypt cost"),
-      blockSize: readSmallInteger(kdfFields[2], "scrypt block size"),
-      parallelization: readSmallInteger(kdfFields[3], "scrypt parallelization"),
-    }, keyLength);
+    key = await scrypt(utf8(passphrase), salt, readScryptParameters(kdfFields), keyLength);
   } else {
     throw new UnsupportedEncryptionError(oidName(kdf));
   }
   return cbcDecrypt(cipher, key, iv, data);
 }
 
-/** PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC: what `openssl pkcs8 -topk8 -v2 aes-256-cbc` writes. */
+/**
+ * PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC, what `openssl pkcs8 -topk8 -v2 aes-256-cbc`
+ * writes; or with DES-EDE3-CBC, what `openssl req -newkey … -keyout` writes.
+ */
 export async function encryptPkcs8(
   pkcs8: Uint8Array,
   passphrase: string,
-  options: { iterations?: number; salt?: Uint8Array; iv?: Uint8Array } = {},
+  options: {
+    iterations?: number;
+    salt?: Uint8Array;
+    iv?: Uint8Array;
+    cipher?: "aes-256-cbc" | "des-ede3-cbc";
+  } = {},
 ): Promise<Uint8Array<ArrayBuffer>> {
+  const cipher = options.cipher ?? "aes-256-cbc";
   const iterations = options.iterations ?? DEFAULT_PBKDF2_ITERATIONS;
   const salt = options.salt ?? crypto.getRandomValues(new Uint8Array(16));
-  const iv = options.iv ?? crypto.getRandomValues(new Uint8Array(16));
-  const key = await pbkdf2(utf8(passphrase), salt, iterations, "SHA-256", 32);
-  const data = await cbcEncrypt("aes-256-cbc", key, iv, pkcs8);
+  const iv = options.iv ?? crypto.getRandomValues(new Uint8Array(CIPHERS[cipher].ivLength));
+  const key = await pbkdf2(utf8(passphrase), salt, iterations, "SHA-256", CIPHERS[cipher].keyLength);
+  const data = await cbcEncrypt(cipher, key, iv, pkcs8);
   return sequence(
     sequence(
       oid(OID.pbes2),
@@ -140,7 +219,7 @@ export async function encryptPkcs8(
           oid(OID.pbkdf2),
           sequence(octetString(salt), integer(BigInt(iterations)), sequence(oid(OID.hmacWithSHA256), nullValue())),
         ),
-        sequence(oid(OID.aes256Cbc), octetString(iv)),
+        sequence(oid(cipher === "aes-256-cbc" ? OID.aes256Cbc : OID.desEde3Cbc), octetString(iv)),
       ),
     ),
     octetString(data),
@@ -168,9 +247,9 @@ export async function decryptLegacyPem(
 ): Promise<Uint8Array<ArrayBuffer>> {
   const [name, ivHex] = dekInfo.split(",").map((part) => part.trim());
   const cipher = LEGACY_CIPHERS[name?.toUpperCase()];
-  if (!cipher) throw new UnsupportedEncryptionError(name || "(no DEK-Info)");
+  if (!cipher) throw new UnsupportedEncryptionError(name ? quoted(name) : "(no DEK-Info)");
   if (!ivHex || !/^[0-9A-Fa-f]+$/.test(ivHex) || ivHex.length !== CIPHERS[cipher].ivLength * 2) {
-    throw new UnsupportedEncryptionError(`${name} with a malformed IV`);
+    throw new UnsupportedEncryptionError(`${cipher} with a malformed IV`);
   }
   const iv = Uint8Array.fromHex(ivHex);
   const key = await evpBytesToKey(utf8(passphrase), iv.subarray(0, 8), CIPHERS[cipher].keyLength);

@@ -84,11 +84,27 @@ export const NAME_ATTRIBUTES: Record<string, string> = {
   "1.2.840.113549.1.9.1": "emailAddress",
 };
 
-/** Curve OIDs to WebCrypto curve names and their field size in bytes. */
-export const CURVES: Record<string, { name: "P-256" | "P-384" | "P-521"; size: number }> = {
-  [OID.prime256v1]: { name: "P-256", size: 32 },
-  [OID.secp384r1]: { name: "P-384", size: 48 },
-  [OID.secp521r1]: { name: "P-521", size: 66 },
+/**
+ * Curve OIDs to WebCrypto curve names, their field size in bytes and their group order n (a
+ * private scalar lies in 1..n-1; FIPS 186-5 / SEC 2).
+ */
+export const CURVES: Record<string, { name: "P-256" | "P-384" | "P-521"; size: number; order: bigint }> = {
+  [OID.prime256v1]: {
+    name: "P-256",
+    size: 32,
+    order: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
+  },
+  [OID.secp384r1]: {
+    name: "P-384",
+    size: 48,
+    order: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
+  },
+  [OID.secp521r1]: {
+    name: "P-521",
+    size: 66,
+    order:
+      0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
+  },
 };
 
 export type MlDsaParameterSet = "ML-DSA-44" | "ML-DSA-65" | "ML-DSA-87";

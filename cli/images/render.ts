@@ -1,7 +1,9 @@
 /**
- * Renders the container images' Dockerfiles: Dockerfile.template filled in for each variant of
- * images/variants.json with its entrypoint spec from entrypoints/<name>.json, as docker-library's
- * apply-templates does. Pure: the caller reads the files and writes images/<variant>/Dockerfile.
+ * Renders Dockerfiles from Dockerfile.template, the one source of every Dockerfile certrole
+ * makes: our images (each variant of images/variants.json with its entrypoint spec from
+ * entrypoints/<name>.json, as docker-library's apply-templates does) and the Dockerfile
+ * `certrole image dockerfile` prints for a user's own base (an ad-hoc variant: their base, one of
+ * the same entrypoint specs, no SDK). Pure: the callers read the files and write the output.
  *
  * @example
  * ```ts
@@ -20,20 +22,44 @@ export interface SdkInstall {
 
 export interface Variant {
   readonly name: string;
+  /** Fully qualified (docker.io/library/python:3.13-slim-bookworm): podman refuses short names. */
   readonly baseImage: string;
   readonly entrypoint: string;
-  readonly title: string;
+  /** The OCI title label; images built from `certrole image dockerfile` are the user's and have none. */
+  readonly title?: string;
   readonly description: string;
   readonly sdk?: SdkInstall;
   readonly notes: readonly string[];
 }
 
+/**
+ * How `certrole exec` runs the command: "replace" (execve: the command becomes PID 1) or
+ * "supervise" (`exec --supervise`: certrole stays PID 1, forwards signals and reaps).
+ */
+export type ExecMode = "replace" | "supervise";
+export const EXEC_MODES: readonly ExecMode[] = ["replace", "supervise"];
+
+export interface StopSignal {
+  readonly signal: string;
+  /** Why this signal stops the command: the comment above STOPSIGNAL. */
+  readonly reason: string;
+}
+
 export interface EntrypointSpec {
+  /**
+   * certrole's arguments when the entrypoint is not `exec` (e.g. ["serve"] for a sidecar);
+   * undefined: `exec [--supervise] -- WRAPS...`.
+   */
+  readonly certrole?: readonly string[];
+  readonly mode: ExecMode;
   /** What `certrole exec --` runs before the container's CMD (["aws"]), or nothing (the CMD is the command). */
   readonly wraps: readonly string[];
+  /** The default CMD; empty: no CMD line. */
   readonly cmd: readonly string[];
-  readonly stopSignal: string;
-  readonly stopSignalReason: string;
+  /** STOPSIGNAL in the spec's own mode. */
+  readonly stop: StopSignal;
+  /** STOPSIGNAL when the mode is switched to supervise (`image dockerfile --supervise`). */
+  readonly supervisedStop: StopSignal;
   readonly env: Readonly<Record<string, string>>;
   readonly files: readonly { readonly source: string; readonly target: string }[];
 }
@@ -60,6 +86,16 @@ export interface RenderedFile {
 export const CERTROLE_PATH = "/usr/local/bin/certrole";
 export const IMAGE_HOME = "/home/certrole";
 export const IMAGE_USER = "65532:65532";
+
+/**
+ * Without a handler of its own, a supervised command is not PID 1, so the kernel applies the
+ * default action of the signal certrole forwards: SIGTERM ends it.
+ */
+export const SUPERVISED_STOP: StopSignal = {
+  signal: "SIGTERM",
+  reason: "certrole exec --supervise stays PID 1 and forwards SIGTERM to the command, which is not PID 1, " +
+    "so the signal's default action applies when the command has no handler of its own",
+};
 
 function specError(where: string, message: string): CertroleError {
   return new CertroleError("ImageSpecError", `${where}: ${message}`, 1);
@@ -92,12 +128,28 @@ const NAME = /^[a-z0-9][a-z0-9-]*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PLAIN_PATH = /^[A-Za-z0-9_./-]+$/;
 
+/**
+ * Why an image reference is not fully qualified, or undefined when it is. Podman (and buildah)
+ * refuse a short name such as `python:3.13` unless a short-name configuration resolves it; a
+ * registry host (with a dot or a port) or `localhost` first makes the name mean one image everywhere.
+ */
+export function shortNameProblem(image: string): string | undefined {
+  const slash = image.indexOf("/");
+  const first = slash < 0 ? "" : image.slice(0, slash);
+  if (first === "localhost" || /[.:]/.test(first)) return undefined;
+  const suggestion = slash < 0 ? `docker.io/library/${image}` : `docker.io/${image}`;
+  return `"${image}" is a short name, which podman refuses without a short-name configuration: ` +
+    `name the registry (${suggestion})`;
+}
+
 export function parseVariants(
   source: string,
   where = "images/variants.json",
 ): { denoImage: string; variants: Variant[] } {
   const file = parseJson(source, where);
   const denoImage = text(file.denoImage, where, "denoImage");
+  const denoProblem = shortNameProblem(denoImage);
+  if (denoProblem) throw specError(where, `denoImage ${denoProblem}`);
   if (!Array.isArray(file.variants) || file.variants.length === 0) throw specError(where, `"variants" must be a list`);
   const seen = new Set<string>();
   const variants = file.variants.map((raw: Record<string, unknown>, index: number): Variant => {
@@ -113,9 +165,12 @@ export function parseVariants(
       if (!install.includes("${SDK_PACKAGES}")) throw specError(`${at} sdk`, `"install" must use \${SDK_PACKAGES}`);
       sdk = { packages: text(sdkRaw.packages, `${at} sdk`, "packages"), install };
     }
+    const baseImage = text(raw.baseImage, at, "baseImage");
+    const baseProblem = shortNameProblem(baseImage);
+    if (baseProblem) throw specError(at, `baseImage ${baseProblem}`);
     return {
       name,
-      baseImage: text(raw.baseImage, at, "baseImage"),
+      baseImage,
       entrypoint: text(raw.entrypoint ?? name, at, "entrypoint"),
       title: text(raw.title, at, "title"),
       description: text(raw.description, at, "description"),
@@ -128,6 +183,12 @@ export function parseVariants(
 
 const SIGNAL = /^SIG[A-Z0-9]+$/;
 
+function stopSignal(signal: unknown, reason: unknown, where: string, prefix: string): StopSignal {
+  const name = text(signal, where, `${prefix}stopSignal`);
+  if (!SIGNAL.test(name)) throw specError(where, `${prefix}stopSignal "${name}" must be a signal name like SIGTERM`);
+  return { signal: name, reason: text(reason, where, `${prefix}stopSignalReason`) };
+}
+
 export function parseEntrypoint(source: string, where: string): EntrypointSpec {
   const file = parseJson(source, where);
   const env = file.env === undefined ? {} : file.env;
@@ -138,13 +199,30 @@ export function parseEntrypoint(source: string, where: string): EntrypointSpec {
   }
   const files = file.files === undefined ? [] : file.files;
   if (!Array.isArray(files)) throw specError(where, `"files" must be a list`);
-  const stopSignal = text(file.stopSignal, where, "stopSignal");
-  if (!SIGNAL.test(stopSignal)) throw specError(where, `stopSignal "${stopSignal}" must be a signal name like SIGTERM`);
+  const mode = file.mode ?? "replace";
+  if (!EXEC_MODES.includes(mode as ExecMode)) {
+    throw specError(where, `mode "${mode}" must be one of ${EXEC_MODES.join(", ")}`);
+  }
+  const certrole = file.certrole === undefined ? undefined : stringList(file.certrole, where, "certrole");
+  if (certrole && (certrole.length === 0 || file.wraps !== undefined || file.mode !== undefined)) {
+    throw specError(where, `"certrole" (a command other than exec) must be non-empty and excludes "wraps" and "mode"`);
+  }
+  const supervised = file.supervised as Record<string, unknown> | undefined;
+  if (supervised !== undefined && (!supervised || typeof supervised !== "object" || Array.isArray(supervised))) {
+    throw specError(where, `"supervised" must be an object with stopSignal and stopSignalReason`);
+  }
+  const stop = stopSignal(file.stopSignal, file.stopSignalReason, where, "");
   return {
+    certrole,
+    mode: mode as ExecMode,
     wraps: stringList(file.wraps ?? [], where, "wraps"),
-    cmd: stringList(file.cmd, where, "cmd"),
-    stopSignal,
-    stopSignalReason: text(file.stopSignalReason, where, "stopSignalReason"),
+    cmd: stringList(file.cmd ?? [], where, "cmd"),
+    stop,
+    supervisedStop: supervised
+      ? stopSignal(supervised.stopSignal, supervised.stopSignalReason, where, "supervised.")
+      : mode === "supervise"
+      ? stop
+      : SUPERVISED_STOP,
     env: env as Record<string, string>,
     files: files.map((entry: Record<string, unknown>) => {
       const source = text(entry?.source, where, "files[].source");
@@ -160,6 +238,18 @@ export function parseEntrypoint(source: string, where: string): EntrypointSpec {
   };
 }
 
+/** The spec run in another exec mode (`image dockerfile --supervise`), with that mode's STOPSIGNAL. */
+export function inMode(spec: EntrypointSpec, mode: ExecMode): EntrypointSpec {
+  if (spec.mode === mode || spec.certrole) return spec;
+  return { ...spec, mode, stop: mode === "supervise" ? spec.supervisedStop : spec.stop };
+}
+
+/** certrole's arguments in the ENTRYPOINT: `exec [--supervise] -- WRAPS...`, or the spec's own command. */
+export function entrypointArgs(spec: EntrypointSpec): string[] {
+  if (spec.certrole) return [...spec.certrole];
+  return ["exec", ...(spec.mode === "supervise" ? ["--supervise"] : []), "--", ...spec.wraps];
+}
+
 /**
  * Why a base image cannot run certrole, or undefined when nothing is known against it. Deno's
  * Linux binaries are linked against glibc 2.27 or later: musl (Alpine), libc-less and
@@ -169,7 +259,9 @@ export function baseImageProblem(image: string): string | undefined {
   const reference = image.toLowerCase();
   const [, name = reference, tag = "latest"] = reference.match(/^(.*?)(?::([^:/@]+))?(?:@.*)?$/) ?? [];
   if (/alpine|musl/.test(reference)) return "is musl-based (Alpine): Deno's binaries need glibc";
-  if (name === "scratch" || /distroless\/static/.test(name)) return "has no C library: Deno's binaries need glibc";
+  if (/(^|\/)scratch$/.test(name) || /distroless\/static/.test(name)) {
+    return "has no C library: Deno's binaries need glibc";
+  }
   if (/(^|\/)amazonlinux$/.test(name) && /^2(\.|$)/.test(tag)) {
     return "is Amazon Linux 2 (glibc 2.26): Deno's binaries need glibc 2.27 or later";
   }
@@ -228,12 +320,21 @@ export function fillTemplate(template: string, values: Readonly<Record<string, s
   return lines.join("\n");
 }
 
+/** What differs between one of our images and a Dockerfile printed for a user's base. */
+export interface DockerfileContext {
+  /** The comment block at the top (generated-file notice and what the image is). */
+  readonly header: string;
+  /** The worked `docker build` line in the usage comment. */
+  readonly buildExample: string;
+}
+
 export function renderDockerfile(
   template: string,
   denoImage: string,
   variant: Variant,
   entrypoint: EntrypointSpec,
   options: RenderOptions,
+  context: DockerfileContext,
 ): string {
   const problem = baseImageProblem(variant.baseImage);
   if (problem) {
@@ -242,29 +343,22 @@ export function renderDockerfile(
       `variant ${variant.name}: base image ${variant.baseImage} ${problem}; choose a glibc base (Debian, Ubuntu, Amazon Linux 2023, distroless/base)`,
     );
   }
-  const header = [
-    "# GENERATED FILE, DO NOT EDIT: `certrole image render` writes it from Dockerfile.template,",
-    `# images/variants.json and entrypoints/${variant.entrypoint}.json; edit those and run \`make images\`.`,
-    "#",
-    ...wrapComment(`${variant.title} ${options.version}: ${variant.description}.`),
-    "",
-  ].join("\n");
   const sdk = variant.sdk;
   const env = [
     `HOME=${IMAGE_HOME}`,
     ...Object.entries(entrypoint.env).map(([name, value]) => `${name}=${dockerfileQuote(value)}`),
   ];
   const labels = [
-    `org.opencontainers.image.title=${dockerfileQuote(variant.title)}`,
+    ...(variant.title ? [`org.opencontainers.image.title=${dockerfileQuote(variant.title)}`] : []),
     `org.opencontainers.image.description=${dockerfileQuote(variant.description)}`,
-    `org.opencontainers.image.version=${dockerfileQuote(options.version)}`,
+    ...(variant.title ? [`org.opencontainers.image.version=${dockerfileQuote(options.version)}`] : []),
     `org.opencontainers.image.base.name="\${BASE_IMAGE}"`,
     `org.opencontainers.image.revision="\${REVISION}"`,
     `org.opencontainers.image.created="\${CREATED}"`,
   ];
   return fillTemplate(template, {
-    header,
-    variant: variant.name,
+    header: context.header,
+    buildExample: context.buildExample,
     baseImage: variant.baseImage,
     denoImage,
     permissions: options.permissions.join(" "),
@@ -285,23 +379,122 @@ export function renderDockerfile(
     files: entrypoint.files.map((file) => `COPY ${file.source} ${file.target}`).join("\n"),
     env: continued(env),
     labels: continued(labels),
-    stopSignalReason: wrapComment(entrypoint.stopSignalReason).join("\n"),
-    stopSignal: entrypoint.stopSignal,
-    entrypoint: execForm([CERTROLE_PATH, "exec", "--", ...entrypoint.wraps]),
-    cmd: execForm(entrypoint.cmd),
+    stopSignalReason: wrapComment(entrypoint.stop.reason).join("\n"),
+    stopSignal: entrypoint.stop.signal,
+    entrypoint: execForm([CERTROLE_PATH, ...entrypointArgs(entrypoint)]),
+    cmd: entrypoint.cmd.length ? `CMD ${execForm(entrypoint.cmd)}` : "",
   }).trimEnd() + "\n";
+}
+
+function variantContext(variant: Variant, options: RenderOptions): DockerfileContext {
+  return {
+    header: [
+      "# GENERATED FILE, DO NOT EDIT: `certrole image render` writes it from Dockerfile.template,",
+      `# images/variants.json and entrypoints/${variant.entrypoint}.json; edit those and run \`make images\`.`,
+      "#",
+      ...wrapComment(`${variant.title} ${options.version}: ${variant.description}.`),
+      "",
+    ].join("\n"),
+    buildExample: `docker build -f images/${variant.name}/Dockerfile -t ${variant.title} .`,
+  };
+}
+
+function entrypointOf(inputs: ImageInputs, name: string, user: string): EntrypointSpec {
+  const source = inputs.entrypoints[name];
+  const where = `entrypoints/${name}.json`;
+  if (source === undefined) throw specError(user, `${where} does not exist`);
+  return parseEntrypoint(source, where);
 }
 
 /** Every variant's Dockerfile, in images/variants.json's order. */
 export function renderImages(inputs: ImageInputs, options: RenderOptions): RenderedFile[] {
   const { denoImage, variants } = parseVariants(inputs.variantsJson);
-  return variants.map((variant) => {
-    const source = inputs.entrypoints[variant.entrypoint];
-    const where = `entrypoints/${variant.entrypoint}.json`;
-    if (source === undefined) throw specError(`variant ${variant.name}`, `${where} does not exist`);
-    return {
-      path: `images/${variant.name}/Dockerfile`,
-      content: renderDockerfile(inputs.template, denoImage, variant, parseEntrypoint(source, where), options),
-    };
+  return variants.map((variant) => ({
+    path: `images/${variant.name}/Dockerfile`,
+    content: renderDockerfile(
+      inputs.template,
+      denoImage,
+      variant,
+      entrypointOf(inputs, variant.entrypoint, `variant ${variant.name}`),
+      options,
+      variantContext(variant, options),
+    ),
+  }));
+}
+
+/** Every entrypoint spec a variant or a user's Dockerfile can use. */
+export function entrypointNames(inputs: ImageInputs): string[] {
+  return Object.keys(inputs.entrypoints).sort();
+}
+
+/** True when some image's entrypoint runs `exec --supervise`. */
+export function usesSupervise(inputs: ImageInputs): boolean {
+  const { variants } = parseVariants(inputs.variantsJson);
+  return variants.some((variant) => {
+    const spec = entrypointOf(inputs, variant.entrypoint, `variant ${variant.name}`);
+    return !spec.certrole && spec.mode === "supervise";
+  });
+}
+
+export interface UserDockerfileRequest {
+  readonly base: string;
+  /** An entrypoint spec name: aws-cli, python, node, ruby, generic. */
+  readonly runtime: string;
+  readonly supervise: boolean;
+  /** The command line that printed it, for the header. */
+  readonly commandLine: string;
+}
+
+/**
+ * The multi-stage Dockerfile `certrole image dockerfile` prints: our build stage, then the user's
+ * base with certrole, the numeric user, HOME, STOPSIGNAL and the runtime's ENTRYPOINT, from the
+ * same template and entrypoint spec as our images, without an SDK (the user's base has its own).
+ */
+export function renderUserDockerfile(
+  inputs: ImageInputs,
+  request: UserDockerfileRequest,
+  options: RenderOptions,
+): string {
+  const shortName = shortNameProblem(request.base);
+  if (shortName) throw new CertroleError("UsageError", `--base ${shortName}`, 2);
+  const unsupported = baseImageProblem(request.base);
+  if (unsupported) {
+    throw new CertroleError(
+      "UnsupportedBaseImage",
+      `--base ${request.base} ${unsupported}; choose a glibc base (Debian, Ubuntu, Amazon Linux 2023, distroless/base)`,
+      2,
+    );
+  }
+  const runtimes = entrypointNames(inputs);
+  if (!runtimes.includes(request.runtime)) {
+    throw new CertroleError(
+      "UsageError",
+      `--runtime must be one of ${runtimes.join(", ")} (entrypoints/*.json), not "${request.runtime}"`,
+      2,
+    );
+  }
+  const { denoImage } = parseVariants(inputs.variantsJson);
+  const spec = entrypointOf(inputs, request.runtime, "--runtime");
+  const entrypoint = request.supervise ? inMode(spec, "supervise") : spec;
+  const how = entrypoint.certrole
+    ? `certrole ${entrypoint.certrole.join(" ")}`
+    : `certrole exec${entrypoint.mode === "supervise" ? " --supervise" : ""}`;
+  const variant: Variant = {
+    name: request.runtime,
+    baseImage: request.base,
+    entrypoint: request.runtime,
+    description: `${request.base} with short-lived AWS credentials from an X.509 certificate (IAM Roles Anywhere) ` +
+      `through ${how}`,
+    notes: ["Application images: FROM the image built from this file, then COPY the app and set CMD."],
+  };
+  return renderDockerfile(inputs.template, denoImage, variant, entrypoint, options, {
+    header: [
+      `# Written by \`${request.commandLine}\` (certrole ${options.version})`,
+      `# from certrole's Dockerfile.template and entrypoints/${request.runtime}.json, the sources of its own images.`,
+      "#",
+      ...wrapComment(`${variant.description}.`),
+      "",
+    ].join("\n"),
+    buildExample: "docker build -f Dockerfile.certrole -t my-image PATH_OF_CERTROLE_SOURCE",
   });
 }

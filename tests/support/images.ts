@@ -1,64 +1,57 @@
 /**
- * Real container images for the image tests, without Docker or a registry: podman (with runc and
- * host networking) configured from files outside the clone, a Debian bookworm minbase made with
- * debootstrap and imported, local stand-ins for the variants' bases (tests/fixtures/images), and
- * the variants built in bundle mode from their committed Dockerfiles. Everything is cached under
- * CERTROLE_IMAGES_DIR (default /var/tmp/certrole-images): reruns reuse the base and the layers.
+ * Real container images for the image tests, without Docker or a registry: podman configured for
+ * our hosts, a Debian bookworm minbase and local stand-ins for the variants' bases, all from
+ * scripts/local_images.ts (what `make images-offline` uses too), and the variants built in bundle
+ * mode from their committed Dockerfiles. Everything is cached under CERTROLE_IMAGES_DIR (default
+ * /var/tmp/certrole-images): reruns reuse the base and the layers.
  *
  * The image tests run only when CERTROLE_IMAGE_TESTS=1 (`make test-images`, CI's image step);
  * `make test` reports them as ignored, so it stays usable without podman.
  */
+import {
+  buildLocalBase,
+  DEBIAN_IMAGE,
+  ensureDebian as ensureLocalDebian,
+  LOCAL_BASES,
+  LOCAL_BUILD_FLAGS,
+  LOCAL_DENO_BUILDER,
+  podmanEnv,
+  STATE_DIR,
+} from "../../scripts/local_images.ts";
 import { ROOT, run, type RunResult } from "./run.ts";
 
-export const STATE_DIR = Deno.env.get("CERTROLE_IMAGES_DIR") ?? "/var/tmp/certrole-images";
-export const DEBIAN_IMAGE = "localhost/certrole-ci/debian:bookworm";
+export { DEBIAN_IMAGE, STATE_DIR };
 const FIXTURES = `${ROOT}/tests/fixtures/images`;
 
-/** The variants the image tests build, with the local base each one gets instead of the real one. */
-export const TESTED_VARIANTS = {
-  "aws-cli": "debian-awscli",
-  python: "debian-python",
-  node: "debian-node",
-  ruby: "debian-ruby",
-} as const;
-export type TestedVariant = keyof typeof TESTED_VARIANTS;
+/** The variants the image tests build, each on its local stand-in base. */
+export const TESTED_VARIANTS = ["aws-cli", "python", "node", "ruby"] as const;
+export type TestedVariant = typeof TESTED_VARIANTS[number];
+
+/**
+ * The tag of this clone's test images: the image storage is shared by every clone on the machine,
+ * and two clones' test runs must not build over each other's images.
+ */
+export const TEST_TAG = `test-${
+  [...ROOT].reduce((hash, character) => Math.imul(hash ^ character.charCodeAt(0), 16777619) >>> 0, 2166136261)
+    .toString(16)
+}`;
+
+/** localhost/certrole-ci/NAME:TEST_TAG */
+export function testImage(name: string): string {
+  return `localhost/certrole-ci/${name}:${TEST_TAG}`;
+}
 
 export function variantImage(variant: TestedVariant): string {
-  return `localhost/certrole-ci/certrole-${variant}:test`;
+  return testImage(`certrole-${variant}`);
 }
 
 export function appImage(variant: TestedVariant): string {
-  return `localhost/certrole-ci/${variant}-app:test`;
+  return testImage(`${variant}-app`);
 }
 
-/** Podman's configuration files: runc, cgroupfs, host network, ulimits within this host's hard limit. */
-export async function containerEnv(): Promise<Record<string, string>> {
-  await Deno.mkdir(STATE_DIR, { recursive: true });
-  const conf = `${STATE_DIR}/containers.conf`;
-  const storage = `${STATE_DIR}/storage.conf`;
-  const hard = (await run("sh", ["-c", "ulimit -Hn"])).stdout.trim();
-  const nofile = hard === "unlimited" ? 20000 : Math.min(20000, Number(hard) || 1024);
-  const confText = [
-    "[containers]",
-    `default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=32768:32768"]`,
-    `netns = "host"`,
-    "[engine]",
-    `runtime = "runc"`,
-    `cgroup_manager = "cgroupfs"`,
-    "",
-  ].join("\n");
-  const storageText = [
-    "[storage]",
-    `driver = "overlay"`,
-    `runroot = "${STATE_DIR}/run"`,
-    `graphroot = "${STATE_DIR}/storage"`,
-    "",
-  ].join("\n");
-  for (const [path, text] of [[conf, confText], [storage, storageText]]) {
-    const current = await Deno.readTextFile(path).catch(() => "");
-    if (current !== text) await Deno.writeTextFile(path, text);
-  }
-  return { CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage };
+/** Podman's configuration files (scripts/local_images.ts): the tests' own, never the caller's. */
+export function containerEnv(): Promise<Record<string, string>> {
+  return podmanEnv();
 }
 
 let envPromise: Promise<Record<string, string>> | undefined;
@@ -90,71 +83,23 @@ export const IMAGE_TESTS_SKIPPED = Deno.env.get("CERTROLE_IMAGE_TESTS") === "1"
   ? undefined
   : "CERTROLE_IMAGE_TESTS is not 1 (make test-images runs them)";
 
-async function requirePodman(): Promise<void> {
-  let info: RunResult;
-  try {
-    info = await podman(["info", "--format", "{{.Host.OCIRuntime.Name}}"]);
-  } catch {
-    throw new Error("podman is not installed: apt-get install podman buildah runc debootstrap uidmap");
-  }
-  if (info.code !== 0) throw new Error(`podman does not work here: ${info.stderr.trim().split("\n")[0]}`);
-}
-
-async function imageExists(name: string): Promise<boolean> {
-  return (await podman(["image", "exists", name])).code === 0;
-}
-
-/** Debian bookworm minbase: debootstrap once, keep the tarball, import it when the image is missing. */
+/** The Debian minbase, made once (debootstrap) and imported when missing. */
 export async function ensureDebian(log: (line: string) => void = () => {}): Promise<void> {
-  await requirePodman();
-  if (await imageExists(DEBIAN_IMAGE)) return;
-  const tarball = `${STATE_DIR}/debian-bookworm-minbase.tar`;
-  if (!(await Deno.stat(tarball).catch(() => undefined))) {
-    const rootfs = `${STATE_DIR}/rootfs-${crypto.randomUUID()}`;
-    log("debootstrap --variant=minbase bookworm (about a minute)");
-    const strap = await run("debootstrap", ["--variant=minbase", "bookworm", rootfs, "http://deb.debian.org/debian"]);
-    if (strap.code !== 0) throw new Error(`debootstrap failed:\n${strap.stdout.slice(-2000)}\n${strap.stderr}`);
-    // What a slim image would not carry: downloaded packages and package lists.
-    await run("sh", ["-c", `rm -rf "${rootfs}"/var/cache/apt/archives/*.deb "${rootfs}"/var/lib/apt/lists/*`]);
-    const tar = await run("tar", ["-C", rootfs, "-cf", `${tarball}.partial`, "."]);
-    if (tar.code !== 0) throw new Error(`tar failed: ${tar.stderr}`);
-    await Deno.rename(`${tarball}.partial`, tarball);
-    await Deno.remove(rootfs, { recursive: true });
-  }
-  log(`podman import ${tarball}`);
-  await podmanOk(["import", "--change", 'CMD ["bash"]', tarball, DEBIAN_IMAGE]);
+  await ensureLocalDebian(await containerEnv(), log);
 }
 
-/** A build context holding the host's CA bundle (for npm and Deno behind a TLS-inspecting proxy). */
-async function fixtureContext(): Promise<string> {
-  const context = `${STATE_DIR}/context`;
-  await Deno.mkdir(context, { recursive: true });
-  const bundle = Deno.env.get("SSL_CERT_FILE") || "/etc/ssl/certs/ca-certificates.crt";
-  const pem = await Deno.readTextFile(bundle).catch(() => "");
-  const target = `${context}/host-ca.pem`;
-  if ((await Deno.readTextFile(target).catch(() => undefined)) !== pem) await Deno.writeTextFile(target, pem);
-  return context;
-}
-
-const BUILD_FLAGS = ["--pull=never", "--network", "host", "--layers"];
-
+/** Builds a local base (local-bases/<name>.Dockerfile); returns its tag. */
 export async function buildFixture(name: string): Promise<string> {
-  const tag = `localhost/certrole-ci/${name}:bookworm`;
-  await podmanOk(["build", ...BUILD_FLAGS, "-f", `${FIXTURES}/${name}.Dockerfile`, "-t", tag, await fixtureContext()]);
-  return tag;
+  return await buildLocalBase(name, await containerEnv());
 }
 
-/** Builds a variant in bundle mode from its committed Dockerfile, on its local base and builder. */
-export async function buildVariant(variant: TestedVariant): Promise<string> {
-  const base = await buildFixture(TESTED_VARIANTS[variant]);
-  const builder = await buildFixture("deno-builder");
-  await podmanOk([
-    "build",
-    ...BUILD_FLAGS,
-    "-f",
-    `${ROOT}/images/${variant}/Dockerfile`,
-    "--build-arg",
-    "BUILD_MODE=bundle",
+const BUILD_FLAGS = LOCAL_BUILD_FLAGS;
+
+/** The build arguments that put a variant on its local base, with the local Deno builder and no SDK download. */
+export async function localBuildArgs(variant: TestedVariant): Promise<string[]> {
+  const base = await buildFixture(LOCAL_BASES[variant]);
+  const builder = await buildFixture(LOCAL_DENO_BUILDER);
+  return [
     "--build-arg",
     `BASE_IMAGE=${base}`,
     "--build-arg",
@@ -162,6 +107,17 @@ export async function buildVariant(variant: TestedVariant): Promise<string> {
     // The local bases already hold the SDK (and PyPI and rubygems are out of reach here).
     "--build-arg",
     "SDK_PACKAGES=",
+  ];
+}
+
+/** Builds a variant in bundle mode (the default) from its committed Dockerfile, on its local base and builder. */
+export async function buildVariant(variant: TestedVariant): Promise<string> {
+  await podmanOk([
+    "build",
+    ...BUILD_FLAGS,
+    "-f",
+    `${ROOT}/images/${variant}/Dockerfile`,
+    ...await localBuildArgs(variant),
     "-t",
     variantImage(variant),
     ROOT,
