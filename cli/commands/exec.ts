@@ -13,10 +13,6 @@ import { type DebugLog, debugLog } from "../debug_log.ts";
 import { fail, messageOf } from "../errors.ts";
 import { commandEnvironment } from "../process/command_environment.ts";
 import { replaceProcess, resolveCommand } from "../process/replace_process.ts";
-import { supervise } from "../process/supervisor.ts";
-import { AuthorizationToken } from "../serve/authorization_token.ts";
-import { CONTAINER_PATH } from "../serve/credential_endpoints.ts";
-import { startCredentialServer } from "../serve/credential_server.ts";
 import { selfCommand } from "../self_command.ts";
 import { SESSION_FLAGS, type SessionSettings, sessionSettingsFrom, TIMEOUT_HELP } from "../session_settings.ts";
 import { sha256Hex } from "../signing/sigv4_x509.ts";
@@ -326,6 +322,13 @@ async function superviseCommand(
   options: { stopOnSignals: () => void; preflight: unknown },
 ): Promise<number> {
   const { env, debug } = environment;
+  // Loaded only here: replace mode (the default) does not pay for the server and the supervisor.
+  const [{ supervise }, { AuthorizationToken }, { CONTAINER_PATH }, { startCredentialServer }] = await Promise.all([
+    import("../process/supervisor.ts"),
+    import("../serve/authorization_token.ts"),
+    import("../serve/credential_endpoints.ts"),
+    import("../serve/credential_server.ts"),
+  ]);
   if (options.preflight === false) {
     debug("--supervise fetches credentials before the command starts: preflight stays on");
   }
