@@ -1,11 +1,12 @@
 /**
- * The images in supervise mode (`-e ROLESANYWHERE_SUPERVISE=true --stop-signal SIGTERM`): certrole
- * stays PID 1, the SDK inside gets its credentials from the container endpoint certrole serves
- * (boto3, the JS SDK), and `podman stop --time 1` ends each container by SIGTERM alone (exit 143:
- * the command, not PID 1, dies of the signal's default action) with no STOPSIGNAL workaround;
- * 137 would mean podman had to SIGKILL it after the second. Each case also runs in the image's
- * shipped (replace) mode and prints what the mode costs (PID 1's RSS, the SDK's credential fetch,
- * the stop), the numbers behind the choice of default mode.
+ * The python, node and ruby images in supervise mode (`exec --supervise`, what python and node
+ * ship): certrole stays PID 1, the SDK inside gets its credentials from the container endpoint
+ * certrole serves (boto3, the JS SDK), and `podman stop --time 1` ends each container by SIGTERM
+ * alone (exit 143: the command, not PID 1, dies of the signal's default action) with no STOPSIGNAL
+ * workaround (node's preload switched off); 137 would mean podman had to SIGKILL it after the
+ * second. Each also runs in replace mode (`exec --`, what ruby ships) with that mode's stop
+ * signal, and prints what each mode costs (PID 1's RSS, the SDK's credential fetch, the stop):
+ * the numbers behind each image's default.
  */
 import assert from "node:assert/strict";
 import {
@@ -27,7 +28,11 @@ const ignore = IMAGE_TESTS_SKIPPED !== undefined;
 let pki: Promise<ImagePki> | undefined;
 
 const PID1_RSS = "open('/proc/1/status').read().split('VmRSS:')[1].split()[0]";
-const CASES: { variant: TestedVariant; command: string[]; method?: string }[] = [
+const ENTRYPOINT = {
+  supervise: '["/usr/local/bin/certrole", "exec", "--supervise", "--"]',
+  replace: '["/usr/local/bin/certrole", "exec", "--"]',
+};
+const CASES: { variant: TestedVariant; command: string[]; method?: string; replaceStop: string }[] = [
   {
     variant: "python",
     command: [
@@ -39,6 +44,7 @@ const CASES: { variant: TestedVariant; command: string[]; method?: string }[] = 
       "print('ready', flush=True)\ntime.sleep(600)",
     ],
     method: "container-role",
+    replaceStop: "SIGINT", // Python as PID 1 has no SIGTERM handler
   },
   {
     variant: "node",
@@ -50,6 +56,7 @@ const CASES: { variant: TestedVariant; command: string[]; method?: string }[] = 
       "const rss = require('fs').readFileSync('/proc/1/status', 'utf8').match(/VmRSS:\\s+(\\d+)/)[1];" +
       "console.log(`fetch_ms ${f.toFixed(1)} pid1_rss_kb ${rss}`); console.log('ready'); setInterval(() => {}, 1000); });",
     ],
+    replaceStop: "SIGTERM", // handled by the image's preloaded node-pid1-signals.cjs
   },
   {
     variant: "ruby",
@@ -58,6 +65,7 @@ const CASES: { variant: TestedVariant; command: string[]; method?: string }[] = 
       "-e",
       "$stdout.sync = true; puts \"pid1_rss_kb #{File.read('/proc/1/status')[/VmRSS:\\s+(\\d+)/, 1]}\"; puts 'ready'; sleep 600",
     ],
+    replaceStop: "SIGTERM", // Ruby handles it
   },
 ];
 
@@ -73,7 +81,9 @@ for (const testCase of CASES) {
       const measured: string[] = [];
       for (const mode of ["supervise", "replace"] as const) {
         const name = containerName(`${testCase.variant}-${mode}`);
-        const modeArgs = mode === "supervise" ? ["-e", "ROLESANYWHERE_SUPERVISE=true", "--stop-signal", "SIGTERM"] : [];
+        const modeArgs = mode === "supervise"
+          ? ["--entrypoint", ENTRYPOINT.supervise, "--stop-signal", "SIGTERM", "-e", "NODE_OPTIONS="]
+          : ["--entrypoint", ENTRYPOINT.replace, "--stop-signal", testCase.replaceStop];
         try {
           await podmanOk(
             ["run", "-d", "--name", name, ...walkthrough.runArgs(), ...modeArgs, image, ...testCase.command],
