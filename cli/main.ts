@@ -4,7 +4,7 @@
  * `credential-process` never pays for the PKI or emulator code.
  */
 import { type Command, helpText, writeStderr, writeStdout } from "./command.ts";
-import { CertroleError } from "./errors.ts";
+import { CertroleError, INTERNAL_ERROR_EXIT } from "./errors.ts";
 import { parseFlags } from "./flags.ts";
 import { guardRuntime } from "./process/runtime_guard.ts";
 import { VERSION } from "./version.ts";
@@ -131,7 +131,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw new CertroleError(
       "UsageError",
       `unknown command "${argv.slice(0, 2).join(" ")}"${hint}: see certrole --help`,
-      2,
     );
   }
   const { command } = await found.entry.load();
@@ -162,7 +161,7 @@ if (import.meta.main) {
       code = error.exitCode;
     } else {
       writeStderr(`certrole: internal error, please report it: ${error instanceof Error ? error.stack : error}\n`);
-      code = 70;
+      code = INTERNAL_ERROR_EXIT;
     }
   }
   Deno.exit(code);

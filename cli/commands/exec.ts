@@ -59,7 +59,7 @@ async function readUserConfig(
       return {};
     }
     fail(
-      "UnreadableAwsConfig",
+      "FileUnreadable",
       `AWS config "${path}" cannot be read (${messageOf(error)}): fix its permissions or unset AWS_CONFIG_FILE`,
     );
   }
@@ -147,7 +147,7 @@ async function writeConfig(directory: string, text: string): Promise<string> {
   } catch (error) {
     await Deno.remove(temporary).catch(() => {});
     fail(
-      "CannotWriteAwsConfig",
+      "CannotWrite",
       `exec cannot write its AWS config in ${directory} (${
         messageOf(error)
       }): free space there or set ROLESANYWHERE_CACHE_DIR to another directory`,
@@ -189,12 +189,12 @@ ${TIMEOUT_HELP}`,
     const debug = debugLog(settings.debug);
     const profile = (flags.values["aws-profile"] as string | undefined) || env("AWS_PROFILE") || "default";
     if (!/^[\w.@+-]+$/.test(profile)) {
-      fail("InvalidSetting", `AWS profile name "${profile}" must be letters, digits and . @ + - _`, 2);
+      fail("InvalidSetting", `AWS profile name "${profile}" must be letters, digits and . @ + - _`);
     }
     const commandLine = flags.positionals;
     const printOnly = Boolean(flags.values["print-config"]);
     if (!printOnly && commandLine.length === 0) {
-      fail("UsageError", "no command to run: give one after the flags, e.g. `certrole exec -- aws s3 ls`", 2);
+      fail("UsageError", "no command to run: give one after the flags, e.g. `certrole exec -- aws s3 ls`");
     }
 
     if (printOnly) {
@@ -205,7 +205,7 @@ ${TIMEOUT_HELP}`,
     const childEnv = commandEnvironment(Deno.env.toObject());
     const resolved = resolveCommand(commandLine[0], childEnv.PATH, Deno.cwd());
     if (!resolved.ok) {
-      fail(resolved.exitCode === 127 ? "CommandNotFound" : "CommandNotExecutable", resolved.message, resolved.exitCode);
+      fail(resolved.code, resolved.message);
     }
 
     const environment = { env, now: () => new Date(), debug };

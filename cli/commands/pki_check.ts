@@ -81,7 +81,7 @@ or ROLESANYWHERE_KEY_PASSPHRASE, else a prompt on the terminal.`,
       value("ca") === undefined ? "--ca (the CA certificate)" : "",
       value("cert") === undefined ? "--cert / ROLESANYWHERE_CERT_LOCATION (the certificate)" : "",
     ].filter(Boolean);
-    if (missing.length) fail("MissingSettings", `missing settings: ${missing.join(", ")}`, 2);
+    if (missing.length) fail("MissingSettings", `missing settings: ${missing.join(", ")}`);
     const warnText = value("warn-within");
     const warnWithin = warnText === undefined ? undefined : parseDuration(warnText, "--warn-within");
 

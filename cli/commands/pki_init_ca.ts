@@ -73,13 +73,13 @@ anchor (aws rolesanywhere create-trust-anchor).`,
   async run(flags) {
     const env = (name: string) => Deno.env.get(name);
     const subject = subjectFrom(flags);
-    if (subject.cn === undefined) fail("MissingSettings", "give the CA a name with --cn, e.g. --cn myPrivateCA", 2);
+    if (subject.cn === undefined) fail("MissingSettings", "give the CA a name with --cn, e.g. --cn myPrivateCA");
     const keyType = keyTypeFrom(flags);
     const days = positiveInteger(flags, "days", 1095)!;
     const encrypt = flags.values["no-passphrase"] !== true;
     const passphraseFile = flags.values["passphrase-file"] as string | undefined;
     if (!encrypt && passphraseFile !== undefined) {
-      fail("InvalidSetting", "--no-passphrase and --passphrase-file contradict each other: keep one", 2);
+      fail("ConflictingSettings", "--no-passphrase and --passphrase-file contradict each other: keep one");
     }
     const force = flags.values.force === true;
     const certOut: OutputFile = {

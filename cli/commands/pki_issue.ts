@@ -148,18 +148,17 @@ instead (subject flags, if given, replace the subject; the CSR's extensions are 
       fail(
         "MissingSettings",
         "give the certificate's common name with --cn, e.g. --cn myContainer (or sign a --csr)",
-        2,
       );
     }
     if (csrPath) {
       for (const name of ["key-out", "key-type", "passphrase-file", "no-passphrase"]) {
         if (flags.values[name] !== undefined) {
-          fail("InvalidSetting", `--${name} does not apply with --csr: the key stays with whoever made the CSR`, 2);
+          fail("InvalidSetting", `--${name} does not apply with --csr: the key stays with whoever made the CSR`);
         }
       }
     }
     if (value("days") !== undefined && value("hours") !== undefined) {
-      fail("InvalidSetting", "--days and --hours are both given: keep one", 2);
+      fail("ConflictingSettings", "--days and --hours are both given: keep one");
     }
     const lifetimeMs = value("hours") !== undefined
       ? positiveInteger(flags, "hours")! * 3_600_000
@@ -169,7 +168,7 @@ instead (subject flags, if given, replace the subject; the CSR's extensions are 
     const encrypt = !csrPath && flags.values["no-passphrase"] !== true;
     const passphraseFile = value("passphrase-file");
     if (flags.values["no-passphrase"] === true && passphraseFile !== undefined) {
-      fail("InvalidSetting", "--no-passphrase and --passphrase-file contradict each other: keep one", 2);
+      fail("ConflictingSettings", "--no-passphrase and --passphrase-file contradict each other: keep one");
     }
     const force = flags.values.force === true;
     const certOut: OutputFile = {
@@ -200,7 +199,6 @@ instead (subject flags, if given, replace the subject; the CSR's extensions are 
         `the certificate would be valid until ${isoSeconds(notAfter)}, after the CA expires (${
           isoSeconds(ca.notAfter)
         }): ask for a shorter --days/--hours or renew the CA`,
-        2,
       );
     }
     const caKeyPath = value("ca-key") ?? "ca-key.pem";
@@ -222,7 +220,7 @@ instead (subject flags, if given, replace the subject; the CSR's extensions are 
       publicKey = request.publicKey;
       subject = subjectDer ?? request.subject;
       if (subject.length === 2 && !altNames.dns.length && !altNames.uri.length && !altNames.email.length) {
-        fail("MissingSettings", `CSR "${csrPath}" has an empty subject: give --cn`, 2);
+        fail("MissingSettings", `CSR "${csrPath}" has an empty subject: give --cn`);
       }
     } else {
       const passphrase = encrypt

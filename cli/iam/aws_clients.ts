@@ -120,9 +120,8 @@ async function regionFromConfig(sdk: typeof import("@aws-sdk/client-rolesanywher
     return await client.config.region();
   } catch {
     fail(
-      "MissingRegion",
+      "MissingSettings",
       "no AWS region: give --region, set AWS_REGION, or set a region in the AWS config profile",
-      2,
     );
   } finally {
     client.destroy();

@@ -74,7 +74,7 @@ export async function readCa(path: string): Promise<{ pem: string; certificates:
   for (const certificate of certificates) {
     if (!certificate.basicConstraints?.ca) {
       fail(
-        "NotACertificateAuthority",
+        "NotACa",
         `"${path}" holds "${certificate.subject.text}", which is not a CA certificate (basicConstraints CA:TRUE): give the CA's certificate, not a client's`,
       );
     }
@@ -118,7 +118,7 @@ export function envFileText(values: Readonly<Record<string, string | undefined>>
   const lines = ["# written by certrole iam setup; use with docker run --env-file"];
   for (const [key, value] of Object.entries(values)) {
     if (value === undefined) continue;
-    if (/[\r\n]/.test(value)) fail("InvalidValue", `${key} cannot go into an env-file: it holds a line break`);
+    if (/[\r\n]/.test(value)) fail("InvalidSetting", `${key} cannot go into an env-file: it holds a line break`);
     lines.push(`${key}=${value}`);
   }
   return lines.join("\n") + "\n";

@@ -56,7 +56,7 @@ export async function readInputFile(path: string, role: FileRole): Promise<Uint8
   try {
     info = await Deno.stat(path);
     if (info.isDirectory) {
-      fail("FileIsDirectory", `${role.what} "${path}" is a directory: set ${role.setting} to a file`);
+      fail("NotARegularFile", `${role.what} "${path}" is a directory: set ${role.setting} to a file`);
     }
     // Reading a FIFO without a writer, or a device like /dev/zero, would never end.
     if (!info.isFile) {
@@ -146,7 +146,7 @@ export function certificatesFromBundle(bytes: Uint8Array, path: string, role = I
   const text = new TextDecoder().decode(bytes);
   const invalid = (detail: string): never =>
     fail(
-      "InvalidCertificateBundle",
+      "InvalidCertificate",
       `${role.what} "${path}" is not a PEM bundle of certificates (${detail}): set ${role.setting} to a file of CERTIFICATE blocks`,
     );
   if (!looksLikePem(text)) invalid("no PEM blocks");

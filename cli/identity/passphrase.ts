@@ -49,13 +49,13 @@ export async function readPassphraseFile(path: string): Promise<string> {
     text = await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      fail("PassphraseFileNotFound", `passphrase file "${path}" does not exist: fix the path or unset it`);
+      fail("FileNotFound", `passphrase file "${path}" does not exist: fix the path or unset it`);
     }
-    fail("PassphraseFileUnreadable", `passphrase file "${path}" cannot be read (${messageOf(error)})`);
+    fail("FileUnreadable", `passphrase file "${path}" cannot be read (${messageOf(error)})`);
   }
   const value = text.replace(/\r?\n$/, "");
   if (value === "") {
-    fail("PassphraseFileEmpty", `passphrase file "${path}" is empty: write the key's passphrase into it`);
+    fail("EmptyPassphrase", `passphrase file "${path}" is empty: write the key's passphrase into it`);
   }
   return value;
 }
