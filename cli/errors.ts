@@ -100,7 +100,7 @@ export class CertroleError extends Error {
   readonly awsCode?: string;
 
   constructor(readonly code: ErrorCode, message: string, options: { awsCode?: string } = {}) {
-    super(message);
+    super(oneLine(message));
     this.name = "CertroleError";
     this.exitCode = ERROR_CODES[code].exit;
     if (options.awsCode !== undefined) this.awsCode = options.awsCode;
@@ -110,6 +110,29 @@ export class CertroleError extends Error {
 /** Throws a user error; its exit code is the one ERROR_CODES gives `code`. */
 export function fail(code: ErrorCode, message: string): never {
   throw new CertroleError(code, message);
+}
+
+const LONGEST_RUN = 300;
+const LONGEST_LINE = 1000;
+
+/**
+ * Text as one line of bounded length, whatever values it quotes: control characters (a line break
+ * in a variable, an escape sequence in a file name) escaped, and a run of more than 300
+ * non-blank characters (a 100 KB variable, a path) cut in its middle, so the fix at the end of a
+ * message stays on screen.
+ */
+export function oneLine(text: string): string {
+  const escaped = text.replace(
+    /[\p{Cc}\u2028\u2029]/gu,
+    (character) =>
+      ({ "\n": "\\n", "\r": "\\r", "\t": "\\t" })[character] ??
+        `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  const bounded = escaped.replace(
+    new RegExp(`\\S{${LONGEST_RUN + 1},}`, "g"),
+    (run) => `${run.slice(0, 200)}…${run.slice(-80)}`,
+  );
+  return bounded.length > LONGEST_LINE ? `${bounded.slice(0, 600)}…${bounded.slice(-300)}` : bounded;
 }
 
 /** The message of any thrown value, on one line, for wrapping low-level errors. */

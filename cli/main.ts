@@ -6,16 +6,17 @@
 import { type Command, helpText, writeStderr, writeStdout } from "./command.ts";
 import { CertroleError, INTERNAL_ERROR_EXIT } from "./errors.ts";
 import { parseFlags } from "./flags.ts";
+import { readEnv } from "./process/environment.ts";
 import { guardRuntime } from "./process/runtime_guard.ts";
 import { VERSION } from "./version.ts";
 
-interface Entry {
+export interface Entry {
   readonly name: string;
   readonly summary: string;
   readonly load: () => Promise<{ command: Command }>;
 }
 
-const COMMANDS: readonly Entry[] = [
+export const COMMANDS: readonly Entry[] = [
   {
     name: "credential-process",
     summary: "print temporary credentials as credential_process JSON (drop-in for AWS's signing helper)",
@@ -139,7 +140,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const specs = { ...command.flags, help: { type: "boolean", description: "show this help", short: "h" } } as const;
-  const flags = parseFlags(found.rest, specs, (name) => Deno.env.get(name), {
+  const flags = parseFlags(found.rest, specs, readEnv, {
     command: command.name,
     stopAtPositional: command.stopAtPositional,
   });
@@ -151,18 +152,21 @@ export async function main(argv: readonly string[]): Promise<number> {
   return await command.run(flags);
 }
 
-if (import.meta.main) {
-  let code: number;
+/**
+ * main() as the process runs it: a CertroleError is its one line and its exit code, anything else
+ * an internal error (a bug) with its trace.
+ */
+export async function runCli(argv: readonly string[]): Promise<number> {
   try {
-    code = await main(Deno.args);
+    return await main(argv);
   } catch (error) {
     if (error instanceof CertroleError) {
       writeStderr(`certrole: ${error.message}\n`);
-      code = error.exitCode;
-    } else {
-      writeStderr(`certrole: internal error, please report it: ${error instanceof Error ? error.stack : error}\n`);
-      code = INTERNAL_ERROR_EXIT;
+      return error.exitCode;
     }
+    writeStderr(`certrole: internal error, please report it: ${error instanceof Error ? error.stack : error}\n`);
+    return INTERNAL_ERROR_EXIT;
   }
-  Deno.exit(code);
 }
+
+if (import.meta.main) Deno.exit(await runCli(Deno.args));

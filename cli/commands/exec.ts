@@ -11,11 +11,13 @@ import { defaultCacheDir, prepareCacheDir } from "../credentials/cache.ts";
 import { loadSessionIdentity, obtainCredentials } from "../credentials/obtain.ts";
 import { type DebugLog, debugLog } from "../debug_log.ts";
 import { fail, messageOf } from "../errors.ts";
-import { commandEnvironment } from "../process/command_environment.ts";
+import { MAX_INPUT_FILE_BYTES } from "../identity/input_file.ts";
+import { commandEnvironment, undecodableCommandEntries } from "../process/command_environment.ts";
 import { replaceProcess, resolveCommand } from "../process/replace_process.ts";
 import { selfCommand } from "../self_command.ts";
 import { SESSION_FLAGS, type SessionSettings, sessionSettingsFrom, TIMEOUT_HELP } from "../session_settings.ts";
 import { sha256Hex } from "../signing/sigv4_x509.ts";
+import { readEnv, undecodableEnvironment } from "../process/environment.ts";
 
 const FLAGS = {
   ...SESSION_FLAGS,
@@ -37,6 +39,15 @@ const FLAGS = {
   },
 } as const;
 
+/** A file's text; a FIFO (which would block), a device (which might never end) or a huge file is an error. */
+async function readRegularText(path: string): Promise<string> {
+  const info = await Deno.stat(path);
+  if (info.isDirectory) throw new Error("it is a directory");
+  if (!info.isFile) throw new Error("not a regular file: a pipe, socket or device");
+  if (info.size > MAX_INPUT_FILE_BYTES) throw new Error(`larger than ${MAX_INPUT_FILE_BYTES} bytes`);
+  return await Deno.readTextFile(path);
+}
+
 /**
  * The user's AWS config, if any: AWS_CONFIG_FILE, else ~/.aws/config. Like botocore, an
  * unreadable default file counts as none (a container run with an arbitrary --user), while an
@@ -51,7 +62,7 @@ async function readUserConfig(
   const path = explicit || (home ? `${home}/.aws/config` : undefined);
   if (!path) return {};
   try {
-    return { path, text: await Deno.readTextFile(path) };
+    return { path, text: await readRegularText(path) };
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return { path };
     if (!explicit) {
@@ -76,6 +87,8 @@ function warnAboutShadowing(env: (name: string) => string | undefined, profile: 
   const credentialsFile = env("AWS_SHARED_CREDENTIALS_FILE") || (home ? `${home}/.aws/credentials` : undefined);
   if (!credentialsFile) return;
   try {
+    const info = Deno.statSync(credentialsFile);
+    if (!info.isFile || info.size > MAX_INPUT_FILE_BYTES) throw new Error("not a regular file of a sensible size");
     const text = Deno.readTextFileSync(credentialsFile);
     if (text.split(/\r?\n/).some((line) => line.trim() === `[${profile}]`)) {
       writeStderr(
@@ -184,7 +197,7 @@ ${TIMEOUT_HELP}`,
   ],
   async run(flags) {
     stopOnSignalsAsPid1(debugLog(Boolean(flags.values.debug)));
-    const env = (name: string) => Deno.env.get(name);
+    const env = readEnv;
     const settings = sessionSettingsFrom(flags, env);
     const debug = debugLog(settings.debug);
     const profile = (flags.values["aws-profile"] as string | undefined) || env("AWS_PROFILE") || "default";
@@ -249,6 +262,6 @@ ${TIMEOUT_HELP}`,
       delete childEnv.ROLESANYWHERE_KEY_PASSPHRASE_FILE;
     }
     debug(`exec ${resolved.path} (${commandLine.length - 1} argument(s)) as PID ${Deno.pid}`);
-    replaceProcess(resolved.path, commandLine, childEnv);
+    replaceProcess(resolved.path, commandLine, childEnv, undecodableCommandEntries(undecodableEnvironment(), childEnv));
   },
 };

@@ -27,6 +27,7 @@ import {
 import { describeKeyType } from "../pki/key_type.ts";
 import { CERTIFICATE_MODE, checkOutputs, KEY_MODE, type OutputFile, writeOutput } from "../pki/output_files.ts";
 import { caPassphraseNames, openKeyFile, passphraseForNewKey } from "../pki/passphrase_prompt.ts";
+import { readEnv } from "../process/environment.ts";
 
 const CA_CERT_FILE: FileRole = { what: "CA certificate", setting: "--ca-cert" };
 const CSR_FILE: FileRole = { what: "CSR", setting: "--csr" };
@@ -62,7 +63,7 @@ async function loadCa(path: string, now: Date): Promise<Certificate> {
 
 /** The CA's key, checked against the CA certificate; a WebCrypto key, which is what signs certificates. */
 async function loadCaKey(path: string, passphraseFile: string | undefined, ca: Certificate): Promise<CryptoKey> {
-  const key = await openKeyFile(path, CA_KEY_FILE, passphraseFile, (name) => Deno.env.get(name));
+  const key = await openKeyFile(path, CA_KEY_FILE, passphraseFile, readEnv);
   if (!(await keyMatchesCertificate(key, ca))) {
     fail(
       "KeyMismatch",
@@ -139,7 +140,7 @@ instead (subject flags, if given, replace the subject; the CSR's extensions are 
     "certrole credential-process --certificate cert.pem --private-key key.pem --trust-anchor-arn ... --profile-arn ... --role-arn ...",
   ],
   async run(flags) {
-    const env = (name: string) => Deno.env.get(name);
+    const env = readEnv;
     const value = (name: string) => flags.values[name] as string | undefined;
     const csrPath = value("csr");
     const subjectFields = subjectFrom(flags);

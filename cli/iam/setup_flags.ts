@@ -9,6 +9,7 @@ import { usageError } from "../flags.ts";
 import { type Certificate, nameAttribute } from "../identity/certificate.ts";
 import { certificatesFromBundle, type FileRole, readInputFile } from "../identity/identity.ts";
 import type { ClientOptions } from "./aws_clients.ts";
+import { readEnv } from "../process/environment.ts";
 
 export const AWS_FLAGS = {
   "endpoint-url": {
@@ -57,7 +58,7 @@ export function clientOptions(flags: ParsedFlags): ClientOptions {
   return {
     endpoint,
     region: flags.values.region as string | undefined,
-    env: (name) => Deno.env.get(name),
+    env: readEnv,
   };
 }
 

@@ -69,17 +69,26 @@ function pointerArray(strings: readonly Uint8Array<ArrayBuffer>[]): BigUint64Arr
 }
 
 /**
- * execve(path, argv, env). Returns only on failure, with a CertroleError carrying sh's exit
+ * execve(path, argv, env), env with `undecodable`'s NAME=VALUE bytes (variables that are not UTF-8
+ * text) added. Returns only on failure, with a CertroleError carrying sh's exit
  * codes (126: found but cannot run). `argv[0]` is what the program sees as its name.
  */
-export function replaceProcess(path: string, argv: readonly string[], env: Readonly<Record<string, string>>): never {
+export function replaceProcess(
+  path: string,
+  argv: readonly string[],
+  env: Readonly<Record<string, string>>,
+  undecodable: readonly Uint8Array[] = [],
+): never {
   const libc = openLibc();
   if (libc instanceof Error) {
     throw new CertroleError("CommandNotExecutable", `cannot run ${path}: execve is unavailable (${libc.message})`);
   }
   const run = (file: string, args: readonly string[]) => {
     const argStrings = args.map(cString);
-    const envStrings = Object.entries(env).map(([name, value]) => cString(`${name}=${value}`));
+    const envStrings = [
+      ...Object.entries(env).map(([name, value]) => cString(`${name}=${value}`)),
+      ...undecodable.map((entry) => Uint8Array.from([...entry, 0])),
+    ];
     const argvPointers = pointerArray(argStrings);
     const envPointers = pointerArray(envStrings);
     libc.execve(cString(file), argvPointers, envPointers);
