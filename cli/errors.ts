@@ -32,7 +32,10 @@ export const ERROR_CODES = {
     meaning: "a setting AWS's helper takes that certrole does not (key stores, PKCS#11, TPM, --no-verify-ssl)",
   },
   UnsupportedBaseImage: { exit: 2, meaning: "`image dockerfile --base` names an image certrole cannot run on" },
-  UnsupportedExecMode: { exit: 2, meaning: "an image or flag needs an exec mode this certrole has not got" },
+  UnsupportedExecMode: {
+    exit: 2,
+    meaning: "exec --supervise cannot run here (no glibc), or an image needs a mode this certrole has not got",
+  },
   OutlivesCa: { exit: 2, meaning: "the certificate asked for would outlive the CA that signs it" },
 
   // Files certrole was told to read: exit 1.
@@ -56,6 +59,10 @@ export const ERROR_CODES = {
   NotACa: { exit: 1, meaning: "a certificate given as a CA is not one (basicConstraints, keyUsage)" },
   CaNotValid: { exit: 1, meaning: "the CA certificate has expired or is not valid yet" },
   InvalidCaBundle: { exit: 1, meaning: "a trust store file (AWS_CA_BUNDLE, SSL_CERT_FILE) is unusable" },
+  InvalidTokenFile: {
+    exit: 1,
+    meaning: "serve's --token-file is readable by others or holds no usable token",
+  },
   InvalidProxy: { exit: 1, meaning: "HTTPS_PROXY or HTTP_PROXY (the machine's, not a certrole setting) is not a URL" },
   ImageSpecError: { exit: 1, meaning: "images/variants.json, an entrypoint spec or Dockerfile.template is wrong" },
   NoImageSources: { exit: 1, meaning: "no Dockerfile.template where the image command looked" },
@@ -64,7 +71,10 @@ export const ERROR_CODES = {
   OutputExists: { exit: 1, meaning: "an output file already exists (or appeared meanwhile) and --force was not given" },
   OutputDirectoryMissing: { exit: 1, meaning: "the directory for an output file does not exist" },
   CannotWrite: { exit: 1, meaning: "a file or directory certrole must write cannot be written" },
-  NoWritableDirectory: { exit: 1, meaning: "exec found no writable directory for its AWS config" },
+  NoWritableDirectory: {
+    exit: 1,
+    meaning: "no private writable directory for exec's AWS config or serve's token file",
+  },
   AddressInUse: { exit: 1, meaning: "the address to listen on is taken" },
   ListenFailed: { exit: 1, meaning: "a server cannot start listening" },
 

@@ -20,7 +20,7 @@ import { ERROR_CODES } from "../cli/errors.ts";
 import { COMMANDS, runCli } from "../cli/main.ts";
 import { startWalkthrough } from "./support/emulator.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
-import { launcherScript } from "../cli/build/launcher.ts";
+import { CALLER_HOME_ENV, CALLER_NODE_OPTIONS_ENV, LAUNCHER_ENV, launcherScript } from "../cli/build/launcher.ts";
 import { baseEnv, certroleArgv, MAIN, ROOT, run, tempDir } from "./support/run.ts";
 
 const EXIT_CODES = new Set([0, ...Object.values(ERROR_CODES).map((entry) => entry.exit)]);
@@ -70,6 +70,8 @@ const ONE_OF_EACH: readonly Garbage[] = [
   directory,
   fifo,
 ];
+/** Fewer still, for what runs most often (spawned exec, the AWS SDK's variables): what broke something once. */
+const FEW: readonly Garbage[] = ["", HUGE, NOT_UTF8, "__proto__", "constructor", directory, fifo];
 /**
  * HOME as system users have it (Debian's nobody has /nonexistent), and one in our scratch
  * directory, which certrole must not create (/nonexistent may exist on a shared machine).
@@ -90,7 +92,7 @@ for (const entry of COMMANDS) {
   FLAG_VARIABLES.set(entry.name, new Set(Object.values(command.flags).flatMap((spec) => spec.env ? [spec.env] : [])));
 }
 const NAME =
-  /"((?:ROLESANYWHERE|CERTROLE|AWS|SSL|XDG)_[A-Z0-9_]+|HOME|TMPDIR|PATH|(?:HTTPS?|NO)_PROXY|(?:https?|no)_proxy)"/g;
+  /"((?:ROLESANYWHERE|CERTROLE|AWS|SSL|XDG)_[A-Z0-9_]+|HOME|TMPDIR|PATH|NODE_OPTIONS|(?:HTTPS?|NO)_PROXY|(?:https?|no)_proxy)"/g;
 async function namesIn(path: string): Promise<string[]> {
   const info = await Deno.stat(path);
   if (info.isFile) {
@@ -144,6 +146,11 @@ interface Case {
    * variables they set get garbage too, with the rest of `env` as it is.
    */
   readonly alternatives?: readonly Readonly<Record<string, string | undefined>>[];
+  /**
+   * What a resident command (emulator, serve) prints once it is up: it then gets SIGTERM, as from
+   * the terminal. Never before: serve ends its process on a stop signal while it is starting.
+   */
+  readonly ready?: RegExp;
 }
 
 /** A passphrase file for each key, for the *_PASSPHRASE_FILE variables. */
@@ -222,7 +229,9 @@ const CASES: Record<string, Case> = {
     argv: ["--role-name", "hostile", "--cn", "hostile", "--ca", iamCa.cert, "--allow", "s3:ListAllMyBuckets"],
     env: ADMIN,
   },
-  "emulator": { argv: ["--port", "0"], env: {} },
+  "emulator": { argv: ["--port", "0"], env: {}, ready: /^export AWS_ENDPOINT_URL=/m },
+  "serve": { argv: ["--port", "0"], env: SESSION, ready: /^export AWS_CONTAINER_CREDENTIALS_FULL_URI=/m },
+  "update": { argv: ["--once"], env: { ...SESSION, AWS_SHARED_CREDENTIALS_FILE: `${scratch}/aws-credentials` } },
   "image render": { argv: ["--check", "--root", ROOT], env: {} },
   "image dockerfile": { argv: ["--base", "docker.io/library/debian:12", "--root", ROOT], env: {} },
   "version": { argv: [], env: {} },
@@ -253,7 +262,8 @@ function problems(outcome: Outcome, secrets: readonly string[]): string[] {
   if (/internal error/.test(outcome.stderr)) found.push("internal error");
   if (/^\s+at \S.*:\d+:\d+\)?$/m.test(outcome.stderr)) found.push("stack trace");
   const lines = outcome.stderr.split("\n").filter((line) => line !== "");
-  const errors = lines.filter((line) => !/^certrole: warning: |^certrole emulator: stopped on /.test(line));
+  // Warnings and the log lines of resident commands are not errors.
+  const errors = lines.filter((line) => !/^certrole: warning: |^certrole (emulator|serve|update|exec): /.test(line));
   if (errors.length > 1) found.push(`${errors.length} lines on stderr`);
   const long = lines.find((line) => line.length > 1000);
   if (long) found.push(`a ${long.length}-character line on stderr`);
@@ -299,7 +309,7 @@ function setEnvironment(env: Readonly<Record<string, Garbage | undefined>>): voi
 async function inProcess(
   argv: readonly string[],
   env: Readonly<Record<string, Garbage | undefined>>,
-  options: { discover?: boolean } = {},
+  options: { discover?: boolean; ready?: RegExp } = {},
 ): Promise<Outcome> {
   let stdout = "";
   let stderr = "";
@@ -343,7 +353,8 @@ async function inProcess(
     let settled = false;
     const running = runCli(argv).finally(() => settled = true);
     const started = Date.now();
-    while (!settled && !listeners.some(([signal]) => signal === "SIGTERM") && Date.now() - started < HANG_MS) {
+    const up = () => options.ready?.test(stdout) && listeners.some(([signal]) => signal === "SIGTERM");
+    while (!settled && !up() && Date.now() - started < HANG_MS) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     if (!settled && Date.now() - started >= HANG_MS) {
@@ -352,7 +363,7 @@ async function inProcess(
       const code = await running;
       return { code, stdout, stderr: `${stderr}\n(hung for ${HANG_MS} ms, until the FIFO was closed)`, read };
     }
-    if (!settled) listeners.find(([signal]) => signal === "SIGTERM")![1]();
+    if (!settled) listeners.findLast(([signal]) => signal === "SIGTERM")![1]();
     const code = await running;
     return { code, stdout, stderr, read };
   } finally {
@@ -427,18 +438,20 @@ function assertNothingMade(): void {
 async function variablesRead(
   argv: readonly string[],
   baseline: Record<string, string>,
+  ready: RegExp | undefined,
 ): Promise<Map<string, "certrole" | "library">> {
   const names = new Map<string, "certrole" | "library">();
   const add = (outcome: Outcome) =>
     outcome.read!.forEach((by, name) => names.get(name) !== "certrole" && names.set(name, by));
-  add(await inProcess(argv, baseline, { discover: true }));
+  add(await inProcess(argv, baseline, { discover: true, ready }));
   for (const name of Object.keys(baseline)) {
-    add(await inProcess(argv, { ...baseline, [name]: undefined }, { discover: true }));
+    add(await inProcess(argv, { ...baseline, [name]: undefined }, { discover: true, ready }));
   }
   return names;
 }
 
 const libraryVariablesTried = new Set<string>();
+const fullyTried = new Set<string>();
 
 for (const [name, testCase] of Object.entries(CASES)) {
   Deno.test(`${name}: garbage in every variable it reads, no HOME, an unwritable cache`, async () => {
@@ -447,17 +460,21 @@ for (const [name, testCase] of Object.entries(CASES)) {
     try {
       const baseline = { ...ambient(), ...testCase.env };
       // The baseline works: otherwise every variant below only proves the same early refusal.
-      const baselineOutcome = await inProcess(argv, baseline);
+      const ready = testCase.ready;
+      const baselineOutcome = await inProcess(argv, baseline, { ready });
       assert.equal(baselineOutcome.code, 0, baselineOutcome.stderr);
-      const variables = await variablesRead(argv, baseline);
+      const variables = await variablesRead(argv, baseline, ready);
       for (const variable of FLAG_VARIABLES.get(name)!) variables.set(variable, "certrole");
       const variants: Array<[string, Record<string, Garbage | undefined>]> = [];
       for (const [variable, by] of [...variables].sort()) {
-        // What only a library reads (the AWS SDK's dozens) gets one value of each kind, in the
-        // first command that reads it (iam cleanup, which is quick with nothing to clean up).
+        // Each variable certrole reads gets every value in the first command that reads it and
+        // one of each kind in the others (the session settings are read by credential-process,
+        // exec, serve and update alike). What only a library reads (the AWS SDK's dozens) gets one
+        // of each kind, once (in iam cleanup, which is quick with nothing to clean up).
         if (by === "library" && libraryVariablesTried.has(variable)) continue;
         if (by === "library") libraryVariablesTried.add(variable);
-        const values = by === "certrole" ? GARBAGE : ONE_OF_EACH;
+        const values = by === "library" ? FEW : fullyTried.has(variable) ? ONE_OF_EACH : GARBAGE;
+        if (by === "certrole") fullyTried.add(variable);
         for (const value of [undefined, ...values, ...(variable === "HOME" ? HOMES_THAT_ARE_NOT_THERE : [])]) {
           variants.push([`${variable}=${describe(value)}`, { ...baseline, [variable]: value }]);
         }
@@ -476,7 +493,7 @@ for (const [name, testCase] of Object.entries(CASES)) {
         variants.push([`cache in ${cache}`, { ...baseline, ROLESANYWHERE_CACHE_DIR: cache, XDG_RUNTIME_DIR: cache }]);
       }
       for (const [label, env] of variants) {
-        const outcome = await inProcess(argv, env);
+        const outcome = await inProcess(argv, env, { ready });
         const found = problems(outcome, secretsOf(env));
         if (((await Deno.stat(directory)).mode! & 0o777) !== 0o755) {
           found.push(`changed the mode of ${directory}, which it did not create`);
@@ -553,7 +570,13 @@ async function inBatches<T>(items: readonly T[], size: number, each: (item: T) =
 }
 
 /** What exec sets for its command on purpose: its config, the profile it wrote, its launcher's variables. */
-const MANAGED_BY_EXEC = new Set(["AWS_CONFIG_FILE", "AWS_PROFILE", "CERTROLE_LAUNCHER", "CERTROLE_LAUNCHER_HOME"]);
+const MANAGED_BY_EXEC = new Set([
+  "AWS_CONFIG_FILE",
+  "AWS_PROFILE",
+  LAUNCHER_ENV,
+  CALLER_HOME_ENV,
+  CALLER_NODE_OPTIONS_ENV,
+]);
 
 const EXEC_ONLY_SOURCES = ["cli/commands/exec.ts", "cli/self_command.ts", "cli/aws_config", "cli/process", "cli/build"];
 
@@ -561,28 +584,39 @@ Deno.test("exec: garbage in the variables only exec reads, no HOME, an unwritabl
   const sessionVariables = FLAG_VARIABLES.get("credential-process")!;
   const names = new Set<string>();
   for (const variable of FLAG_VARIABLES.get("exec")!) if (!sessionVariables.has(variable)) names.add(variable);
-  for (const path of EXEC_ONLY_SOURCES) for (const variable of await namesIn(`${ROOT}/${path}`)) names.add(variable);
+  for (const path of EXEC_ONLY_SOURCES) {
+    for (const variable of await namesIn(`${ROOT}/${path}`)) if (!sessionVariables.has(variable)) names.add(variable);
+  }
   const baseline = { ...ambient(), ...SESSION };
   const variants: Array<[string, Record<string, Garbage | undefined>]> = [];
   for (const variable of [...names].sort()) {
-    for (const value of [undefined, ...ONE_OF_EACH, ...(variable === "HOME" ? HOMES_THAT_ARE_NOT_THERE : [])]) {
+    for (const value of [undefined, ...FEW, ...(variable === "HOME" ? HOMES_THAT_ARE_NOT_THERE : [])]) {
       variants.push([`${variable}=${describe(value)}`, { ...baseline, [variable]: value }]);
     }
   }
   for (const cache of [leaf.cert, "/proc/certrole-cache"]) {
     variants.push([`cache in ${cache}`, { ...baseline, ROLESANYWHERE_CACHE_DIR: cache }]);
   }
+  // --supervise (certrole stays PID 1 and serves the credentials) writes and reads other things.
+  for (const variable of ["HOME", "ROLESANYWHERE_CACHE_DIR"]) {
+    for (const value of FEW) {
+      variants.push([`--supervise ${variable}=${describe(value)}`, { ...baseline, [variable]: value }]);
+    }
+  }
   const failures: string[] = [];
   await inBatches(variants, 4, async ([label, env]) => {
-    const variable = label.split("=")[0];
+    const supervise = label.startsWith("--supervise ");
+    const variable = label.replace(/^--supervise /, "").split("=")[0];
     // The command sees the variable as it was given (bytes and all), unless exec manages it.
     const show =
       `printenv ${variable} > /dev/null && { printenv ${variable} | od -An -v -tx1 | tr -d ' \\n'; } || echo unset`;
-    const outcome = await spawned(["exec", "--", "sh", "-c", show], env);
+    const outcome = await spawned(["exec", ...supervise ? ["--supervise"] : [], "--", "sh", "-c", show], env);
     const found = problems(outcome, secretsOf(env));
     if (outcome.killed) found.push("still running after 20 s");
     const value = env[variable];
-    if (outcome.code === 0 && !MANAGED_BY_EXEC.has(variable) && label.includes("=")) {
+    // A supervised command is started through Deno, whose API holds only UTF-8 text.
+    const passable = !(supervise && value instanceof Uint8Array);
+    if (outcome.code === 0 && !MANAGED_BY_EXEC.has(variable) && label.includes("=") && passable) {
       const bytes = typeof value === "string" ? new TextEncoder().encode(value) : value;
       const expected = bytes === undefined ? "unset" : `${bytes.toHex()}0a`;
       if (outcome.stdout.trim() !== expected) found.push(`the command saw ${variable} changed`);
@@ -606,17 +640,24 @@ const READ_ONLY_ROOT = [
   "sh",
 ];
 
-const MUST_WRITE = new Set(["pki init-ca", "pki issue", "exec", "emulator"]);
+const MUST_WRITE = new Set(["pki init-ca", "pki issue", "exec", "emulator", "serve", "update"]);
 
 Deno.test("every command on a read-only filesystem", { ignore: !canUnshare }, async () => {
   const cases: Array<[string, Case]> = [
     ...Object.entries(CASES).filter(([name]) => name !== "emulator"),
-    ["exec", { argv: ["--", "true"], env: { ...SESSION, ROLESANYWHERE_CACHE_DIR: `${scratch}/read-only-cache` } }],
+    ["exec", { argv: ["--", "true"], env: SESSION }],
+    ["exec", { argv: ["--supervise", "--", "true"], env: SESSION }],
     ["emulator", { argv: ["--port", "0", "--state", `${scratch}/emulator-state`], env: {} }],
   ];
   const failures: string[] = [];
   await inBatches(cases, 4, async ([name, testCase]) => {
-    const env = { ...ambient(), ...testCase.env, TMPDIR: scratch };
+    // A cache directory that does not exist yet, so that serve has to write its token file.
+    const env = {
+      ...ambient(),
+      ...testCase.env,
+      TMPDIR: scratch,
+      ROLESANYWHERE_CACHE_DIR: `${scratch}/read-only-cache`,
+    };
     const outcome = await spawned([...name.split(" "), ...testCase.argv], env, {
       wrapper: READ_ONLY_ROOT,
       certrole: certroleArgv(),
