@@ -21,7 +21,7 @@ import { COMMANDS, runCli } from "../cli/main.ts";
 import { startWalkthrough } from "./support/emulator.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
 import { CALLER_HOME_ENV, CALLER_NODE_OPTIONS_ENV, LAUNCHER_ENV, launcherScript } from "../cli/build/launcher.ts";
-import { baseEnv, certroleArgv, MAIN, ROOT, run, tempDir } from "./support/run.ts";
+import { baseEnv, certroleArgv, MAIN, openssl, ROOT, run, tempDir } from "./support/run.ts";
 
 const EXIT_CODES = new Set([0, ...Object.values(ERROR_CODES).map((entry) => entry.exit)]);
 const CANARY = "canary-5ecret-Zq9w";
@@ -69,6 +69,7 @@ const ONE_OF_EACH: readonly Garbage[] = [
   "-1",
   directory,
   fifo,
+  "/dev/zero",
 ];
 /** Fewer still, for what runs most often (spawned exec, the AWS SDK's variables): what broke something once. */
 const FEW: readonly Garbage[] = ["", HUGE, NOT_UTF8, "__proto__", "constructor", directory, fifo];
@@ -143,7 +144,7 @@ interface Case {
   readonly env: Readonly<Record<string, string>>;
   /**
    * Other ways to give the same settings (a passphrase file instead of the variable): the
-   * variables they set get garbage too, with the rest of `env` as it is.
+   * variables they set get one value of each kind too, with the rest of `env` as it is.
    */
   readonly alternatives?: readonly Readonly<Record<string, string | undefined>>[];
   /**
@@ -152,6 +153,10 @@ interface Case {
    */
   readonly ready?: RegExp;
 }
+
+/** serve's HTTPS key: the leaf's, unencrypted. */
+const TLS_KEY = `${scratch}/tls-key.pem`;
+await openssl(["pkey", "-in", leaf.key, "-passin", `pass:${leaf.passphrase}`, "-out", TLS_KEY]);
 
 /** A passphrase file for each key, for the *_PASSPHRASE_FILE variables. */
 async function passphraseFile(name: string, passphrase: string): Promise<string> {
@@ -230,7 +235,12 @@ const CASES: Record<string, Case> = {
     env: ADMIN,
   },
   "emulator": { argv: ["--port", "0"], env: {}, ready: /^export AWS_ENDPOINT_URL=/m },
-  "serve": { argv: ["--port", "0"], env: SESSION, ready: /^export AWS_CONTAINER_CREDENTIALS_FULL_URI=/m },
+  "serve": {
+    argv: ["--port", "0"],
+    env: SESSION,
+    ready: /^export AWS_CONTAINER_CREDENTIALS_FULL_URI=/m,
+    alternatives: [{ ROLESANYWHERE_TLS_CERT: leaf.cert, ROLESANYWHERE_TLS_KEY: TLS_KEY }],
+  },
   "update": { argv: ["--once"], env: { ...SESSION, AWS_SHARED_CREDENTIALS_FILE: `${scratch}/aws-credentials` } },
   "image render": { argv: ["--check", "--root", ROOT], env: {} },
   "image dockerfile": { argv: ["--base", "docker.io/library/debian:12", "--root", ROOT], env: {} },
@@ -483,7 +493,7 @@ for (const [name, testCase] of Object.entries(CASES)) {
         const base = { ...baseline, ...alternative };
         for (const [variable, given] of Object.entries(alternative)) {
           if (given === undefined) continue;
-          for (const value of [...GARBAGE, ...(variable === "HOME" ? HOMES_THAT_ARE_NOT_THERE : [])]) {
+          for (const value of [...ONE_OF_EACH, ...(variable === "HOME" ? HOMES_THAT_ARE_NOT_THERE : [])]) {
             variants.push([`${variable}=${describe(value)}`, { ...base, [variable]: value }]);
           }
         }
