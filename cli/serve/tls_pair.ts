@@ -1,22 +1,26 @@
 /**
- * The credential server's TLS certificate chain and key, PEM, read from their files: at start
- * (a problem is a one-line CertroleError; regular files only, as for the identity) and again whenever the files change, so a certificate
- * that cert-manager or another issuer renews takes over without a restart.
+ * The credential server's TLS certificate chain and key, PEM, read from their files: at start (a
+ * problem is a one-line CertroleError; regular files of bounded size only, as for the identity)
+ * and again whenever the files change, so a certificate that cert-manager or another issuer renews
+ * takes over without a restart.
  */
 import { fail } from "../errors.ts";
-import { readInputFile } from "../identity/input_file.ts";
+import { type FileRole, readInputFile } from "../identity/input_file.ts";
 
 export interface TlsPair {
   readonly cert: string;
   readonly key: string;
 }
 
-async function readPem(path: string, setting: string, kind: "certificate" | "private key", header: RegExp) {
-  const text = new TextDecoder().decode(await readInputFile(path, { what: `TLS ${kind}`, setting }));
+const TLS_CERT_FILE: FileRole = { what: "TLS certificate", setting: "--tls-cert or ROLESANYWHERE_TLS_CERT" };
+const TLS_KEY_FILE: FileRole = { what: "TLS private key", setting: "--tls-key or ROLESANYWHERE_TLS_KEY" };
+
+async function readPem(path: string, role: FileRole, header: RegExp, code: "InvalidCertificate" | "InvalidPrivateKey") {
+  const text = new TextDecoder().decode(await readInputFile(path, role));
   if (!header.test(text)) {
     fail(
-      kind === "certificate" ? "InvalidCertificate" : "InvalidPrivateKey",
-      `${setting} "${path}" holds no PEM ${kind}: give a PEM file`,
+      code,
+      `${role.what} file "${path}" holds no PEM ${role.what.replace("TLS ", "")}: set ${role.setting} to a PEM file`,
     );
   }
   return text;
@@ -24,7 +28,7 @@ async function readPem(path: string, setting: string, kind: "certificate" | "pri
 
 export async function readTlsPair(certFile: string, keyFile: string): Promise<TlsPair> {
   return {
-    cert: await readPem(certFile, "--tls-cert", "certificate", /-----BEGIN CERTIFICATE-----/),
-    key: await readPem(keyFile, "--tls-key", "private key", /-----BEGIN [A-Z ]*PRIVATE KEY-----/),
+    cert: await readPem(certFile, TLS_CERT_FILE, /-----BEGIN CERTIFICATE-----/, "InvalidCertificate"),
+    key: await readPem(keyFile, TLS_KEY_FILE, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, "InvalidPrivateKey"),
   };
 }
