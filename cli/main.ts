@@ -112,6 +112,16 @@ function overview(): string {
     "",
     "Run `certrole COMMAND --help` for a command's flags and examples.",
     "",
+    "Errors are one line on stderr (certrole: …) naming the thing and the fix. Exit status:",
+    "  0    success",
+    "  1    it cannot be done: a file, the machine's proxy or trust store, the network, AWS's answer",
+    "  2    the command line or a setting is wrong: unknown flag, missing or malformed value, a contradiction",
+    "  126  exec: its command cannot run",
+    "  127  exec: its command is not found (otherwise exec exits with its command's own status)",
+    "  130  interrupted at a passphrase prompt",
+    "  70   internal error: a bug, please report it",
+    "Every error code with its exit status: DEVELOPERS.md (Errors and exit codes) in certrole's source.",
+    "",
   ].join("\n");
 }
 

@@ -4,7 +4,7 @@
  * and again whenever the files change, so a certificate that cert-manager or another issuer renews
  * takes over without a restart.
  */
-import { fail } from "../errors.ts";
+import { type ErrorCode, fail } from "../errors.ts";
 import { type FileRole, readInputFile } from "../identity/input_file.ts";
 
 export interface TlsPair {
@@ -15,7 +15,7 @@ export interface TlsPair {
 const TLS_CERT_FILE: FileRole = { what: "TLS certificate", setting: "--tls-cert or ROLESANYWHERE_TLS_CERT" };
 const TLS_KEY_FILE: FileRole = { what: "TLS private key", setting: "--tls-key or ROLESANYWHERE_TLS_KEY" };
 
-async function readPem(path: string, role: FileRole, header: RegExp, code: "InvalidCertificate" | "InvalidPrivateKey") {
+async function readPem(code: ErrorCode, path: string, role: FileRole, header: RegExp) {
   const text = new TextDecoder().decode(await readInputFile(path, role));
   if (!header.test(text)) {
     fail(
@@ -28,7 +28,7 @@ async function readPem(path: string, role: FileRole, header: RegExp, code: "Inva
 
 export async function readTlsPair(certFile: string, keyFile: string): Promise<TlsPair> {
   return {
-    cert: await readPem(certFile, TLS_CERT_FILE, /-----BEGIN CERTIFICATE-----/, "InvalidCertificate"),
-    key: await readPem(keyFile, TLS_KEY_FILE, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, "InvalidPrivateKey"),
+    cert: await readPem("InvalidCertificate", certFile, TLS_CERT_FILE, /-----BEGIN CERTIFICATE-----/),
+    key: await readPem("InvalidPrivateKey", keyFile, TLS_KEY_FILE, /-----BEGIN [A-Z ]*PRIVATE KEY-----/),
   };
 }
