@@ -37,7 +37,7 @@ export function placeholders(text: string): string[] {
  * empty string: an image reference must never silently become "".
  */
 export function substitute(text: string, values: Readonly<Record<string, string>>): string {
-  return text.replace(/\$\{([A-Z][A-Z0-9_]*)\}/g, (whole, name: string) => {
+  return text.replace(/\$\{([A-Z][A-Z0-9_]*)\}/g, (_, name: string) => {
     if (!(name in values)) throw new Error(`no value for the placeholder \${${name}}`);
     return values[name];
   });
