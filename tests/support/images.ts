@@ -24,7 +24,7 @@ export { DEBIAN_IMAGE, STATE_DIR };
 const FIXTURES = `${ROOT}/tests/fixtures/images`;
 
 /** The variants the image tests build, each on its local stand-in base. */
-export const TESTED_VARIANTS = ["aws-cli", "python", "node", "ruby"] as const;
+export const TESTED_VARIANTS = ["aws-cli", "python", "node", "ruby", "sidecar"] as const;
 export type TestedVariant = typeof TESTED_VARIANTS[number];
 
 /**
