@@ -7,7 +7,9 @@
  *
  * - hostNetwork: true, so the pod reaches the emulator on the host's 127.0.0.1. The pod's own
  *   loopback is then the host's, so serve's port 9911 becomes a free port everywhere the
- *   manifest names it (serve's --listen, the probes, the application's endpoint URL).
+ *   manifest names it (serve's --listen, the probes, the application's endpoint URL). The
+ *   containers' `ports` go (podman maps ports only on its own networks; with hostNetwork they
+ *   only document the port anyway).
  * - the `certificate` volume (cert-manager's Secret or csi-driver volume) becomes a hostPath
  *   directory, written the way the kubelet and csi-driver write theirs (atomic_writer.ts), so a
  *   test can rotate the certificate as they do.
@@ -87,6 +89,7 @@ export function adaptForPodman(options: PlayOptions, suffix: string): AdaptedPod
   for (const { container, init } of containersOf(spec)) {
     const sidecar = init && container.restartPolicy === "Always";
     delete container.restartPolicy;
+    delete container.ports;
     if (container.args) container.args = container.args.map((arg: string) => replacePort(arg, options.port));
     for (const kind of ["startupProbe", "readinessProbe", "livenessProbe"] as const) {
       if (!container[kind]) continue;
