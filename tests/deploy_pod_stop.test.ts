@@ -32,51 +32,54 @@ const PATTERNS: { pattern: string; app: keyof DeployImages }[] = [
 ];
 
 for (const { pattern, app } of PATTERNS) {
-  Deno.test({ name: `pod stop: podman kube down stops the ${pattern} pod within seconds`, ignore }, async () => {
-    const images = await deployImages();
-    const pki = await makeDeployPki();
-    const certificateDir = `${pki.dir}/certificate`;
-    await writeProjection(certificateDir, await certificateFiles(pki, await pki.issue("app")), { uid: 65532 });
-    const emulator = await startDeployWalkthrough(pki);
-    let pod: PlayedPod | undefined;
-    try {
-      const [deployment] = await loadManifests(`kubernetes/${pattern}/deployment.yaml`, {
-        CERTROLE_IMAGE: images.sidecar,
-        APP_IMAGE: images[app],
-        AWS_REGION: "us-east-1",
-      });
-      pod = await playPod({
-        deployment,
-        configMaps: [emulator.configMap],
-        certificateDir,
-        appEnv: emulator.appEnv,
-        port: freePort(),
-      });
-      await eventually("a call", 60, async () => callLines(await pod!.logs("app")).length >= 1);
-      const grace = String(deployment.spec.template.spec.terminationGracePeriodSeconds);
-      const stopping = performance.now();
-      await podmanOk(["pod", "stop", "-t", grace, pod.adapted.podName]);
-      const stopMs = performance.now() - stopping;
-      const exits: [string, string][] = [];
-      for (const container of pod.adapted.order) {
-        const state = await podmanOk(["inspect", "--format", "{{.State.ExitCode}}", pod.containerName(container)]);
-        exits.push([container, state.trim()]);
+  Deno.test(
+    { name: `pod stop: the ${pattern} pod stops on SIGTERM within seconds, then kube down`, ignore },
+    async () => {
+      const images = await deployImages();
+      const pki = await makeDeployPki();
+      const certificateDir = `${pki.dir}/certificate`;
+      await writeProjection(certificateDir, await certificateFiles(pki, await pki.issue("app")), { uid: 65532 });
+      const emulator = await startDeployWalkthrough(pki);
+      let pod: PlayedPod | undefined;
+      try {
+        const [deployment] = await loadManifests(`kubernetes/${pattern}/deployment.yaml`, {
+          CERTROLE_IMAGE: images.sidecar,
+          APP_IMAGE: images[app],
+          AWS_REGION: "us-east-1",
+        });
+        pod = await playPod({
+          deployment,
+          configMaps: [emulator.configMap],
+          certificateDir,
+          appEnv: emulator.appEnv,
+          port: freePort(),
+        });
+        await eventually("a call", 60, async () => callLines(await pod!.logs("app")).length >= 1);
+        const grace = String(deployment.spec.template.spec.terminationGracePeriodSeconds);
+        const stopping = performance.now();
+        await podmanOk(["pod", "stop", "-t", grace, pod.adapted.podName]);
+        const stopMs = performance.now() - stopping;
+        const exits: [string, string][] = [];
+        for (const container of pod.adapted.order) {
+          const state = await podmanOk(["inspect", "--format", "{{.State.ExitCode}}", pod.containerName(container)]);
+          exits.push([container, state.trim()]);
+        }
+        const { elapsedMs } = await pod.down();
+        for (const [container, code] of exits) {
+          assert.notEqual(code, "137", `${container} was killed after the ${grace} s grace period`);
+        }
+        assert.ok(stopMs < Number(grace) * 1000, `the pod took ${stopMs} ms to stop`);
+        assert.ok(elapsedMs < 9000, `kube down took ${elapsedMs} ms`);
+        pod = undefined;
+        console.log(
+          `${pattern}: stopped on SIGTERM in ${Math.round(stopMs)} ms (exit codes ${
+            exits.map((pair) => pair.join(" ")).join(", ")
+          }), then kube down ${Math.round(elapsedMs)} ms`,
+        );
+      } finally {
+        await removePod(pod);
+        await emulator.close();
       }
-      const { elapsedMs } = await pod.down();
-      for (const [container, code] of exits) {
-        assert.notEqual(code, "137", `${container} was killed after the ${grace} s grace period`);
-      }
-      assert.ok(stopMs < Number(grace) * 1000, `the pod took ${stopMs} ms to stop`);
-      assert.ok(elapsedMs < 9000, `kube down took ${elapsedMs} ms`);
-      pod = undefined;
-      console.log(
-        `${pattern}: kube down ${Math.round(elapsedMs)} ms; exit codes ${
-          exits.map((pair) => pair.join(" ")).join(", ")
-        }`,
-      );
-    } finally {
-      await removePod(pod);
-      await emulator.close();
-    }
-  });
+    },
+  );
 }
