@@ -139,6 +139,8 @@ export interface DeployWalkthrough {
   readonly walkthrough: Walkthrough;
   /** The ConfigMap bucket-lister-roles-anywhere, as made from `certrole iam setup --env-file`. */
   readonly configMap: Manifest;
+  /** `certrole iam setup --env-file`'s lines for this role (the ConfigMap's source). */
+  readonly envFile: string;
   /** The emulator's address for the applications' S3 calls. */
   readonly appEnv: Record<string, string>;
   close(): Promise<void>;
@@ -166,6 +168,7 @@ export async function startDeployWalkthrough(
   return {
     walkthrough,
     configMap: configMapFromEnvFile("bucket-lister-roles-anywhere", envFile),
+    envFile,
     appEnv: { AWS_ENDPOINT_URL: walkthrough.emulator.url },
     close: () => walkthrough.emulator.close(),
   };
