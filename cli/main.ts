@@ -27,6 +27,17 @@ const COMMANDS: readonly Entry[] = [
     load: () => import("./commands/exec.ts"),
   },
   {
+    name: "serve",
+    summary:
+      "serve credentials to SDKs and the AWS CLI (container endpoint, IMDSv2, /healthz), refreshed in the background",
+    load: () => import("./commands/serve.ts"),
+  },
+  {
+    name: "update",
+    summary: "write credentials into the shared credentials file (~/.aws/credentials), once or kept fresh",
+    load: () => import("./commands/update.ts"),
+  },
+  {
     name: "image render",
     summary: "render images/<variant>/Dockerfile from Dockerfile.template (--check: fail when stale)",
     load: () => import("./commands/image_render.ts"),

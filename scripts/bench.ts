@@ -8,9 +8,14 @@
  * - CreateSession against `certrole emulator` running as its own process, over HTTP and HTTPS:
  *   median and p99 of one call (sign, fresh connection and TLS handshake as certrole's client
  *   makes them, the emulator's signature, chain and trust-policy checks), and throughput with
- *   200 concurrent clients, which must see zero errors.
+ *   200 concurrent clients, which must see zero errors;
+ * - the per-call race: what one `aws s3 ls` and one boto3 credential fetch pay for credentials
+ *   (static keys, credential_process cached, `serve` over the container endpoint and IMDSv2, a
+ *   cold CreateSession), against the emulator over HTTPS with --latency 50 (a simulated
+ *   wide-area round trip on every request); `serve`'s credential GET latency under 200
+ *   concurrent clients, its RSS and stop time, and `exec --supervise`'s.
  *
- *   deno run -A scripts/bench.ts [--runs N] [--sessions N]
+ *   deno run -A scripts/bench.ts [--runs N] [--sessions N] [--only commands|emulator|race]
  */
 import $ from "dax-sh";
 import { parseArgs } from "node:util";
@@ -25,8 +30,14 @@ import { createSessionRequest, signBytes, signRequest } from "../cli/signing/sig
 import { send } from "../cli/transport/http_client.ts";
 
 const { values } = parseArgs({
-  options: { runs: { type: "string", default: "30" }, sessions: { type: "string", default: "500" } },
+  options: {
+    runs: { type: "string", default: "30" },
+    sessions: { type: "string", default: "500" },
+    only: { type: "string" },
+  },
 });
+const LATENCY_MS = 50;
+const wanted = (section: string) => values.only === undefined || values.only === section;
 const RUNS = Number(values.runs);
 const SESSIONS = Number(values.sessions);
 const root = new URL("..", import.meta.url).pathname;
@@ -108,27 +119,29 @@ async function measure(name: string, run: () => Promise<number>) {
   rows.push([name, percentile(samples, 0.5).toFixed(1), percentile(samples, 0.95).toFixed(1), String(RUNS)]);
 }
 
-await measure(
-  "credential-process, cold (--no-cache: decrypt key, CreateSession)",
-  () => time(["credential-process", "--no-cache"]),
-);
-await time(["credential-process"]);
-await measure("credential-process, cached", () => time(["credential-process"]));
-await measure(
-  "exec -- true, preflight with CreateSession (--no-cache)",
-  () => time(["exec", "--no-cache", "--", "true"]),
-);
-await measure("exec -- true, preflight from the cache", () => time(["exec", "--", "true"]));
-await measure(
-  "exec -- true, ROLESANYWHERE_PREFLIGHT=false",
-  () => time(["exec", "--", "true"], { ROLESANYWHERE_PREFLIGHT: "false" }),
-);
-await measure("/bin/true without certrole (process spawn floor)", async () => {
-  const started = performance.now();
-  await new Deno.Command("true").output();
-  return performance.now() - started;
-});
-await measure("certrole version (runtime start-up floor)", () => time(["version"]));
+if (wanted("commands")) {
+  await measure(
+    "credential-process, cold (--no-cache: decrypt key, CreateSession)",
+    () => time(["credential-process", "--no-cache"]),
+  );
+  await time(["credential-process"]);
+  await measure("credential-process, cached", () => time(["credential-process"]));
+  await measure(
+    "exec -- true, preflight with CreateSession (--no-cache)",
+    () => time(["exec", "--no-cache", "--", "true"]),
+  );
+  await measure("exec -- true, preflight from the cache", () => time(["exec", "--", "true"]));
+  await measure(
+    "exec -- true, ROLESANYWHERE_PREFLIGHT=false",
+    () => time(["exec", "--", "true"], { ROLESANYWHERE_PREFLIGHT: "false" }),
+  );
+  await measure("/bin/true without certrole (process spawn floor)", async () => {
+    const started = performance.now();
+    await new Deno.Command("true").output();
+    return performance.now() - started;
+  });
+  await measure("certrole version (runtime start-up floor)", () => time(["version"]));
+}
 
 /** An ML-DSA CA and leaf from certrole pki (plain keys), its trust anchor, and the leaf's key without its seed. */
 async function mlDsaIdentity(parameterSet: MlDsaParameterSet) {
@@ -154,7 +167,7 @@ const stringToSignSample = "AWS4-X509-MLDSA\n20261201T120000Z\n20261201/us-east-
 const { ml_dsa44, ml_dsa65, ml_dsa87 } = await import("@noble/post-quantum/ml-dsa.js");
 const NOBLE = { "ML-DSA-44": ml_dsa44, "ML-DSA-65": ml_dsa65, "ML-DSA-87": ml_dsa87 } as const;
 const signRows: [string, string, string, string][] = [];
-for (const parameterSet of ["ML-DSA-44", "ML-DSA-65", "ML-DSA-87"] as const) {
+for (const parameterSet of wanted("commands") ? ["ML-DSA-44", "ML-DSA-65", "ML-DSA-87"] as const : []) {
   const identity = await mlDsaIdentity(parameterSet);
   // The same key without its seed: the seed is the last 32 bytes of key.pem's PKCS#8 (seed form).
   const pkcs8 = Uint8Array.fromBase64(
@@ -205,11 +218,19 @@ await emulator.close();
  * `certrole emulator` as its own process (state in memory, the default), seeded through its
  * API by `certrole iam setup`, as a user would.
  */
-async function spawnEmulator(tls: boolean) {
+async function spawnEmulator(tls: boolean, extraArgs: string[] = []) {
   const ready = `${work}/ready-${crypto.randomUUID()}`;
   const bundle = `${work}/emulator-ca.pem`;
   const child = new Deno.Command(certrole, {
-    args: ["emulator", "--port", "0", "--ready-file", ready, ...(tls ? ["--tls", "--ca-bundle", bundle] : [])],
+    args: [
+      "emulator",
+      "--port",
+      "0",
+      "--ready-file",
+      ready,
+      ...(tls ? ["--tls", "--ca-bundle", bundle] : []),
+      ...extraArgs,
+    ],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -247,6 +268,7 @@ async function spawnEmulator(tls: boolean) {
     url,
     caCerts,
     arns,
+    bundle,
     stop: async () => {
       child.kill("SIGTERM");
       await child.status;
@@ -293,7 +315,7 @@ async function createSessionOnce(
 const sessionRows: [string, string, string, string][] = [];
 const throughputRows: [string, string, string, string][] = [];
 const CLIENTS = 200;
-for (const tls of [false, true]) {
+for (const tls of wanted("emulator") ? [false, true] : []) {
   const scheme = tls ? "HTTPS" : "HTTP";
   const server = await spawnEmulator(tls);
   try {
@@ -336,6 +358,7 @@ for (const tls of [false, true]) {
     await server.stop();
   }
 }
+const race = wanted("race") ? await perCallRace() : undefined;
 await Deno.remove(work, { recursive: true });
 
 function table(header: [string, string, string, string], body: [string, string, string, string][]): string {
@@ -347,12 +370,215 @@ function table(header: [string, string, string, string], body: [string, string, 
   return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(line)].join("\n");
 }
 
-console.log(table(["benchmark", "median ms", "p95 ms", "runs"], rows));
-console.log();
-console.log(table(["benchmark (in process)", "median ms", "p95 ms", "signatures"], signRows));
-console.log();
-console.log(table(["benchmark", "median ms", "p99 ms", "requests"], sessionRows));
-console.log();
-console.log(table(["benchmark", "requests/s", "errors", "requests"], throughputRows));
-const failed = throughputRows.some((row) => row[2] !== "0");
+if (rows.length) console.log(table(["benchmark", "median ms", "p95 ms", "runs"], rows), "\n");
+if (signRows.length) {
+  console.log(table(["benchmark (in process)", "median ms", "p95 ms", "signatures"], signRows), "\n");
+}
+if (sessionRows.length) console.log(table(["benchmark", "median ms", "p99 ms", "requests"], sessionRows), "\n");
+if (throughputRows.length) console.log(table(["benchmark", "requests/s", "errors", "requests"], throughputRows), "\n");
+if (race) {
+  console.log(`Per-call race: emulator over HTTPS with --latency ${LATENCY_MS} ms on every request`);
+  console.log(
+    table(["one call pays for credentials", "aws s3 ls median ms", "p95 ms", "boto3 fetch median ms"], race.calls),
+  );
+  console.log();
+  console.log(table(["serve under load", "median ms", "p95 ms", "p99 ms"], race.load));
+  console.log();
+  console.log(table(["resident process", "RSS MB (private)", "stop on SIGTERM ms", "note"], race.resident));
+}
+const failed = throughputRows.some((row) => row[2] !== "0") || (race?.errors ?? 0) > 0;
 if (failed) Deno.exit(1);
+
+/** RSS, and in brackets the private part (RssAnon): the rest is the Deno binary's pages, shared. */
+async function rss(pid: number): Promise<string> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  const mb = (name: string) => (Number(status.match(new RegExp(`${name}:\\s+(\\d+)`))![1]) / 1024).toFixed(0);
+  return `${mb("VmRSS")} (${mb("RssAnon")})`;
+}
+
+/** Medians, p95 of `aws s3 ls` and boto3 credential fetches for each credential source. */
+async function perCallRace() {
+  // The first run of a bundle chunk compiles it and writes Deno's code cache (40 MB more RSS once).
+  await time(["serve", "--help"]);
+  await time(["exec", "--help"]);
+  const server = await spawnEmulator(true, ["--latency", String(LATENCY_MS)]);
+  const aws = "/usr/bin/aws";
+  const base = {
+    HOME: work,
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    AWS_CA_BUNDLE: server.bundle,
+    AWS_DEFAULT_REGION: "us-east-1",
+    AWS_REGION: "us-east-1",
+    AWS_PAGER: "",
+    AWS_SHARED_CREDENTIALS_FILE: `${work}/no-credentials`,
+    AWS_CONFIG_FILE: `${work}/no-config`,
+    AWS_EC2_METADATA_DISABLED: "true",
+  };
+  const session = {
+    ...env,
+    ROLESANYWHERE_TRUST_ANCHOR_ARN: server.arns.trustAnchorArn,
+    ROLESANYWHERE_PROFILE_ARN: server.arns.profileArn,
+    ROLESANYWHERE_ROLE_ARN: server.arns.roleArn,
+    ROLESANYWHERE_ENDPOINT: server.url,
+    ROLESANYWHERE_CACHE_DIR: `${work}/race-cache`,
+    AWS_CA_BUNDLE: server.bundle,
+  };
+  const processLine = (extra: string) =>
+    `[default]\ncredential_process = ${certrole} credential-process ${extra} --certificate ${work}/cert.pem ` +
+    `--private-key ${work}/key.pem --trust-anchor-arn ${server.arns.trustAnchorArn} --profile-arn ` +
+    `${server.arns.profileArn} --role-arn ${server.arns.roleArn} --endpoint ${server.url}\n`;
+  await Deno.writeTextFile(`${work}/cached.config`, processLine(`--cache-dir ${work}/race-cache`));
+  await Deno.writeTextFile(`${work}/cold.config`, processLine("--no-cache"));
+  const processEnv = { ROLESANYWHERE_KEY_PASSPHRASE: passphrase };
+
+  const serve = new Deno.Command(certrole, {
+    args: ["serve", "--port", "0", "--token-file", `${work}/serve.token`],
+    env: session,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const serveOut = serve.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let printed = "";
+  while (!printed.includes("AWS_EC2_METADATA_SERVICE_ENDPOINT")) {
+    const { value, done } = await serveOut.read();
+    if (done) throw new Error("certrole serve did not start");
+    printed += value;
+  }
+  const served = Object.fromEntries(
+    [...printed.matchAll(/^export (\w+)=(.*)$/gm)].map(([, name, value]) => [name, value.replace(/^'|'$/g, "")]),
+  );
+  const token = await Deno.readTextFile(`${work}/serve.token`);
+  const startRss = await rss(serve.pid);
+  const staticKeys = await (await fetch(served.AWS_CONTAINER_CREDENTIALS_FULL_URI, {
+    headers: { Authorization: token },
+  })).json();
+
+  const sources: [string, Record<string, string>][] = [
+    ["static keys in the environment (the floor)", {
+      AWS_ACCESS_KEY_ID: staticKeys.AccessKeyId,
+      AWS_SECRET_ACCESS_KEY: staticKeys.SecretAccessKey,
+      AWS_SESSION_TOKEN: staticKeys.Token,
+    }],
+    ["credential_process, cached", { AWS_CONFIG_FILE: `${work}/cached.config`, ...processEnv }],
+    ["serve, container endpoint", {
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: served.AWS_CONTAINER_CREDENTIALS_FULL_URI,
+      AWS_CONTAINER_AUTHORIZATION_TOKEN: token,
+    }],
+    ["serve, IMDSv2", {
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: served.AWS_EC2_METADATA_SERVICE_ENDPOINT,
+      AWS_EC2_METADATA_DISABLED: "false",
+    }],
+    ["credential_process, cold CreateSession (--no-cache)", { AWS_CONFIG_FILE: `${work}/cold.config`, ...processEnv }],
+  ];
+  const boto3 = `
+import boto3, json, sys, time
+samples = []
+for i in range(int(sys.argv[1]) + 1):
+    session = boto3.Session()
+    started = time.perf_counter()
+    session.get_credentials().get_frozen_credentials()
+    samples.append((time.perf_counter() - started) * 1000)
+print(json.dumps(sorted(samples[1:])))
+`;
+  const calls: [string, string, string, string][] = [];
+  const awsRuns = Math.max(5, Math.min(RUNS, 15));
+  const ls = async (name: string, callEnv: Record<string, string>) => {
+    const started = performance.now();
+    const output = await new Deno.Command(aws, {
+      args: ["s3", "ls", "--endpoint-url", server.url],
+      env: callEnv,
+      clearEnv: true,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!output.success) throw new Error(`aws s3 ls (${name}): ${new TextDecoder().decode(output.stderr)}`);
+    return performance.now() - started;
+  };
+  // Round-robin over the sources, so load from elsewhere on the machine spreads over all of them.
+  const samples = sources.map(() => [] as number[]);
+  for (let run = -1; run < awsRuns; run++) {
+    for (const [index, [name, extra]] of sources.entries()) {
+      const elapsed = await ls(name, { ...base, ...extra });
+      if (run >= 0) samples[index].push(elapsed);
+    }
+  }
+  for (const [index, [name, extra]] of sources.entries()) {
+    const python = await new Deno.Command("python3", {
+      args: ["-c", boto3, String(awsRuns * 2)],
+      env: { ...base, ...extra },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!python.success) throw new Error(`boto3 (${name}): ${new TextDecoder().decode(python.stderr)}`);
+    const fetches: number[] = JSON.parse(new TextDecoder().decode(python.stdout));
+    const sorted = samples[index].sort((a, b) => a - b);
+    calls.push([
+      name,
+      percentile(sorted, 0.5).toFixed(0),
+      percentile(sorted, 0.95).toFixed(0),
+      percentile(fetches, 0.5).toFixed(1),
+    ]);
+  }
+
+  // 200 clients, each fetching its credentials 10 times on a fresh connection, as SDKs do.
+  const url = new URL(served.AWS_CONTAINER_CREDENTIALS_FULL_URI);
+  const latencies: number[] = [];
+  let errors = 0;
+  await Promise.all(Array.from({ length: CLIENTS }, async () => {
+    for (let i = 0; i < 10; i++) {
+      const started = performance.now();
+      try {
+        const response = await send(
+          { method: "GET", url, headers: { Authorization: token } },
+          { connectTimeoutMs: 10_000, totalTimeoutMs: 30_000 },
+        );
+        if (response.status !== 200) errors++;
+      } catch {
+        errors++;
+      }
+      latencies.push(performance.now() - started);
+    }
+  }));
+  latencies.sort((a, b) => a - b);
+  const load: [string, string, string, string][] = [[
+    `credential GET, ${CLIENTS} concurrent clients x 10 (${errors} errors)`,
+    percentile(latencies, 0.5).toFixed(1),
+    percentile(latencies, 0.95).toFixed(1),
+    percentile(latencies, 0.99).toFixed(1),
+  ]];
+
+  const stopTime = async (child: Deno.ChildProcess) => {
+    const started = performance.now();
+    child.kill("SIGTERM");
+    await child.status;
+    return (performance.now() - started).toFixed(0);
+  };
+  const serveRss = await rss(serve.pid);
+  const resident: [string, string, string, string][] = [
+    ["certrole serve, after start", startRss, "", "one role"],
+    ["certrole serve, after the load", serveRss, await stopTime(serve), "one role"],
+  ];
+  await serveOut.cancel();
+  await serve.stderr.cancel();
+
+  const supervised = new Deno.Command(certrole, {
+    args: ["exec", "--supervise", "--", "sleep", "60"],
+    env: { ...session, HOME: work },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  for (let i = 0; i < 200; i++) {
+    const children = await Deno.readTextFile(`/proc/${supervised.pid}/task/${supervised.pid}/children`).catch(() => "");
+    if (children.trim()) break;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  resident.push([
+    "certrole exec --supervise (the supervisor; sleep as its child)",
+    await rss(supervised.pid),
+    await stopTime(supervised),
+    "SIGTERM forwarded, child ends",
+  ]);
+  await server.stop();
+  return { calls, load, resident, errors };
+}

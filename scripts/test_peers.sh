@@ -27,6 +27,10 @@ check() {
         [ -x /usr/bin/aws ] || add awscli # the AWS CLI v2 (2.9 on bookworm); tests call /usr/bin/aws
         has jq || add jq
         has pgrep || add procps
+        # The AWS SDK for JavaScript v3 runs under node (npm installs it, tests/support/node_sdk.ts).
+        has node || add nodejs
+        has npm || add npm
+        has unshare || add util-linux # PID 1 tests of exec --supervise
         if ! python3 -c "import boto3" >/dev/null 2>&1; then
           # Debian's own python3 (not a virtualenv's, not pyenv's) takes Debian's boto3.
           python=$(python3 -c "import os, sys

@@ -47,8 +47,8 @@ function sectionProfile(line: string): string | null | undefined {
 }
 
 export interface ProfileSettings {
-  /** The credential_process command line, already shell-quoted. */
-  readonly credentialProcess: string;
+  /** The credential_process command line, already shell-quoted; none for exec --supervise (the container provider). */
+  readonly credentialProcess?: string;
   /** Written unless the user's profile already sets a region. */
   readonly region: string;
 }
@@ -74,7 +74,8 @@ export function mergeProfile(existing: string | undefined, profile: string, sett
     if (!inTarget) return;
     while (out.length && out.at(-1)!.trim() === "") out.pop();
     if (region === undefined) out.push(`region = ${settings.region}`);
-    out.push(`credential_process = ${settings.credentialProcess}`, "");
+    if (settings.credentialProcess !== undefined) out.push(`credential_process = ${settings.credentialProcess}`);
+    out.push("");
     inTarget = false;
   };
   for (const line of lines) {
@@ -105,12 +106,9 @@ export function mergeProfile(existing: string | undefined, profile: string, sett
   closeTarget();
   if (!found) {
     if (out.length && out.at(-1)!.trim() !== "") out.push("");
-    out.push(
-      profileHeader(profile),
-      `region = ${settings.region}`,
-      `credential_process = ${settings.credentialProcess}`,
-      "",
-    );
+    out.push(profileHeader(profile), `region = ${settings.region}`);
+    if (settings.credentialProcess !== undefined) out.push(`credential_process = ${settings.credentialProcess}`);
+    out.push("");
     region = settings.region;
   }
   return { text: out.join("\n").replace(/\n*$/, "\n"), removed, region: region ?? settings.region };

@@ -8,7 +8,7 @@ import { mergeProfile, profileHeader } from "../aws_config/config_file.ts";
 import type { Command } from "../command.ts";
 import { writeStderr, writeStdout } from "../command.ts";
 import { defaultCacheDir, prepareCacheDir } from "../credentials/cache.ts";
-import { loadSessionIdentity, obtainCredentials } from "../credentials/obtain.ts";
+import { type Environment, loadSessionIdentity, obtainCredentials } from "../credentials/obtain.ts";
 import { type DebugLog, debugLog } from "../debug_log.ts";
 import { fail, messageOf } from "../errors.ts";
 import { commandEnvironment } from "../process/command_environment.ts";
@@ -35,7 +35,30 @@ const FLAGS = {
     type: "boolean",
     description: "print the AWS config exec would write and exit (to bake into an image)",
   },
+  "supervise": {
+    type: "boolean",
+    env: "ROLESANYWHERE_SUPERVISE",
+    description: "stay PID 1 (like tini) and serve credentials to COMMAND over the container endpoint",
+  },
 } as const;
+
+/**
+ * Variables removed from a supervised command's environment: the passphrase (the command never
+ * needs it), and what SDKs would rank above the container provider or read instead of its token.
+ */
+const SUPERVISED_REMOVED = [
+  "ROLESANYWHERE_KEY_PASSPHRASE",
+  "ROLESANYWHERE_KEY_PASSPHRASE_FILE",
+  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+  "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+];
+const SHADOWING_VARIABLES = [
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_WEB_IDENTITY_TOKEN_FILE",
+  "AWS_ROLE_ARN",
+];
 
 /**
  * The user's AWS config, if any: AWS_CONFIG_FILE, else ~/.aws/config. Like botocore, an
@@ -95,14 +118,18 @@ function warnAboutShadowing(env: (name: string) => string | undefined, profile: 
  * handlers to the defaults for the command) SIGTERM, SIGINT and SIGHUP end certrole as they would
  * any other process: exit 128 + the signal number.
  */
-function stopOnSignalsAsPid1(debug: DebugLog): void {
-  if (Deno.pid !== 1) return;
-  for (const [signal, number] of [["SIGTERM", 15], ["SIGINT", 2], ["SIGHUP", 1]] as const) {
-    Deno.addSignalListener(signal, () => {
+function stopOnSignalsAsPid1(debug: DebugLog): () => void {
+  if (Deno.pid !== 1) return () => {};
+  const listeners = ([["SIGTERM", 15], ["SIGINT", 2], ["SIGHUP", 1]] as const).map(([signal, number]) =>
+    [signal, () => {
       debug(`${signal} before the command started: stopping`);
       Deno.exit(128 + number);
-    });
-  }
+    }] as const
+  );
+  for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
+  return () => {
+    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+  };
 }
 
 /**
@@ -168,6 +195,15 @@ config (0600, exported as AWS_CONFIG_FILE; your own config's other profiles are 
 never edited) whose profile runs \`certrole credential-process\`, and replaces itself with COMMAND:
 same PID, signals and exit code, as sh's exec.
 
+With --supervise (ROLESANYWHERE_SUPERVISE=true) certrole stays PID 1 instead, as tini does: it
+serves the credentials to COMMAND over the container endpoint (127.0.0.1, a free port, a fresh
+token in AWS_CONTAINER_CREDENTIALS_FULL_URI / AWS_CONTAINER_AUTHORIZATION_TOKEN), refreshed in the
+background like \`certrole serve\`, in a config without credential_process; the passphrase
+variables are removed from COMMAND's environment. It forwards SIGTERM, SIGINT, SIGHUP, SIGQUIT,
+SIGUSR2 and SIGWINCH (not SIGUSR1: Deno would open its inspector), reaps orphaned processes and
+exits with COMMAND's code (128 + the signal when it was killed). No STOPSIGNAL workaround is
+needed: COMMAND is not PID 1, so SIGTERM's default action applies to it.
+
 Exit codes: COMMAND's own; 127 when COMMAND is not found, 126 when it cannot run; 1 or 2 for
 certrole's errors before COMMAND starts.
 
@@ -181,9 +217,10 @@ ${TIMEOUT_HELP}`,
     "    -e ROLESANYWHERE_TRUST_ANCHOR_ARN=... -e ROLESANYWHERE_PROFILE_ARN=... -e ROLESANYWHERE_ROLE_ARN=... IMAGE s3 ls",
     "certrole exec --print-config >> ~/.aws/config   # bake the profile instead",
     "ROLESANYWHERE_PREFLIGHT=false certrole exec -- python3 app.py   # start offline; local checks still run",
+    "certrole exec --supervise -- python3 app.py   # certrole stays PID 1 and serves the app's credentials",
   ],
   async run(flags) {
-    stopOnSignalsAsPid1(debugLog(Boolean(flags.values.debug)));
+    const stopOnSignals = stopOnSignalsAsPid1(debugLog(Boolean(flags.values.debug)));
     const env = (name: string) => Deno.env.get(name);
     const settings = sessionSettingsFrom(flags, env);
     const debug = debugLog(settings.debug);
@@ -209,6 +246,12 @@ ${TIMEOUT_HELP}`,
     }
 
     const environment = { env, now: () => new Date(), debug };
+    if (flags.values.supervise) {
+      return await superviseCommand(settings, environment, profile, resolved.path, commandLine, childEnv, {
+        stopOnSignals,
+        preflight: flags.values.preflight,
+      });
+    }
     const identity = await loadSessionIdentity(settings, environment);
     // Chosen before the preflight, so that the preflight's credentials prime the cache the command's calls use.
     const chosen = await privateDirectory(settings, env, debug);
@@ -227,18 +270,7 @@ ${TIMEOUT_HELP}`,
     }
     const line = credentialProcessLine(selfCommand(env), chosen.settings, Deno.cwd());
 
-    const user = await readUserConfig(env, debug);
-    const merged = mergeProfile(user.text, profile, { credentialProcess: line, region: settings.region });
-    const note =
-      `# Written by certrole exec for profile "${profile}"${
-        user.text !== undefined ? `, merged from ${user.path}` : ""
-      }.\n` +
-      "# Private to this process tree; edit your own config instead of this file.\n";
-    const path = await writeConfig(chosen.directory, note + merged.text);
-    debug(`wrote AWS config ${path} (profile ${profile}, region ${merged.region})`);
-    if (merged.removed.length) {
-      debug(`removed from the profile because they would shadow credential_process: ${merged.removed.join(", ")}`);
-    }
+    const path = await writeCommandConfig(chosen.directory, settings, env, debug, profile, line);
     warnAboutShadowing(env, profile, debug);
 
     childEnv.AWS_CONFIG_FILE = path;
@@ -252,3 +284,85 @@ ${TIMEOUT_HELP}`,
     replaceProcess(resolved.path, commandLine, childEnv);
   },
 };
+
+/** The private AWS config the command gets: the user's, with the profile made ready for `settings`. */
+async function writeCommandConfig(
+  directory: string,
+  settings: SessionSettings,
+  env: (name: string) => string | undefined,
+  debug: DebugLog,
+  profile: string,
+  credentialProcess: string | undefined,
+): Promise<string> {
+  const user = await readUserConfig(env, debug);
+  const merged = mergeProfile(user.text, profile, { credentialProcess, region: settings.region });
+  const note = `# Written by certrole exec for profile "${profile}"${
+    user.text !== undefined ? `, merged from ${user.path}` : ""
+  }.\n# Private to this process tree; edit your own config instead of this file.\n`;
+  const path = await writeConfig(directory, note + merged.text);
+  debug(`wrote AWS config ${path} (profile ${profile}, region ${merged.region})`);
+  if (merged.removed.length) {
+    debug(`removed from the profile because they would shadow certrole's credentials: ${merged.removed.join(", ")}`);
+  }
+  return path;
+}
+
+/**
+ * --supervise: certrole stays PID 1 and serves the credentials to the command over the
+ * container endpoint (127.0.0.1, a free port, a token only the command gets), in a config
+ * without credential_process or anything else SDKs would rank above that provider.
+ */
+async function superviseCommand(
+  settings: SessionSettings,
+  environment: Environment,
+  profile: string,
+  path: string,
+  commandLine: readonly string[],
+  childEnv: Record<string, string>,
+  options: { stopOnSignals: () => void; preflight: unknown },
+): Promise<number> {
+  const { env, debug } = environment;
+  // Loaded only here: replace mode (the default) does not pay for the server and the supervisor.
+  const [{ supervise }, { AuthorizationToken }, { CONTAINER_PATH }, { startCredentialServer }] = await Promise.all([
+    import("../process/supervisor.ts"),
+    import("../serve/authorization_token.ts"),
+    import("../serve/credential_endpoints.ts"),
+    import("../serve/credential_server.ts"),
+  ]);
+  if (options.preflight === false) {
+    debug("--supervise fetches credentials before the command starts: preflight stays on");
+  }
+  const token = AuthorizationToken.inMemory();
+  const server = await startCredentialServer({
+    settings,
+    environment,
+    listen: { hostname: "127.0.0.1", port: 0, loopback: true },
+    token,
+    imds: false, // IMDS has no client authentication: only the command, holding the token, gets credentials
+    log: (line) => writeStderr(`certrole exec: ${line}\n`),
+  });
+  debug(
+    `serving credentials on 127.0.0.1:${server.port}: access key ${server.first.credentials.accessKeyId}, ` +
+      `expires ${server.first.credentials.expiration}`,
+  );
+  const { directory } = await privateDirectory(settings, env, debug);
+  const configPath = await writeCommandConfig(directory, settings, env, debug, profile, undefined);
+  for (const name of SUPERVISED_REMOVED) delete childEnv[name];
+  const shadowing = SHADOWING_VARIABLES.filter((name) => childEnv[name] !== undefined);
+  for (const name of shadowing) delete childEnv[name];
+  if (shadowing.length) {
+    writeStderr(
+      `certrole: warning: removed ${shadowing.join(", ")} from the command's environment: ` +
+        "SDKs would use them instead of the certificate's credentials\n",
+    );
+  }
+  warnAboutShadowing((name) => childEnv[name], profile, debug);
+  childEnv.AWS_CONTAINER_CREDENTIALS_FULL_URI = `http://127.0.0.1:${server.port}${CONTAINER_PATH}`;
+  childEnv.AWS_CONTAINER_AUTHORIZATION_TOKEN = token.value;
+  childEnv.AWS_CONFIG_FILE = configPath;
+  if (profile !== "default" && !childEnv.AWS_PROFILE) childEnv.AWS_PROFILE = profile;
+  const code = await supervise({ path, argv: commandLine, env: childEnv, debug, started: options.stopOnSignals });
+  debug(`the command ended: exit ${code}; stopping the credential server`);
+  await server.close();
+  return code;
+}

@@ -95,7 +95,8 @@ export async function loadSessionIdentity(settings: SessionSettings, environment
   return identity;
 }
 
-async function fetchCredentials(
+/** One CreateSession, bypassing the cache (resident processes hold their credentials in memory). */
+export async function fetchCredentials(
   settings: SessionSettings,
   environment: Environment,
   loaded: Identity | undefined,

@@ -1,7 +1,7 @@
 /**
  * The few libc calls certrole needs that Deno has no API for (execve, signal dispositions,
- * prctl, resource limits, whether a process exists, which PID namespace we are in), through
- * Deno's FFI, opened once. Linux with glibc only (the
+ * prctl, resource limits, whether a process exists, which PID namespace we are in, waiting for
+ * orphaned children), through Deno's FFI, opened once. Linux with glibc only (the
  * platforms certrole's images and launcher target); `openLibc()` says why when it cannot.
  */
 
@@ -13,6 +13,8 @@ const SYMBOLS = {
   setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
   readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
+  waitid: { parameters: ["i32", "u32", "buffer", "i32"], result: "i32" },
+  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 

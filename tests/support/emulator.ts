@@ -115,7 +115,7 @@ export interface EmulatorProcess {
 export function parseExports(text: string): Record<string, string> {
   const exports: Record<string, string> = {};
   for (const line of text.split("\n")) {
-    const match = line.match(/^export ([A-Z_]+)=(.*)$/);
+    const match = line.match(/^export ([A-Z][A-Z0-9_]*)=(.*)$/);
     if (match) exports[match[1]] = match[2].replace(/^'(.*)'$/s, "$1").replaceAll(`'\\''`, "'");
   }
   return exports;
