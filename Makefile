@@ -15,7 +15,7 @@ export NO_COLOR := 1
 # make install: ~/.local, or /usr/local as root; DESTDIR stages the files for a package.
 PREFIX ?= $(if $(filter 0,$(shell id -u)),/usr/local,$(HOME)/.local)
 
-.PHONY: all build install uninstall demo test test-images images images-offline lint check check-fmt check-lint check-types check-images fmt bench fuzz clean deps help peers-test peers-lint peers-images peers-deploy
+.PHONY: all build install uninstall demo test test-images test-deploy simulate-fleet images images-offline lint check check-fmt check-lint check-types check-images fmt bench fuzz clean deps help peers-test peers-lint peers-images peers-deploy
 
 all: build
 
@@ -33,6 +33,7 @@ help:
 	@echo "make images-offline  the same without a registry: podman, local Debian bases (debootstrap), host CA"
 	@echo "make lint    Dockerfiles (hadolint when installed, dockerfile-utils) and shell scripts (shellcheck)"
 	@echo "make test-images  build the images on local Debian bases with podman and run them on the emulator"
+	@echo "make test-deploy  play deploy/'s Kubernetes manifests (podman kube play) and Compose file on the emulator"
 
 $(TOOLS)/deno:
 	@echo "Installing Deno $(DENO_VERSION) from the npm registry into $(TOOLS)"
@@ -77,6 +78,14 @@ IMAGE_TESTS := tests/image_aws_cli.test.ts tests/image_sdk_apps.test.ts tests/im
 	tests/image_user_base.test.ts tests/image_build_failure.test.ts tests/image_offline_build.test.ts
 test-images: peers-test peers-images deps
 	@CERTROLE_IMAGE_TESTS=1 $(DENO) test --allow-all $(IMAGE_TESTS)
+
+# The deployment tests: deploy/'s manifests played with podman kube play and docker-compose (against
+# podman's service) on the emulator. Needs what test-images needs plus catatonit and docker-compose.
+DEPLOY_TESTS := tests/deploy_native_sidecar.test.ts tests/deploy_classic_sidecar.test.ts \
+	tests/deploy_single_container.test.ts tests/deploy_certificate_rotation.test.ts \
+	tests/deploy_refused_certificates.test.ts tests/deploy_pod_stop.test.ts tests/deploy_compose.test.ts
+test-deploy: peers-test peers-deploy deps
+	@CERTROLE_DEPLOY_TESTS=1 $(DENO) test --allow-all $(DEPLOY_TESTS)
 
 images: deps
 	@$(DENO) run --allow-all scripts/images.ts $(ARGS)
