@@ -85,7 +85,8 @@ DEPLOY_TESTS := tests/deploy_native_sidecar.test.ts tests/deploy_classic_sidecar
 	tests/deploy_single_container.test.ts tests/deploy_certificate_rotation.test.ts \
 	tests/deploy_refused_certificates.test.ts tests/deploy_pod_stop.test.ts tests/deploy_compose.test.ts
 test-deploy: peers-test peers-deploy deps
-	@CERTROLE_DEPLOY_TESTS=1 $(DENO) test --allow-all $(DEPLOY_TESTS)
+	@run="$$(date +%s)-$$$$"; CERTROLE_DEPLOY_TESTS=1 CERTROLE_DEPLOY_RUN="$$run" $(DENO) test --allow-all $(DEPLOY_TESTS); \
+	  status=$$?; rm -f "$${CERTROLE_IMAGES_DIR:-/var/tmp/certrole-images}"/deploy-images-*-"$$(echo "$$run" | tr -cd 'A-Za-z0-9')".json; exit $$status
 
 images: deps
 	@$(DENO) run --allow-all scripts/images.ts $(ARGS)

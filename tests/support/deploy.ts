@@ -10,7 +10,7 @@
  */
 import { issueDated, issueLeaf, type Leaf, makeCa } from "./pki.ts";
 import { startWalkthrough, type Walkthrough } from "./emulator.ts";
-import { buildFixture, buildVariant, ensureDebian, podmanOk, testImage } from "./images.ts";
+import { buildFixture, buildVariant, ensureDebian, podmanOk, STATE_DIR, TEST_TAG, testImage } from "./images.ts";
 import { configMapFromEnvFile } from "./kube_play.ts";
 import type { Manifest } from "./kubernetes_manifests.ts";
 import { ROOT, run } from "./run.ts";
@@ -61,9 +61,31 @@ async function buildIn(context: string, tag: string, buildArgs: Record<string, s
 
 let images: Promise<DeployImages> | undefined;
 
+/**
+ * Where one `make test-deploy` run records the images it built: deno test runs each test file in
+ * its own worker, and asking podman's layer cache again costs every file about 15 s. The run id
+ * (CERTROLE_DEPLOY_RUN, set by the Makefile) keeps a later run from trusting an earlier build.
+ */
+function runRecord(): string | undefined {
+  const id = Deno.env.get("CERTROLE_DEPLOY_RUN");
+  return id ? `${STATE_DIR}/deploy-images-${TEST_TAG}-${id.replace(/[^A-Za-z0-9]/g, "")}.json` : undefined;
+}
+
 /** Builds (or finds cached) every image the deployment tests play. */
 export function deployImages(): Promise<DeployImages> {
   images ??= (async () => {
+    const record = runRecord();
+    const recorded = record && await Deno.readTextFile(record).catch(() => undefined);
+    if (recorded) return JSON.parse(recorded) as DeployImages;
+    const built = await buildDeployImages();
+    if (record) await Deno.writeTextFile(record, JSON.stringify(built));
+    return built;
+  })();
+  return images;
+}
+
+function buildDeployImages(): Promise<DeployImages> {
+  return (async () => {
     await ensureDebian(console.log);
     const sidecar = await buildVariant("sidecar");
     const python = await buildVariant("python");
@@ -90,7 +112,6 @@ export function deployImages(): Promise<DeployImages> {
       await Deno.remove(context, { recursive: true });
     }
   })();
-  return images;
 }
 
 /** The CN the shipped Certificate asks for, which the role's trust policy admits. */
