@@ -27,6 +27,7 @@ help:
 	@echo "make build   dist/certrole: launcher + bundled program"
 	@echo "make install PREFIX/bin/certrole, PREFIX/lib/certrole (PREFIX=$(PREFIX)); make uninstall"
 	@echo "make bench   credential-process, exec and emulator timings"
+	@echo "make simulate-fleet  N pods refreshing like serve against the emulator's CreateSession quota (ARGS=...)"
 	@echo "make fuzz    mutated keys and certificates through the identity loaders (SEED=1 ITERATIONS=10000)"
 	@echo "make images  render images/*/Dockerfile and build the images (docker, else podman, else buildah)"
 	@echo "             ENGINE=podman ARGS='--variant aws-cli --base aws-cli=IMAGE ...' (ARGS=--help: options)"
@@ -123,6 +124,11 @@ SEED ?= 1
 ITERATIONS ?= 10000
 fuzz: deps
 	@$(DENO) run --allow-all scripts/fuzz.ts --seed $(SEED) --iterations $(ITERATIONS)
+
+# A fleet refreshing against AWS's CreateSession quota (deploy/SCALING.md):
+# make simulate-fleet ARGS="--identities 1000 --throttle 10 --lifetime 600 --duration 600"
+simulate-fleet: deps
+	@$(DENO) run --allow-all scripts/fleet_simulation.ts $(ARGS)
 
 clean:
 	rm -rf dist .scratch
