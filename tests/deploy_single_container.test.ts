@@ -18,7 +18,7 @@ import {
 } from "./support/deploy.ts";
 import { writeProjection } from "./support/atomic_writer.ts";
 import { issuedSessions } from "./support/emulator.ts";
-import { topOf } from "./support/images.ts";
+import { podman, topOf } from "./support/images.ts";
 import { type PlayedPod, playPod, removePod } from "./support/kube_play.ts";
 import { loadManifests } from "./support/kubernetes_manifests.ts";
 
@@ -55,6 +55,14 @@ Deno.test(
       assert.ok(processes.some(([pid, , args]) => pid !== "1" && /python3 \/app\/app\.py/.test(args)));
       assert.ok(await pod.ready());
       assert.equal(issuedSessions(emulator.walkthrough.sessionLog).length, 1);
+      const status = await podman(["exec", pod.containerName("app"), "cat", "/proc/1/status"]);
+      const rss = Number(status.stdout.match(/VmRSS:\s+(\d+) kB/)?.[1]);
+      const anon = Number(status.stdout.match(/RssAnon:\s+(\d+) kB/)?.[1]);
+      console.log(
+        `exec --supervise (PID 1) in the pod: RSS ${Math.round(rss / 1024)} MiB, ${
+          Math.round(anon / 1024)
+        } MiB private`,
+      );
     } finally {
       await removePod(pod);
       await emulator.close();
