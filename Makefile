@@ -84,7 +84,8 @@ test-images: peers-test peers-images deps
 # podman's service) on the emulator. Needs what test-images needs plus catatonit and docker-compose.
 DEPLOY_TESTS := tests/deploy_native_sidecar.test.ts tests/deploy_classic_sidecar.test.ts \
 	tests/deploy_single_container.test.ts tests/deploy_certificate_rotation.test.ts \
-	tests/deploy_refused_certificates.test.ts tests/deploy_pod_stop.test.ts tests/deploy_compose.test.ts
+	tests/deploy_refused_certificates.test.ts tests/deploy_throttled_start.test.ts tests/deploy_pod_stop.test.ts \
+	tests/deploy_compose.test.ts
 test-deploy: peers-test peers-deploy deps
 	@run="$$(date +%s)-$$$$"; CERTROLE_DEPLOY_TESTS=1 CERTROLE_DEPLOY_RUN="$$run" $(DENO) test --allow-all $(DEPLOY_TESTS); \
 	  status=$$?; rm -f "$${CERTROLE_IMAGES_DIR:-/var/tmp/certrole-images}"/deploy-images-*-"$$(echo "$$run" | tr -cd 'A-Za-z0-9')".json; exit $$status

@@ -172,7 +172,7 @@ export const BUCKET = "fleet-bucket";
 /** An emulator with the role, trust anchor (the PKI's CA) and profile, and one bucket. */
 export async function startDeployWalkthrough(
   pki: DeployPki,
-  options: { credentialLifetimeSeconds?: number } = {},
+  options: { credentialLifetimeSeconds?: number; throttleTps?: number; throttleScope?: "certificate" | "account" } = {},
 ): Promise<DeployWalkthrough> {
   const walkthrough = await startWalkthrough(pki.caPem, { cn: CN, ...options });
   walkthrough.emulator.state.buckets[BUCKET] = {
