@@ -3,8 +3,9 @@
  * starts at once) keeps retrying instead of exiting: the shipped native sidecar sets
  * AWS_MAX_ATTEMPTS=10 and a startup probe that waits for it. The emulator allows one
  * CreateSession every 5 s for the whole account, and the test spends it just before the pod
- * starts: with the default 3 attempts (at most 3 s of backoff) serve would exit; with the
- * manifest's 10 the pod becomes ready and the application lists the buckets.
+ * starts: with the default 3 attempts (at most 3 s of backoff) serve would exit and be restarted
+ * (the kubelet's CrashLoopBackOff); with the manifest's 10 it is never restarted, the pod becomes
+ * ready and the application lists the buckets.
  */
 import assert from "node:assert/strict";
 import {
@@ -19,6 +20,7 @@ import {
 } from "./support/deploy.ts";
 import { writeProjection } from "./support/atomic_writer.ts";
 import { signedCreateSession } from "./support/create_session.ts";
+import { podmanOk } from "./support/images.ts";
 import { type PlayedPod, playPod, removePod } from "./support/kube_play.ts";
 import { loadManifests } from "./support/kubernetes_manifests.ts";
 
@@ -52,6 +54,8 @@ Deno.test(
       const outcomes = emulator.walkthrough.sessionLog.slice(1).map((entry) => entry.outcome);
       assert.ok(outcomes.includes("ThrottlingException"), `the sidecar was throttled first: ${outcomes}`);
       assert.equal(outcomes.at(-1), "issued");
+      const restarts = await podmanOk(["inspect", "--format", "{{.RestartCount}}", pod.containerName("certrole")]);
+      assert.equal(restarts.trim(), "0", "serve kept retrying instead of exiting into a restart (CrashLoopBackOff)");
       await eventually("a call", 60, async () => callLines(await pod!.logs("app")).some((call) => call.ok));
       console.log(`throttled start: ${outcomes.length - 1} throttled attempt(s), then issued`);
     } finally {
