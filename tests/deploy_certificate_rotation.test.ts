@@ -64,9 +64,11 @@ Deno.test({ name: "certificate rotation: a ..data swap is used within seconds, n
     const swapped = Date.now();
     await writeProjection(certificateDir, await certificateFiles(pki, second), { uid: 65532 });
     const sessions = () => issuedSessions(emulator.walkthrough.sessionLog);
-    await eventually("a CreateSession with the new serial", 15, async () => {
-      return sessions().some((entry) => entry.certificate.serial === secondSerial);
-    });
+    await eventually(
+      "a CreateSession with the new serial",
+      15,
+      () => sessions().some((entry) => entry.certificate.serial === secondSerial),
+    );
     const rotated = sessions().find((entry) => entry.certificate.serial === secondSerial)!;
     const latencyMs = Date.parse(rotated.time) - swapped;
     const callsAtSwap = (await calls()).length;

@@ -213,7 +213,11 @@ export function callLines(log: string): { ok: boolean; line: string; key?: strin
 }
 
 /** Waits (bounded) until `check` is true, polling every 250 ms. */
-export async function eventually(what: string, seconds: number, check: () => Promise<boolean>): Promise<void> {
+export async function eventually(
+  what: string,
+  seconds: number,
+  check: () => boolean | Promise<boolean>,
+): Promise<void> {
   const deadline = Date.now() + seconds * 1000;
   while (Date.now() < deadline) {
     if (await check()) return;
