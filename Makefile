@@ -76,7 +76,8 @@ test: peers-test deps
 # The image tests: podman + debootstrap, several minutes cold; their own target and CI step.
 IMAGE_TESTS := tests/image_aws_cli.test.ts tests/image_sdk_apps.test.ts tests/image_stop_signal.test.ts \
 	tests/image_docker_cli.test.ts tests/image_ca_certificates.test.ts tests/image_startup.test.ts \
-	tests/image_user_base.test.ts tests/image_build_failure.test.ts tests/image_offline_build.test.ts
+	tests/image_user_base.test.ts tests/image_build_failure.test.ts tests/image_offline_build.test.ts \
+	tests/image_supervise.test.ts
 test-images: peers-test peers-images deps
 	@CERTROLE_IMAGE_TESTS=1 $(DENO) test --allow-all $(IMAGE_TESTS)
 

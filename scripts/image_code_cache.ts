@@ -12,7 +12,8 @@
  * in the image: the build stage installs certrole at its image paths and runs it here.
  *
  * What runs, with the image's DENO_DIR: what a container runs, the walkthrough against certrole's
- * own emulator on loopback, over HTTPS as AWS's endpoints are: `exec` with and without its preflight CreateSession, and
+ * own emulator on loopback, over HTTPS as AWS's endpoints are: `exec` with and without its preflight CreateSession,
+ * `exec --supervise` (the credential server and the supervisor), and
  * `credential-process` (what the AWS config's profile runs) from the credential cache and without
  * it. The throwaway CA, certificate (its key encrypted as the walkthrough's openssl writes it,
  * PBES2 with DES-EDE3, whose decryption loads node:crypto), emulator and `iam setup` run with
@@ -125,6 +126,8 @@ try {
   await Deno.mkdir(denoDir, { recursive: true });
   await certrole(["exec", "--", "true"], { ...session, ROLESANYWHERE_PREFLIGHT: "false" });
   await certrole(["exec", "--", "true"], session);
+  // What the python, node and aws-cli images run: the credential server and the supervisor.
+  await certrole(["exec", "--supervise", "--", "true"], session);
   await certrole(["credential-process"], session);
   await certrole(["credential-process", "--no-cache"], session);
 } finally {

@@ -3,8 +3,8 @@
  * base, run with the walkthrough's `docker run` line against the emulator on the host: it lists
  * the buckets, the role's missing EC2 permission gives UnauthorizedOperation with the AWS CLI's
  * exit code, a certificate with another CN is refused with AccessDeniedException before the CLI
- * starts, the CLI runs as PID 1 under a non-root user, and `podman stop` ends it by the image's
- * STOPSIGNAL instead of a SIGKILL after the timeout.
+ * starts, the CLI runs under a non-root user as the child of certrole (PID 1, `exec --supervise`),
+ * and `podman stop` ends it by SIGTERM instead of a SIGKILL after the timeout.
  */
 import assert from "node:assert/strict";
 import {
@@ -18,6 +18,7 @@ import {
   podman,
   podmanOk,
   silentServer,
+  topOf,
   waitForPid1,
   within,
   withWalkthrough,
@@ -76,35 +77,40 @@ Deno.test({ name: "aws-cli image: a certificate with another CN gets AccessDenie
   });
 });
 
-Deno.test({ name: "aws-cli image: the CLI is PID 1 as 65532, and podman stop ends it by SIGINT", ignore }, async () => {
-  const { image, pki } = await prepare();
-  await withWalkthrough(pki, async (walkthrough) => {
-    const silent = silentServer();
-    const name = containerName("aws-cli-stop");
-    try {
-      await podman([
-        "run",
-        "-d",
-        "--name",
-        name,
-        ...walkthrough.runArgs(),
-        image,
-        ...["s3", "ls", "--endpoint-url", `http://127.0.0.1:${silent.port}`, "--cli-read-timeout", "0"],
-      ], { env: walkthrough.secretEnv() });
-      // Python installs its SIGINT handler during start-up; once the CLI is connected it surely has.
-      await within(60, "the AWS CLI connecting to the silent server", silent.connected);
-      const [, user, args] = await waitForPid1(name, /aws s3 ls/);
-      assert.match(args, /aws s3 ls/, "PID 1 is the AWS CLI itself, not certrole or a shell");
-      assert.equal(user, "65532");
-      await podmanOk(["stop", "--time", "30", name]);
-      assert.equal(
-        await exitCodeOf(name),
-        130,
-        "ended by SIGINT (KeyboardInterrupt), not SIGKILL after the timeout (137)",
-      );
-    } finally {
-      silent.close();
-      await podman(["rm", "-f", name]);
-    }
-  });
-});
+Deno.test(
+  { name: "aws-cli image: certrole supervises the CLI as 65532, and podman stop ends it by SIGTERM", ignore },
+  async () => {
+    const { image, pki } = await prepare();
+    await withWalkthrough(pki, async (walkthrough) => {
+      const silent = silentServer();
+      const name = containerName("aws-cli-stop");
+      try {
+        await podman([
+          "run",
+          "-d",
+          "--name",
+          name,
+          ...walkthrough.runArgs(),
+          image,
+          ...["s3", "ls", "--endpoint-url", `http://127.0.0.1:${silent.port}`, "--cli-read-timeout", "0"],
+        ], { env: walkthrough.secretEnv() });
+        await within(60, "the AWS CLI connecting to the silent server", silent.connected);
+        const [, user, args] = await waitForPid1(name, /certrole.* exec --supervise -- aws s3 ls/);
+        assert.match(args, /exec --supervise -- aws s3 ls/, "PID 1 is certrole, supervising the CLI");
+        assert.equal(user, "65532");
+        const cli = (await topOf(name)).find((row) => row[0] !== "1" && /aws s3 ls/.test(row[2]));
+        assert.ok(cli, "the AWS CLI runs as certrole's child");
+        assert.equal(cli[1], "65532");
+        await podmanOk(["stop", "--time", "30", name]);
+        assert.equal(
+          await exitCodeOf(name),
+          143,
+          "the CLI ended by SIGTERM's default action, not SIGKILL after the timeout (137)",
+        );
+      } finally {
+        silent.close();
+        await podman(["rm", "-f", name]);
+      }
+    });
+  },
+);

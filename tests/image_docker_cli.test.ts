@@ -1,7 +1,8 @@
 /**
  * The docker CLI, against `podman system service`: `make images --engine docker` builds the aws-cli
  * variant (steps shown, size reported), and the walkthrough's `docker run` line on it lists the
- * buckets, while `docker stop` ends a running CLI by the image's STOPSIGNAL (exit 130, not 137).
+ * buckets, while `docker stop` ends a running CLI by the image's STOPSIGNAL (SIGTERM, which certrole
+ * forwards to the CLI: exit 143, not 137).
  */
 import assert from "node:assert/strict";
 import {
@@ -72,7 +73,7 @@ Deno.test({ name: "docker CLI: make images builds, docker run and docker stop wo
         await waitForPid1(name, /aws s3 ls/);
         const stopped = await docker(["stop", "--time", "30", name]);
         assert.equal(stopped.code, 0, stopped.stderr);
-        assert.equal(await exitCodeOf(name, (args) => docker(args)), 130, "SIGINT, not SIGKILL after the timeout");
+        assert.equal(await exitCodeOf(name, (args) => docker(args)), 143, "SIGTERM, not SIGKILL after the timeout");
       } finally {
         silent.close();
         await docker(["rm", "-f", name]);

@@ -38,8 +38,8 @@ Deno.test("a runtime on your base: build stage, certrole, user, HOME, STOPSIGNAL
   assert.match(text, /^COPY --from=build \/out\/rootfs\/ \/$/m);
   assert.match(text, /^USER 65532:65532$/m);
   assert.match(text, /^ENV HOME=\/home\/certrole /m);
-  assert.match(text, /^STOPSIGNAL SIGINT$/m);
-  assert.match(text, /^ENTRYPOINT \["\/usr\/local\/bin\/certrole", "exec", "--"\]$/m);
+  assert.match(text, /^STOPSIGNAL SIGTERM$/m);
+  assert.match(text, /^ENTRYPOINT \["\/usr\/local\/bin\/certrole", "exec", "--supervise", "--"\]$/m);
   assert.match(text, /^CMD \["python3"\]$/m);
   assert.doesNotMatch(text, /SDK_PACKAGES|pip install/, "the user's base brings its own SDK");
   assert.doesNotMatch(text, /image\.title=/, "the image is the user's, not certrole-python");

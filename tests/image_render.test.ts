@@ -79,7 +79,11 @@ Deno.test("each variant's Dockerfile: header, stages, permissions, user, entrypo
     assert.match(content, /^STOPSIGNAL SIG[A-Z]+$/m);
     if (path.includes("sidecar")) continue; // below: another certrole command, no CMD
     const entrypoint = JSON.parse(content.match(/^ENTRYPOINT (.*)$/m)![1]);
-    assert.deepEqual(entrypoint.slice(0, 3), ["/usr/local/bin/certrole", "exec", "--"]);
+    assert.deepEqual(entrypoint.filter((arg: string) => arg !== "--supervise").slice(0, 3), [
+      "/usr/local/bin/certrole",
+      "exec",
+      "--",
+    ]);
     JSON.parse(content.match(/^CMD (.*)$/m)![1]);
   }
   const [awsCli, python, node, , sidecar] = files.map((file) => file.content);
@@ -91,10 +95,10 @@ Deno.test("each variant's Dockerfile: header, stages, permissions, user, entrypo
   assert.match(sidecar, /ROLESANYWHERE_CERT_LOCATION="\/etc\/certrole\/certificate\/tls\.crt"/);
   assert.match(sidecar, /ROLESANYWHERE_TOKEN_FILE="\/run\/certrole\/token"/);
   assert.match(sidecar, /^STOPSIGNAL SIGTERM$/m);
-  assert.match(awsCli, /^ENTRYPOINT \["\/usr\/local\/bin\/certrole", "exec", "--", "aws"\]$/m);
-  assert.match(awsCli, /^STOPSIGNAL SIGINT$/m);
+  assert.match(awsCli, /^ENTRYPOINT \["\/usr\/local\/bin\/certrole", "exec", "--supervise", "--", "aws"\]$/m);
+  assert.match(awsCli, /^STOPSIGNAL SIGTERM$/m);
   assert.doesNotMatch(awsCli, /SDK_PACKAGES/, "nothing but certrole on the aws-cli base");
-  assert.match(python, /^ENTRYPOINT \["\/usr\/local\/bin\/certrole", "exec", "--"\]$/m);
+  assert.match(python, /^ENTRYPOINT \["\/usr\/local\/bin\/certrole", "exec", "--supervise", "--"\]$/m);
   assert.match(python, /^ARG SDK_PACKAGES="boto3==[\d.]+"$/m);
   assert.match(
     python,
@@ -185,8 +189,10 @@ Deno.test("entrypoint specs as data: supervise mode, another certrole command, n
   assert.throws(() => render(spec({ mode: "fork" })), /mode "fork" must be one of replace, supervise/);
 
   const python = parseEntrypoint(inputs.entrypoints.python, "python.json");
-  assert.deepEqual(entrypointArgs(python), ["exec", "--"]);
-  const switched = inMode(python, "supervise");
+  assert.deepEqual(entrypointArgs(python), ["exec", "--supervise", "--"], "the python image ships supervised");
+  const ruby = parseEntrypoint(inputs.entrypoints.ruby, "ruby.json");
+  assert.deepEqual(entrypointArgs(ruby), ["exec", "--"], "the ruby image replaces certrole with Ruby");
+  const switched = inMode(ruby, "supervise");
   assert.deepEqual(entrypointArgs(switched), ["exec", "--supervise", "--"]);
   assert.equal(switched.stop.signal, "SIGTERM", "a supervised command is not PID 1: SIGTERM's default action ends it");
 });

@@ -1,10 +1,10 @@
 /**
- * `podman stop` ends the wrapped command promptly although it is PID 1, by each image's
- * STOPSIGNAL: the kernel drops signals that PID 1 has no handler for, so Python (python, aws-cli)
- * is stopped with SIGINT (its KeyboardInterrupt handler, exit 130), Node.js with SIGTERM handled
- * by the preloaded node-pid1-signals.cjs (exit 143) while an application's own SIGTERM handler
- * still wins, and Ruby with SIGTERM, which it handles itself (exit 1 as PID 1). An exit code of 137 would mean the
- * signal was dropped and podman killed the container after its timeout.
+ * `podman stop` ends each image's command promptly, by its STOPSIGNAL, in the mode it ships: the
+ * python and node images run `exec --supervise`, so certrole is PID 1, forwards SIGTERM and the
+ * command, not PID 1, dies of the signal's default action (exit 143) while an application's own
+ * SIGTERM handler still wins; the ruby image replaces certrole with Ruby, which handles SIGTERM
+ * itself (exit 1 as PID 1). An exit code of 137 would mean the signal was dropped and podman killed
+ * the container after its timeout.
  */
 import assert from "node:assert/strict";
 import {
@@ -24,6 +24,8 @@ import {
 } from "./support/images.ts";
 
 const ignore = IMAGE_TESTS_SKIPPED !== undefined;
+/** PID 1 of a supervising image: certrole (Deno running its bundle), not the command. */
+const SUPERVISOR = /certrole.* exec --supervise --/;
 let pki: Promise<ImagePki> | undefined;
 
 interface Case {
@@ -39,16 +41,16 @@ interface Case {
 const CASES: Case[] = [
   {
     variant: "python",
-    title: "python image: podman stop ends python (PID 1) with SIGINT, exit 130",
+    title: "python image: podman stop ends python (certrole's child) with SIGTERM, exit 143",
     command: ["python", "-c", "import time; print('ready', flush=True); time.sleep(600)"],
-    pid1: /^python/,
-    exitCode: 130,
+    pid1: SUPERVISOR,
+    exitCode: 143,
   },
   {
     variant: "node",
-    title: "node image: podman stop ends node (PID 1) with SIGTERM, exit 143",
+    title: "node image: podman stop ends node (certrole's child) with SIGTERM, exit 143",
     command: ["node", "-e", "console.log('ready'); setTimeout(() => {}, 600000)"],
-    pid1: /^node/,
+    pid1: SUPERVISOR,
     exitCode: 143,
   },
   {
@@ -59,7 +61,7 @@ const CASES: Case[] = [
       "-e",
       "process.on('SIGTERM', () => { console.log('graceful'); process.exit(0); }); console.log('ready'); setInterval(() => {}, 1000)",
     ],
-    pid1: /^node/,
+    pid1: SUPERVISOR,
     exitCode: 0,
     log: "graceful",
   },

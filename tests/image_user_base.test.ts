@@ -39,8 +39,8 @@ Deno.test(
     ]);
     const config = JSON.parse(await podmanOk(["image", "inspect", "--format", "{{json .Config}}", image]));
     assert.equal(config.User, "65532:65532");
-    assert.equal(config.StopSignal, "SIGINT");
-    assert.deepEqual(config.Entrypoint, ["/usr/local/bin/certrole", "exec", "--", "aws"]);
+    assert.equal(config.StopSignal, "SIGTERM");
+    assert.deepEqual(config.Entrypoint, ["/usr/local/bin/certrole", "exec", "--supervise", "--", "aws"]);
 
     const pki = await makeImagePki();
     await withWalkthrough(pki, async (walkthrough) => {

@@ -79,3 +79,33 @@ Deno.test("the launcher's Deno never asks dl.deno.land for updates, even with a 
     await accepting.catch(() => {});
   }
 });
+
+Deno.test("NODE_OPTIONS is the command's: a --require preload never runs inside certrole, and the command gets the value back", async () => {
+  const dir = await tempDir();
+  const built = await run(Deno.execPath(), ["run", "-A", `${ROOT}/scripts/build.ts`, "--out", `${dir}/dist`]);
+  assert.equal(built.code, 0, built.stderr);
+  const ca = await makeCa(`${dir}/pki`);
+  const leaf = await issueLeaf(ca, "leaf");
+  // Deno 2.9 honours NODE_OPTIONS' --require: this preload leaves a mark wherever it runs.
+  const marker = `${dir}/preloaded`;
+  const preload = `${dir}/preload.cjs`;
+  await Deno.writeTextFile(
+    preload,
+    `require("fs").appendFileSync(${JSON.stringify(marker)}, process.argv0 + "\\n");\n`,
+  );
+  const base = offlineExecEnv(leaf, `${dir}/home`);
+  for (const value of [`--require ${preload}`, ""]) {
+    const result = await run(`${dir}/dist/certrole`, ["exec", "--", "env"], {
+      cleanEnv: false,
+      env: { ...base, NODE_OPTIONS: value },
+    });
+    assert.equal(result.code, 0, result.stderr);
+    const lines = result.stdout.trim().split("\n");
+    assert.ok(lines.includes(`NODE_OPTIONS=${value}`), `the command gets NODE_OPTIONS=${JSON.stringify(value)} back`);
+    assert.ok(!lines.some((line) => line.startsWith("CERTROLE_CALLER_NODE_OPTIONS=")));
+  }
+  assert.equal(await Deno.stat(marker).then(() => "preloaded into certrole", () => "never loaded"), "never loaded");
+  const unset = await run(`${dir}/dist/certrole`, ["exec", "--", "env"], { cleanEnv: false, env: base });
+  assert.equal(unset.code, 0, unset.stderr);
+  assert.ok(!unset.stdout.split("\n").some((line) => line.startsWith("NODE_OPTIONS=")), "unset stays unset");
+});
