@@ -1,16 +1,17 @@
 /**
- * The emulator's listener. Deno.serve has no header-read or idle timeout, no header size option
- * and no connection cap (measured: 200 half-open connections stayed open for minutes), so the
- * emulator listens with node:http / node:https, which Deno implements with all four, and adapts
- * each request to a fetch-style handler (web Request in, Response out). What the HTTP layer
- * refuses before the handler sees a request (an oversized header section, a header that does
- * not arrive in time, a malformed request) is answered through `reject`, so it too can be in
- * the calling service's format.
+ * The HTTP(S) listener certrole's servers share (the emulator and the credential server of `serve`
+ * and `exec --supervise`), with the limits that keep a client from holding them: header size,
+ * header-read, request and idle timeouts, a connection cap, and a body limit.
+ * Deno.serve has none of the timeouts, no header size option and no connection cap (measured: 200
+ * half-open connections stayed open for minutes), so this listens with node:http / node:https,
+ * which Deno implements with them, and adapts each request to a fetch-style handler (web Request
+ * in, Response out). What the HTTP layer refuses before the handler sees a request (an oversized
+ * header section or declared body, a header that does not arrive in time, a malformed request) is
+ * answered through `reject`, so it too can be in the server's own error format.
  */
 import http from "node:http";
 import https from "node:https";
 import type { Socket } from "node:net";
-import { Readable } from "node:stream";
 
 export interface HttpLimits {
   /** The request line and headers together, in bytes (llhttp refuses more before parsing them). */
@@ -23,25 +24,30 @@ export interface HttpLimits {
   readonly idleTimeoutMs: number;
   /** Open connections at once; more are closed as they arrive. */
   readonly maxConnections: number;
+  /**
+   * A request body's bytes. The listener reads the body before the handler runs; a larger one is
+   * refused through `reject` without reaching it.
+   */
+  readonly maxBodyBytes: number;
 }
 
 /**
- * AWS documents 10,240 bytes for API Gateway's request line and headers and 8 KB for S3's PUT
- * headers; the emulator takes 32 KiB, enough for a leaf and several RSA-4096 intermediates in
- * X-Amz-X509-Chain. The timeouts follow Node's own defaults in spirit (headers 60 s there) but
- * shorter, since every client here is local; the idle timeout is an Elastic Load Balancer's
- * default (60 s). 512 connections leave room for the 200-client benchmark.
+ * Node's own defaults in spirit (headers 60 s there) but shorter, since a client that needs more
+ * than 10 s to send a few hundred bytes of headers is holding the connection, not using it; the
+ * idle timeout is an Elastic Load Balancer's default (60 s). Node's 16 KiB header limit; servers
+ * that take larger headers say why.
  */
 export const DEFAULT_LIMITS: HttpLimits = {
-  maxHeaderBytes: 32 * 1024,
+  maxHeaderBytes: 16 * 1024,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 60_000,
   idleTimeoutMs: 60_000,
   maxConnections: 512,
+  maxBodyBytes: 1 << 20,
 };
 
 /** Why the HTTP layer refused a request before the handler saw it. */
-export type Rejection = "header-too-large" | "timeout" | "malformed";
+export type Rejection = "header-too-large" | "body-too-large" | "timeout" | "malformed";
 
 export interface ClientAddress {
   readonly transport: "tcp";
@@ -56,20 +62,69 @@ export interface HandlerInfo {
 
 export type FetchHandler = (request: Request, info: HandlerInfo) => Promise<Response>;
 
+/** A PEM certificate chain and its unencrypted key. */
+export interface TlsCredentials {
+  readonly cert: string;
+  readonly key: string;
+}
+
 export interface HttpServer {
   readonly hostname: string;
   readonly port: number;
-  /** Stops listening, closes every connection, waits for handlers in flight. */
+  /**
+   * New connections use this certificate and key; open ones keep theirs. The pair is not checked
+   * here (node:tls takes garbage and fails each handshake): check it first.
+   */
+  replaceTls(tls: TlsCredentials): void;
+  /** Stops listening, answers the requests in flight, then closes every connection left. */
   close(): Promise<void>;
 }
 
 export interface ListenOptions {
   readonly hostname: string;
   readonly port: number;
-  readonly tls?: { readonly cert: string; readonly key: string };
+  readonly tls?: TlsCredentials;
   readonly limits: HttpLimits;
   /** The answer to a request refused before it reached the handler; `head` is what arrived of it. */
   readonly reject: (rejection: Rejection, head: string) => Response;
+}
+
+/**
+ * The whole body, or "too-large" as soon as what arrived passes the limit (a declared length over
+ * it is refused before reading), or "aborted" when the connection ended first.
+ */
+function collectBody(
+  incoming: http.IncomingMessage,
+  limits: HttpLimits,
+): Promise<Uint8Array<ArrayBuffer> | "too-large" | "aborted"> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  return new Promise((resolve) => {
+    const finish = (result: Uint8Array<ArrayBuffer> | "too-large" | "aborted") => {
+      incoming.removeAllListeners("data");
+      resolve(result);
+    };
+    incoming.on("data", (chunk: Uint8Array) => {
+      size += chunk.length;
+      if (size > limits.maxBodyBytes) {
+        incoming.pause(); // nothing more is parsed into memory; the connection closes after the answer
+        finish("too-large");
+        return;
+      }
+      chunks.push(chunk);
+    });
+    incoming.once("end", () => {
+      const body = new Uint8Array(size);
+      let offset = 0;
+      for (const chunk of chunks) {
+        body.set(chunk, offset);
+        offset += chunk.length;
+      }
+      finish(body);
+    });
+    incoming.once("error", () => finish("aborted"));
+    incoming.once("aborted", () => finish("aborted"));
+  });
 }
 
 /** A Response as HTTP/1.1 bytes, for a socket the HTTP layer has given up on (Connection: close). */
@@ -119,26 +174,38 @@ export function listen(options: ListenOptions, handler: FetchHandler): Promise<H
     for (let i = 0; i + 1 < incoming.rawHeaders.length; i += 2) {
       headers.append(incoming.rawHeaders[i], incoming.rawHeaders[i + 1]);
     }
-    const hasBody = incoming.method !== "GET" && incoming.method !== "HEAD";
+    const head = () =>
+      [`${incoming.method} ${incoming.url} HTTP/1.1`, ...[...headers].map(([name, value]) => `${name}: ${value}`)]
+        .join("\r\n");
     let url: URL;
     try {
       url = new URL(incoming.url ?? "/", `${scheme}://${headers.get("host") ?? options.hostname}`);
     } catch {
-      await write(outgoing, options.reject("malformed", `${incoming.method} ${incoming.url}`), true);
+      await write(outgoing, options.reject("malformed", head()), true);
       return;
     }
-    const request = new Request(url, {
-      method: incoming.method,
-      headers,
-      // The handler reads what it needs and stops; what it leaves unread stays in the socket.
-      body: hasBody ? Readable.toWeb(incoming) as ReadableStream<Uint8Array> : undefined,
-    });
+    let body: Uint8Array<ArrayBuffer> | undefined;
+    if (incoming.method !== "GET" && incoming.method !== "HEAD") {
+      const received = Number(headers.get("content-length") ?? 0) > limits.maxBodyBytes
+        ? "too-large"
+        : await collectBody(incoming, limits);
+      if (received === "aborted") {
+        outgoing.destroy();
+        return;
+      }
+      // Refused before the handler runs; the rest of the body is not read: the connection closes.
+      if (received === "too-large") {
+        await write(outgoing, options.reject("body-too-large", head()), true);
+        return;
+      }
+      body = received;
+    }
+    const request = new Request(url, { method: incoming.method, headers, body });
     const socket = incoming.socket as Socket;
     const response = await handler(request, {
       remoteAddr: { transport: "tcp", hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 },
     });
-    // A body the handler did not read to the end (refused as too large): close rather than drain it.
-    await write(outgoing, response, hasBody && !incoming.readableEnded);
+    await write(outgoing, response, false);
   };
 
   const write = async (outgoing: http.ServerResponse, response: Response, close: boolean) => {
@@ -146,13 +213,24 @@ export function listen(options: ListenOptions, handler: FetchHandler): Promise<H
     const head: Record<string, string | string[]> = {};
     for (const [name, value] of response.headers) head[name] = value;
     if (close) head.connection = "close";
+    // The whole body is at hand: its length rather than chunked framing (a HEAD answer's own
+    // content-length describes the body it does not carry, so it is left as the handler set it).
+    if (!("content-length" in head) && outgoing.req?.method !== "HEAD") head["content-length"] = String(body.length);
     outgoing.writeHead(response.status, head);
-    await new Promise<void>((resolve) => outgoing.end(body, () => resolve()));
+    // A connection the client closed meanwhile never calls end's callback.
+    await new Promise<void>((resolve) => {
+      outgoing.once("close", resolve);
+      outgoing.end(body, () => resolve());
+    });
     if (close) outgoing.socket?.destroySoon?.();
   };
 
   const server = options.tls
-    ? https.createServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key }, onRequest)
+    ? https.createServer({
+      ...serverOptions,
+      cert: options.tls.cert,
+      key: options.tls.key,
+    }, onRequest)
     : http.createServer(serverOptions, onRequest);
   server.maxConnections = limits.maxConnections;
   server.on("clientError", (error: ClientError, socket: Socket) => {
@@ -179,6 +257,9 @@ export function listen(options: ListenOptions, handler: FetchHandler): Promise<H
       resolve({
         hostname: address.address,
         port: address.port,
+        replaceTls(tls) {
+          (server as https.Server).setSecureContext({ cert: tls.cert, key: tls.key });
+        },
         async close() {
           // Like Deno.serve's shutdown: no new connections, idle ones closed, requests in
           // flight answered, then whatever is left closed.
