@@ -1,7 +1,7 @@
 /**
  * The HTTP(S) listener certrole's servers share (the emulator and the credential server of `serve`
  * and `exec --supervise`), with the limits that keep a client from holding them: header size,
- * header-read, request and idle timeouts, a connection cap, and a body limit.
+ * TLS handshake, header-read, request and idle timeouts, a connection cap, and a body limit.
  * Deno.serve has none of the timeouts, no header size option and no connection cap (measured: 200
  * half-open connections stayed open for minutes), so this listens with node:http / node:https,
  * which Deno implements with them, and adapts each request to a fetch-style handler (web Request
@@ -16,13 +16,16 @@ import type { Socket } from "node:net";
 export interface HttpLimits {
   /** The request line and headers together, in bytes (llhttp refuses more before parsing them). */
   readonly maxHeaderBytes: number;
-  /** From a connection's first byte (or its previous answer) to the end of the request's headers. */
+  /**
+   * From a connection's first byte (or its previous answer) to the end of the request's headers;
+   * over TLS, also the handshake's limit (node:http's own timeouts start only after it).
+   */
   readonly headersTimeoutMs: number;
   /** To receive a whole request, body included. */
   readonly requestTimeoutMs: number;
   /** An idle keep-alive connection is closed after this long. */
   readonly idleTimeoutMs: number;
-  /** Open connections at once; more are closed as they arrive. */
+  /** Open connections at once, TLS ones still in their handshake included; more are closed as they arrive. */
   readonly maxConnections: number;
   /**
    * A request body's bytes. The listener reads the body before the handler runs; a larger one is
@@ -160,6 +163,9 @@ export function listen(options: ListenOptions, handler: FetchHandler): Promise<H
   };
   const scheme = options.tls ? "https" : "http";
   const inFlight = new Set<Promise<void>>();
+  // Every TCP connection, from accept to close: node:http's closeAllConnections knows only those
+  // that reached HTTP, not TLS ones still in (or stuck before) their handshake.
+  const sockets = new Set<Socket>();
 
   const onRequest = (incoming: http.IncomingMessage, outgoing: http.ServerResponse) => {
     const done = serve(incoming, outgoing).catch(() => {
@@ -230,9 +236,17 @@ export function listen(options: ListenOptions, handler: FetchHandler): Promise<H
       ...serverOptions,
       cert: options.tls.cert,
       key: options.tls.key,
+      // A connection that never finishes its handshake is never seen by node:http's timeouts.
+      handshakeTimeout: limits.headersTimeoutMs,
     }, onRequest)
     : http.createServer(serverOptions, onRequest);
   server.maxConnections = limits.maxConnections;
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+  // A handshake that failed or timed out: nothing HTTP can be said on it.
+  server.on("tlsClientError", (_error: Error, socket: Socket) => socket.destroy());
   server.on("clientError", (error: ClientError, socket: Socket) => {
     if (!socket.writable || error.code === "ECONNRESET") {
       socket.destroy();
@@ -267,6 +281,7 @@ export function listen(options: ListenOptions, handler: FetchHandler): Promise<H
           server.closeIdleConnections();
           await Promise.allSettled([...inFlight]);
           server.closeAllConnections();
+          for (const socket of sockets) socket.destroy();
           await closed;
         },
       });
