@@ -8,7 +8,7 @@
  * session credentials need an Allow for iam:<Action>, and CreateRole with tags for iam:TagRole too.
  */
 import { type Caller, isAllowed, notAuthorized } from "./caller.ts";
-import { Fault } from "./fault.ts";
+import { Fault, QUERY_NAMESPACES } from "./fault.ts";
 import { page } from "./pagination.ts";
 import { memberList, queryParameters, queryResponse, xml } from "./query_protocol.ts";
 import {
@@ -27,8 +27,6 @@ import {
 } from "./resources.ts";
 import type { ReceivedRequest } from "./sigv4_verify.ts";
 import type { EmulatorState, Role, Tag } from "./state.ts";
-
-export const IAM_NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/";
 
 export interface IamContext {
   readonly state: EmulatorState;
@@ -259,5 +257,5 @@ export function handleIam(request: ReceivedRequest, context: IamContext): Respon
   }
   const result = operation.run(parameters, context);
   if (operation.mutates) context.mutated();
-  return queryResponse(action, IAM_NAMESPACE, result, context.requestId);
+  return queryResponse(action, QUERY_NAMESPACES.iam, result, context.requestId);
 }

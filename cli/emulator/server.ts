@@ -96,7 +96,7 @@ const SERVICES: Record<string, { readonly protocol: Protocol; readonly handle: H
     },
   },
   ec2: { protocol: "ec2-query", handle: (r, c) => handleEc2(r, c.caller, c.state, c.requestId) },
-  sts: { protocol: "iam-query", handle: (r, c) => handleSts(r, c.caller, c.state, c.requestId) },
+  sts: { protocol: "sts-query", handle: (r, c) => handleSts(r, c.caller, c.state, c.requestId) },
 };
 
 /**
