@@ -82,7 +82,7 @@ Deno.test("the client names a partition mismatch in one line and sends nothing",
           killAfterMs: 30_000,
         },
       );
-      assert.equal(result.code, 1, result.stderr);
+      assert.equal(result.code, 2, result.stderr); // settings that contradict each other
       assert.match(result.stderr, expected);
       assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
     }

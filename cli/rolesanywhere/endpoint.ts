@@ -31,7 +31,7 @@ export function resolveEndpoint(
     const owner = partitionOfRegion(arn.region);
     if (owner && owner.id !== arn.partition) {
       fail(
-        "PartitionMismatch",
+        "InvalidSetting",
         `the ${what} ARN ${arn.text} names partition ${arn.partition} but its region ${arn.region} is in ${owner.id}: fix the ARN`,
       );
     }
@@ -41,7 +41,7 @@ export function resolveEndpoint(
     knownPartition(options.role, "role");
     if (options.role.partition !== anchorPartition) {
       fail(
-        "PartitionMismatch",
+        "ConflictingSettings",
         `the role ARN is in partition ${options.role.partition} but the trust anchor is in ${anchorPartition}: a trust anchor vends roles of its own partition only`,
       );
     }
@@ -53,7 +53,7 @@ export function resolveEndpoint(
   }
   if (partition.id !== anchorPartition) {
     fail(
-      "PartitionMismatch",
+      "ConflictingSettings",
       `--region ${region} is in partition ${partition.id} but the trust anchor is in ${anchorPartition} (${options.trustAnchor.region}): drop --region or give a region of ${anchorPartition}`,
     );
   }
@@ -82,7 +82,7 @@ export function resolveEndpoint(
 function knownPartition(arn: Arn, what: string): void {
   if (partitionById(arn.partition)) return;
   fail(
-    "PartitionMismatch",
+    "InvalidSetting",
     `the ${what} ARN ${arn.text} names partition "${arn.partition}", which is none of AWS's (${
       PARTITIONS.map((partition) => partition.id).join(", ")
     }): fix the ARN`,
