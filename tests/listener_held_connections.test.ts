@@ -7,35 +7,15 @@
 import assert from "node:assert/strict";
 import { startEmulator } from "../cli/emulator/server.ts";
 import { sessionEnv, spawnEmulator, startWalkthrough } from "./support/emulator.ts";
-import { issueLeaf, makeCa } from "./support/pki.ts";
-import { openssl, tempDir } from "./support/run.ts";
+import { issueLeaf, makeCa, tlsServer } from "./support/pki.ts";
+import { tempDir } from "./support/run.ts";
 import { spawnServe } from "./support/serve.ts";
 
 const dir = await tempDir("certrole-held-connections-");
 /** Far below the 10 s handshake timeout the commands run with: the exit did not wait for it. */
 const PROMPT_EXIT_MS = 5000;
 
-await openssl([
-  "req",
-  "-x509",
-  "-newkey",
-  "ec",
-  "-pkeyopt",
-  "ec_paramgen_curve:P-256",
-  "-nodes",
-  "-keyout",
-  `${dir}/tls.key`,
-  "-out",
-  `${dir}/tls.crt`,
-  "-days",
-  "1",
-  "-subj",
-  "/CN=localhost",
-  "-addext",
-  "subjectAltName=DNS:localhost",
-  "-addext",
-  "basicConstraints=critical,CA:FALSE", // Deno's TLS refuses a CA certificate as a server's own
-]);
+const tls = await tlsServer(`${dir}/tls`); // PEM texts, and files in that folder
 
 /** A TCP connection that sends nothing: resolves "closed" when the server drops it, else "open". */
 async function silentConnection(port: number) {
@@ -77,8 +57,10 @@ async function timedStop(stop: () => Promise<{ code: number; stderr: string }>, 
 }
 
 Deno.test("a TLS connection that never sends a ClientHello is dropped after the handshake timeout", async () => {
-  const tls = { cert: await Deno.readTextFile(`${dir}/tls.crt`), key: await Deno.readTextFile(`${dir}/tls.key`) };
-  const emulator = await startEmulator({ tls, limits: { headersTimeoutMs: 500 } });
+  const emulator = await startEmulator({
+    tls: { cert: tls.cert, key: tls.key },
+    limits: { headersTimeoutMs: 500 },
+  });
   const silent = await silentConnection(Number(new URL(emulator.url).port));
   try {
     assert.equal(await silent.state(6000), "closed", "the connection was held past the handshake timeout");
@@ -114,13 +96,13 @@ Deno.test("on SIGTERM serve over TLS closes idle and half-open connections and e
     "--token-file",
     `${dir}/token`,
     "--tls-cert",
-    `${dir}/tls.crt`,
+    `${dir}/tls/server.pem`,
     "--tls-key",
-    `${dir}/tls.key`,
+    `${dir}/tls/server.key`,
   ], { HOME: dir, ...sessionEnv(walkthrough, leaf) });
   try {
     const port = Number(new URL(serve.base).port);
-    const idle = await keptAlive(port, await Deno.readTextFile(`${dir}/tls.crt`));
+    const idle = await keptAlive(port, await Deno.readTextFile(tls.ca));
     const silent = await silentConnection(port);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const { code, stderr, ms } = await timedStop(() => serve.stop("SIGTERM"), () => serve.child.kill("SIGKILL"));

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { startEmulator } from "../cli/emulator/server.ts";
 import { DEFAULT_LIMITS, listen } from "../cli/transport/http_listener.ts";
-import { firstResponse, rawConnection } from "./support/raw_http.ts";
+import { endlessChunkedBody, firstResponse, rawConnection } from "./support/raw_http.ts";
 
 const MIB = 1 << 20;
 
@@ -16,22 +16,9 @@ Deno.test("a body of one-byte chunks is refused 413 long before the limit's wort
   const emulator = await startEmulator();
   const port = Number(new URL(emulator.url).port);
   try {
-    const connection = await rawConnection(port);
-    await connection.write(
-      "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n",
-    );
-    const answer = connection.read(60_000);
-    let answered = false;
-    answer.then(() => answered = true);
-    const block = new TextEncoder().encode("1\r\na\r\n".repeat(4096)); // 4096 one-byte chunks
-    let sent = 0;
-    // Up to 8 MiB of one-byte chunks, never the last one.
-    while (!answered && sent < 8 * MIB && await connection.write(block)) {
-      sent += 4096;
-      if (sent % (64 * 1024) === 0) await new Promise((resolve) => setTimeout(resolve, 0));
-    }
-    const { text } = await answer;
-    connection.close();
+    // Up to 8 MiB of one-byte chunks (4096 a write), never the last one.
+    const block = new TextEncoder().encode("1\r\na\r\n".repeat(4096));
+    const { text, sent } = await endlessChunkedBody(port, block, 4096, 8 * MIB);
     const response = firstResponse(text);
     assert.equal(response?.status, 413, `after ${sent} one-byte chunks: ${text.slice(0, 200)}`);
     assert.match(response!.body, /<Code>RequestEntityTooLarge<\/Code>/);
