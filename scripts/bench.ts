@@ -13,9 +13,11 @@
  *   (static keys, credential_process cached, `serve` over the container endpoint and IMDSv2, a
  *   cold CreateSession), against the emulator over HTTPS with --latency 50 (a simulated
  *   wide-area round trip on every request); `serve`'s credential GET latency under 200
- *   concurrent clients, its RSS and stop time, and `exec --supervise`'s.
+ *   concurrent clients, its RSS and stop time, and `exec --supervise`'s;
+ * - a chunked body of one-byte chunks sent to `certrole emulator` without end: how long until its
+ *   413 and how much its peak RSS grew meanwhile.
  *
- *   deno run -A scripts/bench.ts [--runs N] [--sessions N] [--only commands|emulator|race]
+ *   deno run -A scripts/bench.ts [--runs N] [--sessions N] [--only commands|emulator|race|body]
  */
 import $ from "dax-sh";
 import { parseArgs } from "node:util";
@@ -266,6 +268,7 @@ async function spawnEmulator(tls: boolean, extraArgs: string[] = []) {
   const caCerts = tls ? [await Deno.readTextFile(bundle)] : undefined;
   return {
     url,
+    pid: child.pid,
     caCerts,
     arns,
     bundle,
@@ -359,6 +362,7 @@ for (const tls of wanted("emulator") ? [false, true] : []) {
   }
 }
 const race = wanted("race") ? await perCallRace() : undefined;
+const body = wanted("body") ? await oneByteChunks() : undefined;
 await Deno.remove(work, { recursive: true });
 
 function table(header: [string, string, string, string], body: [string, string, string, string][]): string {
@@ -386,6 +390,7 @@ if (race) {
   console.log();
   console.log(table(["resident process", "RSS MB (private)", "stop on SIGTERM ms", "note"], race.resident));
 }
+if (body) console.log(table(["one-byte chunks without end", "ms to 413", "peak RSS growth MB", "chunks sent"], [body]));
 const failed = throughputRows.some((row) => row[2] !== "0") || (race?.errors ?? 0) > 0;
 if (failed) Deno.exit(1);
 
@@ -581,4 +586,41 @@ print(json.dumps(sorted(samples[1:])))
   ]);
   await server.stop();
   return { calls, load, resident, errors };
+}
+
+/** Peak RSS (VmHWM) in MB. */
+async function peakRss(pid: number): Promise<number> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  return Number(status.match(/VmHWM:\s+(\d+)/)![1]) / 1024;
+}
+
+/** A chunked POST of one-byte chunks to the emulator, never ended: time to its 413, peak RSS growth. */
+async function oneByteChunks(): Promise<[string, string, string, string]> {
+  const server = await spawnEmulator(false);
+  try {
+    const before = await peakRss(server.pid);
+    const url = new URL(server.url);
+    const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
+    await conn.write(new TextEncoder().encode(
+      "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n",
+    ));
+    const started = performance.now();
+    let answered = false;
+    const reading = conn.read(new Uint8Array(4096)).finally(() => answered = true).catch(() => null);
+    const block = new TextEncoder().encode("1\r\na\r\n".repeat(8192));
+    let sent = 0;
+    try {
+      while (!answered && sent < 16 << 20) {
+        await conn.write(block);
+        sent += 8192;
+      }
+    } catch { /* the server closed the connection after its answer */ }
+    await reading;
+    const elapsed = performance.now() - started;
+    conn.close();
+    const growth = await peakRss(server.pid) - before;
+    return ["POST to the emulator", elapsed.toFixed(0), growth.toFixed(0), String(sent)];
+  } finally {
+    await server.stop();
+  }
 }
