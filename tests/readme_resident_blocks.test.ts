@@ -62,8 +62,8 @@ Deno.test("README supervise, serve and update blocks run as printed inside the w
     const output = result.stdout + result.stderr;
     assert.equal(result.code, 0, output);
     const listings = result.stdout.match(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d my-bucket$/gm) ?? [];
-    // The walkthrough's exec, supervise, serve, update --once, update.
-    assert.equal(listings.length, 5, `five listings of the bucket:\n${output}`);
+    // The walkthrough's exec, supervise, serve (container endpoint, IMDSv2), update --once, update.
+    assert.equal(listings.length, 6, `six listings of the bucket:\n${output}`);
     assert.match(result.stdout, /^http:\/\/127\.0\.0\.1:\d+\/v1\/credentials$/m, "the supervised command's endpoint");
     assert.match(result.stdout, /^\{"status":"ok"/m, "serve's /healthz");
     assert.doesNotMatch(result.stdout, /"(AccessKeyId|SecretAccessKey|Token)"/, "/healthz holds no credentials");
