@@ -3,9 +3,9 @@
  * ship): certrole stays PID 1, the SDK inside gets its credentials from the container endpoint
  * certrole serves (boto3, the JS SDK), and `podman stop --time 1` ends each container by SIGTERM
  * alone (exit 143: the command, not PID 1, dies of the signal's default action) with no STOPSIGNAL
- * workaround (node's preload switched off); 137 would mean podman had to SIGKILL it after the
- * second. Each also runs in replace mode (`exec --`, what ruby ships) with that mode's stop
- * signal, and prints what each mode costs (PID 1's RSS, the SDK's credential fetch, the stop):
+ * workaround (the node image sets no preload in this mode); 137 would mean podman had to SIGKILL it
+ * after the second. Each also runs in replace mode (`exec --`, what ruby ships) with that mode's
+ * stop signal and environment (node: the preload through NODE_OPTIONS), and prints what each mode costs (PID 1's RSS, the SDK's credential fetch, the stop):
  * the numbers behind each image's default.
  */
 import assert from "node:assert/strict";
@@ -32,7 +32,13 @@ const ENTRYPOINT = {
   supervise: '["/usr/local/bin/certrole", "exec", "--supervise", "--"]',
   replace: '["/usr/local/bin/certrole", "exec", "--"]',
 };
-const CASES: { variant: TestedVariant; command: string[]; method?: string; replaceStop: string }[] = [
+const CASES: {
+  variant: TestedVariant;
+  command: string[];
+  method?: string;
+  replaceStop: string;
+  replaceEnv?: string[];
+}[] = [
   {
     variant: "python",
     command: [
@@ -56,7 +62,8 @@ const CASES: { variant: TestedVariant; command: string[]; method?: string; repla
       "const rss = require('fs').readFileSync('/proc/1/status', 'utf8').match(/VmRSS:\\s+(\\d+)/)[1];" +
       "console.log(`fetch_ms ${f.toFixed(1)} pid1_rss_kb ${rss}`); console.log('ready'); setInterval(() => {}, 1000); });",
     ],
-    replaceStop: "SIGTERM", // handled by the image's preloaded node-pid1-signals.cjs
+    replaceStop: "SIGTERM", // handled by node-pid1-signals.cjs, preloaded as entrypoints/node.json's replace mode does
+    replaceEnv: ["-e", "NODE_OPTIONS=--require /usr/local/lib/certrole/node-pid1-signals.cjs"],
   },
   {
     variant: "ruby",
@@ -82,8 +89,8 @@ for (const testCase of CASES) {
       for (const mode of ["supervise", "replace"] as const) {
         const name = containerName(`${testCase.variant}-${mode}`);
         const modeArgs = mode === "supervise"
-          ? ["--entrypoint", ENTRYPOINT.supervise, "--stop-signal", "SIGTERM", "-e", "NODE_OPTIONS="]
-          : ["--entrypoint", ENTRYPOINT.replace, "--stop-signal", testCase.replaceStop];
+          ? ["--entrypoint", ENTRYPOINT.supervise, "--stop-signal", "SIGTERM"]
+          : ["--entrypoint", ENTRYPOINT.replace, "--stop-signal", testCase.replaceStop, ...testCase.replaceEnv ?? []];
         try {
           await podmanOk(
             ["run", "-d", "--name", name, ...walkthrough.runArgs(), ...modeArgs, image, ...testCase.command],
