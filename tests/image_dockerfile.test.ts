@@ -111,6 +111,10 @@ Deno.test("image dockerfile: bad input is one line with the fix, exit 2", async 
     [["--base", "python:3.12"], /short name, .*name the registry \(docker\.io\/library\/python:3\.12\)/],
     [["--base", "docker.io/library/python:3.12-alpine"], /musl-based \(Alpine\).*choose a glibc base/],
     [["--base", "docker.io/library/debian:12", "--runtime", "java"], /--runtime must be one of aws-cli, generic, node/],
+    [
+      ["--base", "docker.io/library/debian:12", "--runtime", "sidecar", "--no-supervise"],
+      /--runtime sidecar runs `certrole serve`, not exec: leave out --supervise\/--no-supervise/,
+    ],
   ];
   if (!SUPERVISE) {
     cases.push([

@@ -505,6 +505,14 @@ export function renderUserDockerfile(
   }
   const { denoImage } = parseVariants(inputs.variantsJson);
   const spec = entrypointOf(inputs, request.runtime, "--runtime");
+  if (request.mode && !spec.modes) {
+    throw new CertroleError(
+      "InvalidSetting",
+      `--runtime ${request.runtime} runs \`certrole ${
+        spec.certrole?.join(" ")
+      }\`, not exec: leave out --supervise/--no-supervise`,
+    );
+  }
   const entrypoint = request.mode ? inMode(spec, request.mode) : spec;
   const how = entrypoint.certrole
     ? `certrole ${entrypoint.certrole.join(" ")}`
