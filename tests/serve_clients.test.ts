@@ -101,9 +101,10 @@ Deno.test("boto3, the AWS CLI and the JS SDK list buckets with credentials from 
   }
 });
 
-// 6-second credentials (refresh due 1.35-1.5 s in) and a slow CreateSession (400 ms), so a refresh
-// is due and then running while 200 clients keep asking.
-const LIFETIME_SECONDS = 6;
+// 40-second credentials (refresh due 9-10 s in, the next one 9-10 s after it, well past the 5 s of
+// asking even on a loaded machine) and a slow CreateSession (400 ms), so one refresh is due and then
+// running while 200 clients keep asking.
+const LIFETIME_SECONDS = 40;
 const LATENCY_MS = 400;
 
 Deno.test("200 concurrent clients through a refresh: every answer 200, one CreateSession for the refresh", async () => {
