@@ -9,9 +9,10 @@
  *   median and p99 of one call (sign, fresh connection and TLS handshake as certrole's client
  *   makes them, the emulator's signature, chain and trust-policy checks), and throughput with
  *   200 concurrent clients, which must see zero errors;
- * - the per-call race: what one `aws s3 ls` and one boto3 credential fetch pay for credentials
- *   (static keys, credential_process cached, `serve` over the container endpoint and IMDSv2, a
- *   cold CreateSession), against the emulator over HTTPS with --latency 50 (a simulated
+ * - the per-call race: what one `aws s3 ls` (CPU time of the CLI and its credential process,
+ *   serve's own CPU apart, wall time) and one boto3 credential fetch pay for credentials (static
+ *   keys, credential_process cached, `serve` over the container endpoint and IMDSv2, a cold
+ *   CreateSession), run interleaved against the emulator over HTTPS with --latency 50 (a simulated
  *   wide-area round trip on every request); `serve`'s credential GET latency under 200
  *   concurrent clients, its RSS and stop time, and `exec --supervise`'s;
  * - a chunked body of one-byte chunks sent to `certrole emulator` without end: how long until its
@@ -365,7 +366,7 @@ const race = wanted("race") ? await perCallRace() : undefined;
 const body = wanted("body") ? await oneByteChunks() : undefined;
 await Deno.remove(work, { recursive: true });
 
-function table(header: [string, string, string, string], body: [string, string, string, string][]): string {
+function table(header: string[], body: string[][]): string {
   const widths = header.map((_, column) => Math.max(...[header, ...body].map((row) => row[column].length)));
   const line = (row: string[]) =>
     `| ${
@@ -383,7 +384,14 @@ if (throughputRows.length) console.log(table(["benchmark", "requests/s", "errors
 if (race) {
   console.log(`Per-call race: emulator over HTTPS with --latency ${LATENCY_MS} ms on every request`);
   console.log(
-    table(["one call pays for credentials", "aws s3 ls median ms", "p95 ms", "boto3 fetch median ms"], race.calls),
+    table([
+      "one call pays for credentials",
+      "aws s3 ls CPU median ms",
+      "CPU p95 ms",
+      "+ serve's CPU ms",
+      "wall median ms",
+      "boto3 fetch median ms",
+    ], race.calls),
   );
   console.log();
   console.log(table(["serve under load", "median ms", "p95 ms", "p99 ms"], race.load));
@@ -485,26 +493,50 @@ for i in range(int(sys.argv[1]) + 1):
     samples.append((time.perf_counter() - started) * 1000)
 print(json.dumps(sorted(samples[1:])))
 `;
-  const calls: [string, string, string, string][] = [];
+  const calls: string[][] = [];
   const awsRuns = Math.max(5, Math.min(RUNS, 15));
+  // Wall time of a whole `aws` run is mostly the CLI's own start-up and swings with the machine's
+  // load by more than the credential sources differ; CPU time (of aws and the credential process it
+  // waits for, from wait4) separates them. serve's side of a call is its own process: its CPU is
+  // read from /proc around each call and shown apart.
+  const spawnTimed = `
+import json, os, sys, time
+started = time.perf_counter()
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ,
+                     file_actions=[(os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0)])
+_, status, usage = os.wait4(pid, 0)
+print(json.dumps({"wallMs": (time.perf_counter() - started) * 1000,
+                  "cpuMs": (usage.ru_utime + usage.ru_stime) * 1000, "code": os.waitstatus_to_exitcode(status)}))
+`;
+  const ticksPerSecond = 100; // USER_HZ, the unit of /proc/PID/stat's utime and stime on Linux
+  const cpuMsOf = async (pid: number) => {
+    const fields = (await Deno.readTextFile(`/proc/${pid}/stat`)).replace(/^.*\) /, "").split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 1000 / ticksPerSecond; // utime, stime
+  };
   const ls = async (name: string, callEnv: Record<string, string>) => {
-    const started = performance.now();
-    const output = await new Deno.Command(aws, {
-      args: ["s3", "ls", "--endpoint-url", server.url],
+    const output = await new Deno.Command("python3", {
+      args: ["-c", spawnTimed, aws, "s3", "ls", "--endpoint-url", server.url],
       env: callEnv,
       clearEnv: true,
-      stdout: "null",
+      stdout: "piped",
       stderr: "piped",
     }).output();
-    if (!output.success) throw new Error(`aws s3 ls (${name}): ${new TextDecoder().decode(output.stderr)}`);
-    return performance.now() - started;
+    const result = output.success ? JSON.parse(new TextDecoder().decode(output.stdout)) : undefined;
+    if (!result || result.code !== 0) {
+      throw new Error(`aws s3 ls (${name}): ${new TextDecoder().decode(output.stderr)}`);
+    }
+    return result as { wallMs: number; cpuMs: number };
   };
   // Round-robin over the sources, so load from elsewhere on the machine spreads over all of them.
-  const samples = sources.map(() => [] as number[]);
+  const samples = sources.map(() => ({ wall: [] as number[], cpu: [] as number[], serveCpuMs: 0 }));
   for (let run = -1; run < awsRuns; run++) {
     for (const [index, [name, extra]] of sources.entries()) {
-      const elapsed = await ls(name, { ...base, ...extra });
-      if (run >= 0) samples[index].push(elapsed);
+      const serveBefore = await cpuMsOf(serve.pid);
+      const { wallMs, cpuMs } = await ls(name, { ...base, ...extra });
+      if (run < 0) continue;
+      samples[index].wall.push(wallMs);
+      samples[index].cpu.push(cpuMs);
+      samples[index].serveCpuMs += await cpuMsOf(serve.pid) - serveBefore;
     }
   }
   for (const [index, [name, extra]] of sources.entries()) {
@@ -517,11 +549,15 @@ print(json.dumps(sorted(samples[1:])))
     }).output();
     if (!python.success) throw new Error(`boto3 (${name}): ${new TextDecoder().decode(python.stderr)}`);
     const fetches: number[] = JSON.parse(new TextDecoder().decode(python.stdout));
-    const sorted = samples[index].sort((a, b) => a - b);
+    const { wall, cpu, serveCpuMs } = samples[index];
+    wall.sort((a, b) => a - b);
+    cpu.sort((a, b) => a - b);
     calls.push([
       name,
-      percentile(sorted, 0.5).toFixed(0),
-      percentile(sorted, 0.95).toFixed(0),
+      percentile(cpu, 0.5).toFixed(0),
+      percentile(cpu, 0.95).toFixed(0),
+      name.startsWith("serve") ? (serveCpuMs / awsRuns).toFixed(1) : "",
+      percentile(wall, 0.5).toFixed(0),
       percentile(fetches, 0.5).toFixed(1),
     ]);
   }
