@@ -7,7 +7,11 @@
  *
  * @example
  * ```ts
- * const files = renderImages({ template, variantsJson, entrypoints: { "aws-cli": text } }, { version: "0.1.0", permissions: ["--allow-env"] });
+ * const files = renderImages({
+ *   template: await Deno.readTextFile("Dockerfile.template"),
+ *   variantsJson: await Deno.readTextFile("images/variants.json"),
+ *   entrypoints: { "aws-cli": await Deno.readTextFile("entrypoints/aws-cli.json") },
+ * }, { version: "0.1.0", permissions: ["--allow-env"] });
  * files[0].path; // "images/aws-cli/Dockerfile"
  * ```
  */
