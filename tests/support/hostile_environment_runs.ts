@@ -362,20 +362,17 @@ async function inProcess(
     setEnvironment(env);
     let settled = false;
     const running = runCli(argv).finally(() => settled = true);
-    const started = Date.now();
     const up = () => options.ready?.test(stdout) && listeners.some(([signal]) => signal === "SIGTERM");
-    while (!settled && !up() && Date.now() - started < HANG_MS) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
+    let hung = await waitUntil(() => settled || up() === true);
+    if (hung === undefined && !settled) {
+      listeners.findLast(([signal]) => signal === "SIGTERM")![1]();
+      hung = await waitUntil(() => settled);
     }
-    if (!settled && Date.now() - started >= HANG_MS) {
-      // Probably reading the FIFO: a writer that closes at once gives it its end of file.
-      (await Deno.open(fifo, { write: true })).close();
-      const code = await running;
-      return { code, stdout, stderr: `${stderr}\n(hung for ${HANG_MS} ms, until the FIFO was closed)`, read };
-    }
-    if (!settled) listeners.findLast(([signal]) => signal === "SIGTERM")![1]();
-    const code = await running;
-    return { code, stdout, stderr, read };
+    if (hung === undefined) return { code: await running, stdout, stderr, read };
+    // A run that reads the FIFO again after its end of file is left behind: the finding is made.
+    const code = hung.poked && await waitUntil(() => settled) === undefined ? await running : -1;
+    const how = hung.poked ? ", until the FIFO was closed" : "";
+    return { code, stdout, stderr: `${stderr}\n(hung for ${hung.waited} ms${how})`, read };
   } finally {
     Object.assign(Deno.env, { get: saved.getEnv });
     Deno.chdir(cwd);
@@ -391,6 +388,32 @@ const original = Deno.env.toObject();
 /** Every read of a variable in certrole's own code goes through this module. */
 const READ_ENV = `${ROOT}/cli/process/environment.ts`;
 const HANG_MS = 10_000;
+/** A run still going after this long is hung whatever it waits for (the FIFO was poked each second). */
+const GIVE_UP_MS = 180_000;
+
+/**
+ * Waits for `done`. Past HANG_MS the run is probably reading the FIFO: a writer that closes at once
+ * gives it its end of file. The writer is a child under `timeout`, since opening a FIFO nobody
+ * reads blocks: when certrole is only slow (a loaded machine) the poke gives up and the run gets
+ * more time, up to GIVE_UP_MS. Undefined when `done` came without a hang.
+ */
+async function waitUntil(done: () => boolean): Promise<{ waited: number; poked: boolean } | undefined> {
+  const started = Date.now();
+  while (!done()) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const waited = Date.now() - started;
+    if (waited < HANG_MS || done()) continue;
+    if (await pokeFifo()) return { waited, poked: true };
+    if (waited > GIVE_UP_MS) return { waited, poked: false };
+  }
+  return undefined;
+}
+
+/** True when something had the FIFO open for reading (or opened it within a second). */
+async function pokeFifo(): Promise<boolean> {
+  const { code } = await new Deno.Command("timeout", { args: ["1", "sh", "-c", ': > "$1"', "sh", fifo] }).output();
+  return code === 0;
+}
 function restoreEnvironment(): void {
   setEnvironment(original);
 }
