@@ -90,8 +90,15 @@ let printed = "";
 const reading = (async () => {
   for await (const chunk of emulator.stdout.pipeThrough(new TextDecoderStream())) printed += chunk;
 })();
-for (let i = 0; i < 400 && !printed.includes("AWS_DEFAULT_REGION"); i++) {
+// The ready file is written once the emulator listens; a loaded machine may take many seconds.
+const readyFileExists = () => Deno.stat(ready).then(() => true, () => false);
+for (let i = 0; i < 2400 && !(printed.includes("AWS_DEFAULT_REGION") && await readyFileExists()); i++) {
   await new Promise((resolve) => setTimeout(resolve, 25));
+}
+if (!await readyFileExists()) {
+  console.error("fleet simulation: the emulator did not start within 60 s");
+  emulator.kill("SIGKILL");
+  Deno.exit(1);
 }
 const exports = Object.fromEntries(
   [...printed.matchAll(/^export (\w+)=(.*)$/gm)].map(([, name, value]) => [name, value.replace(/^'|'$/g, "")]),
