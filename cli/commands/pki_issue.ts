@@ -4,6 +4,7 @@ import { writeStdout } from "../command.ts";
 import { COMMON_FLAGS, isoSeconds, KEY_TYPE_FLAG, subjectFlags } from "../pki/issuance_flags.ts";
 import { describeKeyType } from "../pki/key_type.ts";
 import { issueLeaf, leafIssuanceFrom } from "../pki/leaf_issuance.ts";
+import { readEnv } from "../process/environment.ts";
 
 export const command: Command = {
   name: "pki issue",
@@ -67,7 +68,7 @@ instead (subject flags, if given, replace the subject; the CSR's extensions are 
   ],
   async run(flags) {
     const issuance = leafIssuanceFrom(flags);
-    const { certificate, keyPassphraseSource } = await issueLeaf(issuance, (name) => Deno.env.get(name));
+    const { certificate, keyPassphraseSource } = await issueLeaf(issuance, readEnv);
     const { certOut, keyOut, keyType, encrypt } = issuance;
     const summary = {
       certificate: certOut.path,

@@ -10,7 +10,7 @@
  */
 import type { GetRolePolicyCommandOutput, Role } from "@aws-sdk/client-iam";
 import type { ProfileDetail, TrustAnchorDetail } from "@aws-sdk/client-rolesanywhere";
-import { CertroleError } from "../errors.ts";
+import { CertroleError, type ErrorCode } from "../errors.ts";
 import {
   allProfiles,
   allRoles,
@@ -66,7 +66,7 @@ export interface SetupResult {
   readonly steps: readonly Step[];
 }
 
-function refuse(code: string, message: string): never {
+function refuse(code: ErrorCode, message: string): never {
   throw new CertroleError(code, message);
 }
 

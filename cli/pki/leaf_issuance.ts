@@ -23,6 +23,7 @@ import { altNamesFrom, BACKDATE_MS, isoSeconds, keyTypeFrom, positiveInteger, su
 import type { KeyType } from "./key_type.ts";
 import { CERTIFICATE_MODE, checkOutputs, KEY_MODE, type OutputFile, writeOutput } from "./output_files.ts";
 import { caPassphraseNames, openKeyFile, passphraseForNewKey } from "./passphrase_prompt.ts";
+import { readEnv } from "../process/environment.ts";
 
 type CertificateAuthority = typeof import("./certificate_authority.ts");
 type AltNames = ReturnType<typeof altNamesFrom>;
@@ -74,12 +75,12 @@ export function leafIssuanceFrom(flags: ParsedFlags): LeafIssuance {
   if (csrPath) {
     for (const name of ["key-out", "key-type", "passphrase-file", "no-passphrase"]) {
       if (flags.values[name] !== undefined) {
-        fail("InvalidSetting", `--${name} does not apply with --csr: the key stays with whoever made the CSR`, 2);
+        fail("InvalidSetting", `--${name} does not apply with --csr: the key stays with whoever made the CSR`);
       }
     }
   }
   if (value("days") !== undefined && value("hours") !== undefined) {
-    fail("InvalidSetting", "--days and --hours are both given: keep one", 2);
+    fail("ConflictingSettings", "--days and --hours are both given: keep one");
   }
   const lifetimeMs = value("hours") !== undefined
     ? positiveInteger(flags, "hours")! * 3_600_000
@@ -88,7 +89,7 @@ export function leafIssuanceFrom(flags: ParsedFlags): LeafIssuance {
   const keyType = csrPath ? undefined : keyTypeFrom(flags);
   const passphraseFile = value("passphrase-file");
   if (flags.values["no-passphrase"] === true && passphraseFile !== undefined) {
-    fail("InvalidSetting", "--no-passphrase and --passphrase-file contradict each other: keep one", 2);
+    fail("ConflictingSettings", "--no-passphrase and --passphrase-file contradict each other: keep one");
   }
   return {
     csrPath,
@@ -192,14 +193,13 @@ function requireWithinCa(notAfter: Date, ca: Certificate): void {
       `the certificate would be valid until ${isoSeconds(notAfter)}, after the CA expires (${
         isoSeconds(ca.notAfter)
       }): ask for a shorter --days/--hours or renew the CA`,
-      2,
     );
   }
 }
 
 /** The CA's key, checked against the CA certificate; a WebCrypto key, which is what signs certificates. */
 async function loadCaKey(path: string, passphraseFile: string | undefined, ca: Certificate): Promise<CryptoKey> {
-  const key = await openKeyFile(path, CA_KEY_FILE, passphraseFile, (name) => Deno.env.get(name));
+  const key = await openKeyFile(path, CA_KEY_FILE, passphraseFile, readEnv);
   if (!(await keyMatchesCertificate(key, ca))) {
     fail(
       "KeyMismatch",
@@ -232,7 +232,7 @@ async function csrSubjectKey(
   }
   const subject = subjectDer ?? request.subject;
   if (subject.length === 2 && !altNames.dns.length && !altNames.uri.length && !altNames.email.length) {
-    fail("MissingSettings", `CSR "${csrPath}" has an empty subject: give --cn`, 2);
+    fail("MissingSettings", `CSR "${csrPath}" has an empty subject: give --cn`);
   }
   return { publicKey: request.publicKey, subject };
 }
