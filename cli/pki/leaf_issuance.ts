@@ -69,7 +69,6 @@ export function leafIssuanceFrom(flags: ParsedFlags): LeafIssuance {
     fail(
       "MissingSettings",
       "give the certificate's common name with --cn, e.g. --cn myContainer (or sign a --csr)",
-      2,
     );
   }
   if (csrPath) {
