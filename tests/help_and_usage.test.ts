@@ -1,9 +1,10 @@
 /**
  * Every command has help with worked examples; unknown commands and flags are one-line usage errors
  * (exit 2), flags named like JavaScript object properties included; AWS's helper's flags for key
- * stores get one line saying what certrole takes instead, and --system-store-name is ignored.
- * The per-command and per-flag cases run in-process (main() and the session settings); one
- * certrole process per behaviour proves the exit code and what reaches stdout and stderr.
+ * stores get one line saying what certrole takes instead, and --system-store-name is ignored; the
+ * image commands are listed apart, each saying who it is for. The per-command and per-flag cases
+ * run in-process (main() and the session settings); one certrole process per behaviour proves the
+ * exit code and what reaches stdout and stderr.
  */
 import assert from "node:assert/strict";
 import { command as credentialProcess } from "../cli/commands/credential_process.ts";
@@ -52,6 +53,15 @@ Deno.test("certrole --help lists the commands, and each command's --help, -h and
   assert.equal(processOverview.stdout, overview.stdout);
   assert.equal(processHelp.code, 0);
   assert.equal(processHelp.stdout, (await mainOutput(["pki", "issue", "--help"])).stdout);
+});
+
+Deno.test("--help lists the image commands apart from the credential commands, saying who each is for", async () => {
+  const { stdout } = await certrole(["--help"]);
+  const [commands, images] = stdout.split(/\n\nImages \(run in certrole's source tree[^\n]*\n/);
+  assert.ok(images, stdout);
+  assert.doesNotMatch(commands, /^ {2}image /m, "no image command among the credential commands");
+  assert.match(images, /^ {2}image dockerfile +for your own base image: /m);
+  assert.match(images, /^ {2}image render +for certrole's maintainers: /m);
 });
 
 Deno.test("unknown commands and flags, and missing flag values, are usage errors", async () => {
