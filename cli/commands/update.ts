@@ -8,7 +8,7 @@ import { metadataTime } from "../credentials/refresh_schedule.ts";
 import { debugLog } from "../debug_log.ts";
 import { fail, messageOf } from "../errors.ts";
 import { listenForStop } from "../process/stop_signals.ts";
-import { replaceFile } from "../replace_file.ts";
+import { replaceFile } from "../atomic_write.ts";
 import { SESSION_FLAGS, sessionSettingsFrom } from "../session_settings.ts";
 
 const FLAGS = {

@@ -6,6 +6,7 @@
  * CreateSession. Unusable cache state (corrupt, foreign-owned, group/world-readable) is ignored,
  * never trusted and never fatal.
  */
+import { writeFileAtomically } from "../atomic_write.ts";
 import type { DebugLog } from "../debug_log.ts";
 import type { SessionCredentials } from "../rolesanywhere/create_session.ts";
 import { openLibc, pidNamespace, processExists } from "../process/libc.ts";
@@ -118,7 +119,7 @@ export async function readCached(dir: string, key: string, debug: DebugLog): Pro
   }
 }
 
-/** Writes through a private temporary file and a rename, so readers never see half a file. */
+/** Written atomically and privately: concurrent readers never see half a file. */
 export async function writeCached(
   dir: string,
   key: string,
@@ -126,18 +127,15 @@ export async function writeCached(
   debug: DebugLog,
 ): Promise<void> {
   const path = `${dir}/${key}.json`;
-  const temporary = `${path}.${Deno.pid}.${crypto.randomUUID()}.tmp`;
   try {
     const { accessKeyId, secretAccessKey, sessionToken, expiration } = credentials;
-    await Deno.writeTextFile(
-      temporary,
+    await writeFileAtomically(
+      path,
       JSON.stringify({ version: 1, credentials: { accessKeyId, secretAccessKey, sessionToken, expiration } }),
-      { mode: 0o600, createNew: true },
+      { mode: 0o600 },
     );
-    await Deno.rename(temporary, path);
   } catch (error) {
     debug(`could not write cache file ${path}: ${error instanceof Error ? error.message : error}`);
-    await Deno.remove(temporary).catch(() => {});
   }
 }
 
