@@ -34,12 +34,14 @@ export class SymlinkRefusedError extends Error {
   }
 }
 
-function parentOf(path: string): string {
+/** The directory part of a path ("." for a bare name). */
+export function parentOf(path: string): string {
   const slash = path.lastIndexOf("/");
   return slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
 }
 
-async function linkStatus(path: string): Promise<Deno.FileInfo | undefined> {
+/** lstat, or undefined when nothing is there: the path itself, never what a link names. */
+export async function linkStatus(path: string): Promise<Deno.FileInfo | undefined> {
   try {
     return await Deno.lstat(path);
   } catch (error) {

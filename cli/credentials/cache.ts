@@ -7,7 +7,7 @@
  * never trusted and never fatal; a cache directory or lock file that is a symlink or another
  * user's is an error that names it.
  */
-import { writeFileAtomically } from "../atomic_write.ts";
+import { linkStatus, writeFileAtomically } from "../atomic_write.ts";
 import type { DebugLog } from "../debug_log.ts";
 import { fail, messageOf } from "../errors.ts";
 import type { SessionCredentials } from "../rolesanywhere/create_session.ts";
@@ -67,15 +67,6 @@ export function defaultCacheDir(env: (name: string) => string | undefined): stri
   if (cacheHome) return `${cacheHome}/certrole`;
   const home = env("HOME");
   return home && home !== "/" ? `${home}/.cache/certrole` : undefined;
-}
-
-async function linkStatus(path: string): Promise<Deno.FileInfo | undefined> {
-  try {
-    return await Deno.lstat(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
 }
 
 /**

@@ -4,7 +4,7 @@
  * mode 0600 and certificates 0644, each written atomically (a reader never sees half a key; with
  * --force the replaced file gets the new mode).
  */
-import { writeFileAtomically } from "../atomic_write.ts";
+import { linkStatus, parentOf, writeFileAtomically } from "../atomic_write.ts";
 import { fail, messageOf } from "../errors.ts";
 
 export interface OutputFile {
@@ -19,20 +19,6 @@ export interface OutputFile {
 export const KEY_MODE = 0o600;
 export const CERTIFICATE_MODE = 0o644;
 
-async function exists(path: string): Promise<Deno.FileInfo | undefined> {
-  try {
-    return await Deno.lstat(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-}
-
-function parentOf(path: string): string {
-  const slash = path.lastIndexOf("/");
-  return slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
-}
-
 /** Fails with one line on the first output that cannot be written; writes nothing. */
 export async function checkOutputs(outputs: readonly OutputFile[], force: boolean): Promise<void> {
   const seen = new Map<string, OutputFile>();
@@ -46,7 +32,7 @@ export async function checkOutputs(outputs: readonly OutputFile[], force: boolea
       );
     }
     seen.set(output.path, output);
-    const info = await exists(output.path);
+    const info = await linkStatus(output.path);
     if (info?.isDirectory) {
       fail(
         "OutputIsDirectory",
@@ -59,7 +45,7 @@ export async function checkOutputs(outputs: readonly OutputFile[], force: boolea
         `${output.what} "${output.path}" already exists: pass --force to replace it, or choose another path with ${output.flag}`,
       );
     }
-    const parent = await exists(parentOf(output.path));
+    const parent = await linkStatus(parentOf(output.path));
     if (!parent?.isDirectory) {
       fail(
         "OutputDirectoryMissing",
