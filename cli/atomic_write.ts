@@ -102,9 +102,12 @@ export async function writeFileAtomically(
     } finally {
       file.close();
     }
-    if (options.replace === false) await Deno.link(temporary, target);
-    else await Deno.rename(temporary, target);
-    if (options.replace !== false) created = false;
+    if (options.replace === false) {
+      await Deno.link(temporary, target); // fails when the target exists; the temporary name goes below
+    } else {
+      await Deno.rename(temporary, target);
+      created = false;
+    }
     await syncDirectory(parentOf(target));
   } finally {
     if (created) await Deno.remove(temporary).catch(() => {});

@@ -227,13 +227,13 @@ sooner than the requested duration, to test refreshing.`,
       ...(caBundle ? [`export AWS_CA_BUNDLE=${shellQuote(caBundle)}`] : []),
     ];
     writeStdout(lines.join("\n") + "\n");
-    const readyFile = values["ready-file"] as string | undefined;
-    if (readyFile) await replaceFile(readyFile, `${url}\n`, { mode: 0o644, what: "--ready-file" });
-
+    // Stoppable before the ready file says so: a script may signal the moment it appears.
     const { promise: stopped, resolve: stop } = Promise.withResolvers<Deno.Signal>();
     const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
     const listeners = signals.map((signal) => [signal, () => stop(signal)] as const);
     for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
+    const readyFile = values["ready-file"] as string | undefined;
+    if (readyFile) await replaceFile(readyFile, `${url}\n`, { mode: 0o644, what: "--ready-file" });
     const signal = await stopped;
     for (const [name, listener] of listeners) Deno.removeSignalListener(name, listener);
     await emulator.close();
