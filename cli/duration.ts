@@ -17,7 +17,7 @@ export function parseDuration(text: string, setting: string): number {
   const trimmed = text.trim().toLowerCase();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1_000;
   if (!/^(\d+[dhms])+$/.test(trimmed)) {
-    fail("InvalidSetting", `${setting} "${text}" is not a duration like 24h, 30m, 7d or 1h30m`, 2);
+    fail("InvalidSetting", `${setting} "${text}" is not a duration like 24h, 30m, 7d or 1h30m`);
   }
   let total = 0;
   for (const [, amount, unit] of trimmed.matchAll(/(\d+)([dhms])/g)) total += Number(amount) * UNIT_MS[unit];

@@ -168,7 +168,7 @@ const HELPER_ONLY_FLAGS: readonly (readonly [keyof typeof SESSION_FLAGS, string]
 /** Helper flags for stores certrole does not read, and PKCS#11 URIs or TPM handles given as files. */
 function refuseKeyStores(flags: ParsedFlags): void {
   for (const [name, message] of HELPER_ONLY_FLAGS) {
-    if (flags.values[name] !== undefined) fail("UnsupportedSetting", `--${name}: ${message}`, 2);
+    if (flags.values[name] !== undefined) fail("UnsupportedSetting", `--${name}: ${message}`);
   }
   for (const name of ["certificate", "private-key"] as const) {
     const value = flags.values[name];
@@ -177,11 +177,10 @@ function refuseKeyStores(flags: ParsedFlags): void {
       fail(
         "UnsupportedSetting",
         `${flags.sources[name]} is a PKCS#11 URI; PKCS#11 tokens are not supported: ${KEY_FILES}`,
-        2,
       );
     }
     if (name === "private-key" && /^handle:/i.test(value)) {
-      fail("UnsupportedSetting", `${flags.sources[name]} is a TPM handle; TPM keys are not supported: ${KEY_FILES}`, 2);
+      fail("UnsupportedSetting", `${flags.sources[name]} is a TPM handle; TPM keys are not supported: ${KEY_FILES}`);
     }
   }
   if (flags.values["system-store-name"] !== undefined) {
@@ -247,10 +246,10 @@ export function sessionSettingsFrom(
   refuseKeyStores(flags);
   const missing = missingSessionSettings(flags);
   if (missing.length) {
-    throw new CertroleError("MissingSettings", `missing settings: ${missing.join(", ")}`, 2);
+    throw new CertroleError("MissingSettings", `missing settings: ${missing.join(", ")}`);
   }
   if (flags.values["no-verify-ssl"]) {
-    fail("UnsupportedSetting", "--no-verify-ssl is not supported: trust the endpoint's CA with AWS_CA_BUNDLE=FILE", 2);
+    fail("UnsupportedSetting", "--no-verify-ssl is not supported: trust the endpoint's CA with AWS_CA_BUNDLE=FILE");
   }
   const value = (name: keyof typeof SESSION_FLAGS) => flags.values[name] as string | undefined;
   const setting = (name: keyof typeof SESSION_FLAGS) => flags.sources[name] ?? `--${name}`;

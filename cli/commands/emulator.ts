@@ -213,7 +213,7 @@ sooner than the requested duration, to test refreshing.`,
       if (error instanceof Deno.errors.AddrInUse) {
         fail("AddressInUse", `${host}:${port} is already in use: pick another --port (0 picks a free one)`);
       }
-      fail("EmulatorStartFailed", `the emulator cannot start: ${messageOf(error)}`);
+      fail("ListenFailed", `the emulator cannot start: ${messageOf(error)}`);
     }
     const { state, admin, url } = emulator;
     const lines = [

@@ -62,7 +62,7 @@ export function parseServiceError(response: HttpResponse): ServiceError {
  */
 export function withNextStep(error: unknown, files: { certificate: string; intermediates?: string }): unknown {
   if (
-    !(error instanceof CertroleError) || error.code !== "AccessDeniedException" ||
+    !(error instanceof CertroleError) || error.awsCode !== "AccessDeniedException" ||
     !/Untrusted signing certificate/i.test(error.message)
   ) return error;
   const intermediates = files.intermediates ? ` --intermediates ${shellQuote(files.intermediates)}` : "";
@@ -70,7 +70,7 @@ export function withNextStep(error: unknown, files: { certificate: string; inter
     error.code,
     `${error.message}: the certificate does not chain to the trust anchor's CA; find the missing link with ` +
       `certrole pki check --ca <trust anchor CA> --cert ${shellQuote(files.certificate)}${intermediates}`,
-    error.exitCode,
+    { awsCode: error.awsCode },
   );
 }
 
@@ -133,7 +133,9 @@ export async function createSession(
     const error = parseServiceError(response);
     lastProblem = `${error.code}: ${error.message}`;
     if (!isRetryableStatus(error.status, error.code)) {
-      throw new CertroleError(error.code, `CreateSession failed: ${error.code}: ${error.message}`);
+      throw new CertroleError("CreateSessionRefused", `CreateSession failed: ${error.code}: ${error.message}`, {
+        awsCode: error.code,
+      });
     }
   }
   throw new CertroleError(
