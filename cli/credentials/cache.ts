@@ -202,8 +202,8 @@ export async function withLock<T>(
     debug(`running without the cache lock: ${messageOf(error)}`);
     return await work();
   }
-  // Checked before the open, which follows links: the directory is ours and private, so nobody
-  // else can put a link there between the two.
+  // Checked before the open, which follows links: the directory is ours and nobody else may
+  // write to it, so nobody else can put a link there between the two.
   if (existing) refuseForeign(existing, path, "cache lock file");
   try {
     file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
