@@ -72,6 +72,7 @@ export const ERROR_CODES = {
   OutputExists: { exit: 1, meaning: "an output file already exists (or appeared meanwhile) and --force was not given" },
   OutputDirectoryMissing: { exit: 1, meaning: "the directory for an output file does not exist" },
   CannotWrite: { exit: 1, meaning: "a file or directory certrole must write cannot be written" },
+  UnsafeCache: { exit: 1, meaning: "the cache directory or a lock file in it is a symlink or another user's" },
   NoWritableDirectory: {
     exit: 1,
     meaning: "no private writable directory for exec's AWS config or serve's token file",

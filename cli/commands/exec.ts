@@ -3,6 +3,7 @@
  * once (so a container that cannot authenticate stops at once), writes a private AWS config whose
  * profile runs `certrole credential-process`, and replaces itself with the command.
  */
+import { writeFileAtomically } from "../atomic_write.ts";
 import { credentialProcessLine } from "../aws_config/credential_process_command.ts";
 import { mergeProfile, profileHeader } from "../aws_config/config_file.ts";
 import type { Command } from "../command.ts";
@@ -180,12 +181,9 @@ async function privateDirectory(
 /** Writes privately and atomically; the name follows the content, so identical setups share a file. */
 async function writeConfig(directory: string, text: string): Promise<string> {
   const path = `${directory}/aws-config-${(await sha256Hex(text)).slice(0, 16)}`;
-  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
   try {
-    await Deno.writeTextFile(temporary, text, { mode: 0o600, createNew: true });
-    await Deno.rename(temporary, path);
+    await writeFileAtomically(path, text, { mode: 0o600 });
   } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
     fail(
       "CannotWrite",
       `exec cannot write its AWS config in ${directory} (${

@@ -7,7 +7,7 @@ import { debugLog } from "../debug_log.ts";
 import { fail } from "../errors.ts";
 import type { ParsedFlags } from "../flags.ts";
 import { listenForStop } from "../process/stop_signals.ts";
-import { replaceFile } from "../replace_file.ts";
+import { replaceFile } from "../atomic_write.ts";
 import { AuthorizationToken } from "../serve/authorization_token.ts";
 import { CONTAINER_PATH } from "../serve/credential_endpoints.ts";
 import { startCredentialServer } from "../serve/credential_server.ts";

@@ -9,7 +9,7 @@ import { debugLog } from "../debug_log.ts";
 import { CertroleError, fail, messageOf } from "../errors.ts";
 import { readInputFile } from "../identity/input_file.ts";
 import { listenForStop } from "../process/stop_signals.ts";
-import { replaceFile } from "../replace_file.ts";
+import { replaceFile } from "../atomic_write.ts";
 import { SESSION_FLAGS, sessionSettingsFrom } from "../session_settings.ts";
 import { readEnv } from "../process/environment.ts";
 

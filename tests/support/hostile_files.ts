@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import {
-  bitString,
   childrenOf,
+  concatBytes,
   encodedOf,
   integer,
   nullValue,
@@ -15,6 +15,7 @@ import {
   readDocument,
   sequence,
   sequenceOf,
+  TAG,
   tlv,
 } from "../../cli/identity/der.ts";
 import { OID } from "../../cli/identity/oids.ts";
@@ -78,7 +79,7 @@ export function notBeforeOf(der: Uint8Array): Uint8Array {
 export function offCurveP256PublicKey(): Uint8Array {
   return sequence(
     sequence(oid(OID.ecPublicKey), oid(OID.prime256v1)),
-    bitString(Uint8Array.of(4, ...new Uint8Array(64).fill(1))),
+    tlv(TAG.BIT_STRING, concatBytes([Uint8Array.of(0, 4), new Uint8Array(64).fill(1)])),
   );
 }
 
