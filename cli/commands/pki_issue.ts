@@ -20,9 +20,9 @@ import {
   isoSeconds,
   KEY_TYPE_FLAG,
   keyTypeFrom,
-  positiveInteger,
   subjectFlags,
   subjectFrom,
+  validityMs,
 } from "../pki/issuance_flags.ts";
 import { describeKeyType } from "../pki/key_type.ts";
 import { CERTIFICATE_MODE, checkOutputs, KEY_MODE, type OutputFile, writeOutput } from "../pki/output_files.ts";
@@ -161,9 +161,10 @@ instead (subject flags, if given, replace the subject; the CSR's extensions are 
     if (value("days") !== undefined && value("hours") !== undefined) {
       fail("InvalidSetting", "--days and --hours are both given: keep one", 2);
     }
+    const now = new Date();
     const lifetimeMs = value("hours") !== undefined
-      ? positiveInteger(flags, "hours")! * 3_600_000
-      : positiveInteger(flags, "days", 1)! * 86_400_000;
+      ? validityMs(flags, "hours", now)!
+      : validityMs(flags, "days", now, 1)!;
     const altNames = altNamesFrom(flags);
     const keyType = csrPath ? undefined : keyTypeFrom(flags);
     const encrypt = !csrPath && flags.values["no-passphrase"] !== true;
@@ -189,7 +190,6 @@ instead (subject flags, if given, replace the subject; the CSR's extensions are 
     const subjectDer = hasSubjectFlags ? pki.encodeName(subjectFields) : undefined;
     await checkOutputs(keyOut ? [keyOut, certOut] : [certOut], force);
 
-    const now = new Date();
     const caPath = value("ca-cert") ?? "ca-cert.pem";
     const ca = await loadCa(caPath, now);
     const notBefore = new Date(now.getTime() - BACKDATE_MS);
