@@ -89,7 +89,7 @@ export const SESSION_FLAGS = {
     type: "string",
     value: "PASSPHRASE",
     description:
-      "key passphrase (the helper's flag; prefer ROLESANYWHERE_KEY_PASSPHRASE[_FILE], argv is visible to other users)",
+      "key passphrase (the helper's flag; prefer ROLESANYWHERE_KEY_PASSPHRASE[_FILE], argv is visible to other users; refused by serve, update and exec --supervise)",
   },
   "passphrase-file": {
     type: "string",
@@ -238,6 +238,21 @@ export function missingSessionSettings(flags: ParsedFlags): string[] {
     const env = (SESSION_FLAGS[name] as FlagSpec).env;
     return `--${name}${env ? ` / ${env}` : ""} (${what})`;
   });
+}
+
+/**
+ * `--pkcs8-password` for a command that stays running (serve, update, exec --supervise): its argv,
+ * passphrase included, is readable in /proc/PID/cmdline (and `ps`) for the process's whole life,
+ * so it is refused in favour of the environment or a file. `what` names the command.
+ */
+export function refuseArgvPassphrase(flags: ParsedFlags, what: string): void {
+  if (flags.values["pkcs8-password"] === undefined) return;
+  fail(
+    "PassphraseOnCommandLine",
+    `--pkcs8-password is refused for \`certrole ${what}\`, whose command line stays readable in /proc while it runs: ` +
+      "give the passphrase in ROLESANYWHERE_KEY_PASSPHRASE_FILE (or --passphrase-file, ROLESANYWHERE_KEY_PASSPHRASE)",
+    2,
+  );
 }
 
 export function sessionSettingsFrom(

@@ -14,7 +14,13 @@ import { fail, messageOf } from "../errors.ts";
 import { commandEnvironment } from "../process/command_environment.ts";
 import { replaceProcess, resolveCommand } from "../process/replace_process.ts";
 import { selfCommand } from "../self_command.ts";
-import { SESSION_FLAGS, type SessionSettings, sessionSettingsFrom, TIMEOUT_HELP } from "../session_settings.ts";
+import {
+  refuseArgvPassphrase,
+  SESSION_FLAGS,
+  type SessionSettings,
+  sessionSettingsFrom,
+  TIMEOUT_HELP,
+} from "../session_settings.ts";
 import { sha256Hex } from "../signing/sigv4_x509.ts";
 
 const FLAGS = {
@@ -222,6 +228,7 @@ ${TIMEOUT_HELP}`,
   async run(flags) {
     const stopOnSignals = stopOnSignalsAsPid1(debugLog(Boolean(flags.values.debug)));
     const env = (name: string) => Deno.env.get(name);
+    if (flags.values.supervise) refuseArgvPassphrase(flags, "exec --supervise");
     const settings = sessionSettingsFrom(flags, env);
     const debug = debugLog(settings.debug);
     const profile = (flags.values["aws-profile"] as string | undefined) || env("AWS_PROFILE") || "default";

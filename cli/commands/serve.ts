@@ -13,7 +13,7 @@ import { CONTAINER_PATH } from "../serve/credential_endpoints.ts";
 import { startCredentialServer } from "../serve/credential_server.ts";
 import { readTlsPair } from "../serve/tls_pair.ts";
 import { clientHost, DEFAULT_LISTEN, type ListenAddress, parseListen, parsePort } from "../serve/listen_address.ts";
-import { SESSION_FLAGS, sessionSettingsFrom } from "../session_settings.ts";
+import { refuseArgvPassphrase, SESSION_FLAGS, sessionSettingsFrom } from "../session_settings.ts";
 import { shellQuote } from "../shell_quote.ts";
 
 export const SERVE_FLAGS = {
@@ -98,6 +98,7 @@ token-protected container endpoint.`,
   ],
   async run(flags) {
     const env = (name: string) => Deno.env.get(name);
+    refuseArgvPassphrase(flags, "serve");
     const settings = sessionSettingsFrom(flags, env);
     const debug = debugLog(settings.debug);
     const log = (line: string) => writeStderr(`certrole serve: ${line}\n`);

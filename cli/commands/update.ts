@@ -9,7 +9,7 @@ import { debugLog } from "../debug_log.ts";
 import { fail, messageOf } from "../errors.ts";
 import { listenForStop } from "../process/stop_signals.ts";
 import { replaceFile } from "../replace_file.ts";
-import { SESSION_FLAGS, sessionSettingsFrom } from "../session_settings.ts";
+import { refuseArgvPassphrase, SESSION_FLAGS, sessionSettingsFrom } from "../session_settings.ts";
 
 const FLAGS = {
   ...SESSION_FLAGS,
@@ -66,6 +66,7 @@ no file: prefer it.`,
   ],
   async run(flags) {
     const env = (name: string) => Deno.env.get(name);
+    if (!flags.values.once) refuseArgvPassphrase(flags, "update");
     const settings = sessionSettingsFrom(flags, env);
     const profile = (flags.values.profile as string | undefined) ?? "default";
     if (!/^[\w.@+-]+$/.test(profile)) {
