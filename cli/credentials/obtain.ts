@@ -127,8 +127,13 @@ export async function fetchCredentials(
       random: Math.random,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     },
-  ).catch((error) => {
-    throw withNextStep(error, files);
+  ).catch(async (error) => {
+    throw await withNextStep(error, {
+      certificate: identity.certificate,
+      intermediates: identity.intermediates,
+      files,
+      now: now(),
+    });
   });
 }
 
