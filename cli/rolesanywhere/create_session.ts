@@ -11,7 +11,8 @@ import { type CreateSessionInput, createSessionRequest, signRequest } from "../s
 import { type HttpResponse, send, TransportError, type TransportOptions } from "../transport/http_client.ts";
 import { isRetryableStatus, retryDelayMs } from "../transport/retry.ts";
 import { VERSION } from "../version.ts";
-import { untrustedCause, type UntrustedContext } from "./untrusted_hint.ts";
+// Type-only: the hint (and the chain code it runs) loads only when a refusal needs it.
+import type { UntrustedContext } from "./untrusted_hint.ts";
 
 export interface SessionCredentials {
   readonly accessKeyId: string;
@@ -68,6 +69,7 @@ export async function withNextStep(error: unknown, context: UntrustedContext): P
     !/Untrusted signing certificate/i.test(error.message)
   ) return error;
   const { files } = context;
+  const { untrustedCause } = await import("./untrusted_hint.ts");
   const intermediates = files.intermediates ? ` --intermediates ${shellQuote(files.intermediates)}` : "";
   return new CertroleError(
     error.code,
