@@ -4,7 +4,7 @@
  * `credential-process` never pays for the PKI or emulator code.
  */
 import { type Command, helpText, writeStderr, writeStdout } from "./command.ts";
-import { CertroleError } from "./errors.ts";
+import { CertroleError, messageOf } from "./errors.ts";
 import { parseFlags } from "./flags.ts";
 import { guardRuntime } from "./process/runtime_guard.ts";
 import { VERSION } from "./version.ts";
@@ -171,6 +171,10 @@ if (import.meta.main) {
     if (error instanceof CertroleError) {
       writeStderr(`certrole: ${error.message}\n`);
       code = error.exitCode;
+    } else if (error instanceof Deno.errors.NotCapable) {
+      // A path the fixed permissions exclude (/dev/stdin, /proc/...): the user's input, said without Deno's advice.
+      writeStderr(`certrole: ${messageOf(error)}\n`);
+      code = 1;
     } else {
       writeStderr(`certrole: internal error, please report it: ${error instanceof Error ? error.stack : error}\n`);
       code = 70;
