@@ -7,7 +7,7 @@ import { debugLog } from "../debug_log.ts";
 import { fail } from "../errors.ts";
 import type { ParsedFlags } from "../flags.ts";
 import { listenForStop } from "../process/stop_signals.ts";
-import { replaceFile } from "../replace_file.ts";
+import { checkReplaceable, replaceFile } from "../replace_file.ts";
 import { AuthorizationToken } from "../serve/authorization_token.ts";
 import { CONTAINER_PATH } from "../serve/credential_endpoints.ts";
 import { startCredentialServer } from "../serve/credential_server.ts";
@@ -120,6 +120,9 @@ token-protected container endpoint.`,
     }
     const tls = tlsCert !== undefined ? { certFile: absolute(tlsCert), keyFile: absolute(tlsKey!) } : undefined;
     if (tls) await readTlsPair(tls.certFile, tls.keyFile); // before any network call
+    // Written only once credentials are held: a typo must not cost a signed CreateSession first.
+    if (values["env-file"]) await checkReplaceable(values["env-file"], "--env-file");
+    if (values["ready-file"]) await checkReplaceable(values["ready-file"], "--ready-file");
     let tokenPath = tokenFlag;
     if (tokenPath === undefined) {
       const directory = settings.cacheDir ?? defaultCacheDir(env);

@@ -8,7 +8,7 @@ import { metadataTime } from "../credentials/refresh_schedule.ts";
 import { debugLog } from "../debug_log.ts";
 import { fail, messageOf } from "../errors.ts";
 import { listenForStop } from "../process/stop_signals.ts";
-import { replaceFile } from "../replace_file.ts";
+import { checkReplaceable, replaceFile } from "../replace_file.ts";
 import { refuseArgvPassphrase, SESSION_FLAGS, sessionSettingsFrom } from "../session_settings.ts";
 
 const FLAGS = {
@@ -73,6 +73,7 @@ no file: prefer it.`,
       fail("InvalidSetting", `--profile "${profile}" must be letters, digits and . @ + - _`, 2);
     }
     const path = await credentialsPath(env);
+    await checkReplaceable(path, "credentials file"); // before the first CreateSession, whose result goes there
     const log = (line: string) => writeStderr(`certrole update: ${line}\n`);
     const write = async (held: Held) => {
       const text = mergeCredentials(await readExisting(path), profile, held.credentials);
