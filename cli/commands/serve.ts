@@ -11,7 +11,7 @@ import { checkReplaceable, replaceFile } from "../replace_file.ts";
 import { AuthorizationToken } from "../serve/authorization_token.ts";
 import { CONTAINER_PATH } from "../serve/credential_endpoints.ts";
 import { startCredentialServer } from "../serve/credential_server.ts";
-import { readTlsPair } from "../serve/tls_pair.ts";
+import { checkTlsPair, readTlsPair } from "../serve/tls_pair.ts";
 import { clientHost, DEFAULT_LISTEN, type ListenAddress, parseListen, parsePort } from "../serve/listen_address.ts";
 import { refuseArgvPassphrase, SESSION_FLAGS, sessionSettingsFrom } from "../session_settings.ts";
 import { shellQuote } from "../shell_quote.ts";
@@ -119,7 +119,7 @@ token-protected container endpoint.`,
       );
     }
     const tls = tlsCert !== undefined ? { certFile: absolute(tlsCert), keyFile: absolute(tlsKey!) } : undefined;
-    if (tls) await readTlsPair(tls.certFile, tls.keyFile); // before any network call
+    if (tls) await checkTlsPair(await readTlsPair(tls.certFile, tls.keyFile), tls); // before any network call
     // Written only once credentials are held: a typo must not cost a signed CreateSession first.
     if (values["env-file"]) await checkReplaceable(values["env-file"], "--env-file");
     if (values["ready-file"]) await checkReplaceable(values["ready-file"], "--ready-file");

@@ -14,7 +14,7 @@ import type { AuthorizationToken } from "./authorization_token.ts";
 import { answer } from "./credential_endpoints.ts";
 import { ImdsSessions } from "./imds_session.ts";
 import type { ListenAddress } from "./listen_address.ts";
-import { readTlsPair, type TlsPair } from "./tls_pair.ts";
+import { checkTlsPair, readTlsPair, type TlsPair } from "./tls_pair.ts";
 
 export interface CredentialServerOptions {
   readonly settings: SessionSettings;
@@ -110,7 +110,7 @@ export async function startCredentialServer(options: CredentialServerOptions): P
       if (!next || (next.cert === pair!.cert && next.key === pair!.key) || next.cert + next.key === rejected) return;
       try {
         // Checked on a throwaway listener first: the old one closes only for a pair that works.
-        Deno.listenTls({ hostname: "127.0.0.1", port: 0, ...next }).close();
+        await checkTlsPair(next, options.tls!);
       } catch (error) {
         rejected = next.cert + next.key;
         log(`TLS certificate ${options.tls!.certFile} replaced but refused (${messageOf(error)}): keeping the old one`);
