@@ -5,7 +5,8 @@
  * logged; `source` says where it came from, for messages. Other keys (a CA's) use the same
  * order with their own flag and variable names.
  */
-import { fail, messageOf } from "../errors.ts";
+import { fail } from "../errors.ts";
+import { readInputFile } from "./input_file.ts";
 
 export interface Passphrase {
   readonly value: string;
@@ -42,18 +43,15 @@ export function passphraseSettings(names: PassphraseNames): string {
   return `${names.env}, ${names.fileEnv} or ${names.fileFlag}`;
 }
 
-/** Reads a passphrase file; one trailing newline (what `echo` and editors add) is not part of it. */
-export async function readPassphraseFile(path: string): Promise<string> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      fail("PassphraseFileNotFound", `passphrase file "${path}" does not exist: fix the path or unset it`);
-    }
-    fail("PassphraseFileUnreadable", `passphrase file "${path}" cannot be read (${messageOf(error)})`);
-  }
-  const value = text.replace(/\r?\n$/, "");
+/**
+ * Reads a passphrase file (a regular file: a FIFO would block and /dev/zero never end); one
+ * trailing newline (what `echo` and editors add) is not part of it. `setting` names where the path
+ * came from, for messages.
+ */
+export async function readPassphraseFile(path: string, setting: string): Promise<string> {
+  const bytes = await readInputFile(path, { what: "passphrase", setting });
+  const value = new TextDecoder().decode(bytes).replace(/\r?\n$/, "");
+  bytes.fill(0);
   if (value === "") {
     fail("PassphraseFileEmpty", `passphrase file "${path}" is empty: write the key's passphrase into it`);
   }
@@ -70,7 +68,7 @@ export async function resolvePassphrase(
   }
   if (settings.inline !== undefined) return { value: settings.inline, source: "--pkcs8-password" };
   if (settings.file !== undefined) {
-    return { value: await readPassphraseFile(settings.file), source: `file "${settings.file}"` };
+    return { value: await readPassphraseFile(settings.file, names.fileFlag), source: `file "${settings.file}"` };
   }
   const fromEnv = env(names.env);
   const fileFromEnv = env(names.fileEnv);
@@ -78,7 +76,10 @@ export async function resolvePassphrase(
     fail("ConflictingSettings", `${names.env} and ${names.fileEnv} are both set: unset one`);
   }
   if (fileFromEnv !== undefined) {
-    return { value: await readPassphraseFile(fileFromEnv), source: `file "${fileFromEnv}" (${names.fileEnv})` };
+    return {
+      value: await readPassphraseFile(fileFromEnv, names.fileEnv),
+      source: `file "${fileFromEnv}" (${names.fileEnv})`,
+    };
   }
   if (fromEnv !== undefined) return { value: fromEnv, source: names.env };
   return undefined;
