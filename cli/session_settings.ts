@@ -142,7 +142,7 @@ export const SESSION_FLAGS = {
     description: "explain each step on stderr (canonical request, string to sign; never secrets)",
   },
   // AWS's helper's flags for key stores certrole does not read: accepted so that a copied
-  // command line gets a line saying what to use instead, not a usage error (HELPER_ONLY_FLAGS).
+  // command line gets a line saying what to use instead, not a usage error (helperOnlyFlags).
   "system-store-name": { type: "string", value: "NAME", hidden: true, description: "ignored (Windows only)" },
   "cert-selector": { type: "string", value: "SELECTOR", hidden: true, description: "not supported" },
   "use-latest-expiring-certificate": { type: "boolean", hidden: true, description: "not supported" },
@@ -155,19 +155,24 @@ export const SESSION_FLAGS = {
 const KEY_FILES = "give the certificate and key as files with --certificate and --private-key (PEM or DER, " +
   "the key encrypted or not)";
 
-/** What certrole says to each helper flag for a key store it does not support. */
-const HELPER_ONLY_FLAGS: readonly (readonly [keyof typeof SESSION_FLAGS, string])[] = [
-  ["cert-selector", `certificate stores (Windows, macOS Keychain) are not supported: ${KEY_FILES}`],
-  ["use-latest-expiring-certificate", `certificate stores (Windows, macOS Keychain) are not supported: ${KEY_FILES}`],
-  ["pkcs11-lib", `PKCS#11 tokens are not supported: ${KEY_FILES}`],
-  ["reuse-pin", `PKCS#11 tokens are not supported: ${KEY_FILES}`],
-  ["tpm-key-password", `TPM keys are not supported: ${KEY_FILES}`],
-  ["no-tpm-key-password", `TPM keys are not supported: ${KEY_FILES}`],
-];
+/** What certrole says to each helper flag for a key store it does not support, `files` being the alternative. */
+function helperOnlyFlags(files: string): readonly (readonly [keyof typeof SESSION_FLAGS, string])[] {
+  return [
+    ["cert-selector", `certificate stores (Windows, macOS Keychain) are not supported: ${files}`],
+    ["use-latest-expiring-certificate", `certificate stores (Windows, macOS Keychain) are not supported: ${files}`],
+    ["pkcs11-lib", `PKCS#11 tokens are not supported: ${files}`],
+    ["reuse-pin", `PKCS#11 tokens are not supported: ${files}`],
+    ["tpm-key-password", `TPM keys are not supported: ${files}`],
+    ["no-tpm-key-password", `TPM keys are not supported: ${files}`],
+  ];
+}
 
-/** Helper flags for stores certrole does not read, and PKCS#11 URIs or TPM handles given as files. */
-function refuseKeyStores(flags: ParsedFlags): void {
-  for (const [name, message] of HELPER_ONLY_FLAGS) {
+/**
+ * Helper flags for stores certrole does not read, and PKCS#11 URIs or TPM handles given as files.
+ * `files` says what to give instead (read-certificate-data takes no key).
+ */
+export function refuseKeyStores(flags: ParsedFlags, files = KEY_FILES): void {
+  for (const [name, message] of helperOnlyFlags(files)) {
     if (flags.values[name] !== undefined) fail("UnsupportedSetting", `--${name}: ${message}`, 2);
   }
   for (const name of ["certificate", "private-key"] as const) {
@@ -176,12 +181,12 @@ function refuseKeyStores(flags: ParsedFlags): void {
     if (/^pkcs11:/i.test(value)) {
       fail(
         "UnsupportedSetting",
-        `${flags.sources[name]} is a PKCS#11 URI; PKCS#11 tokens are not supported: ${KEY_FILES}`,
+        `${flags.sources[name]} is a PKCS#11 URI; PKCS#11 tokens are not supported: ${files}`,
         2,
       );
     }
     if (name === "private-key" && /^handle:/i.test(value)) {
-      fail("UnsupportedSetting", `${flags.sources[name]} is a TPM handle; TPM keys are not supported: ${KEY_FILES}`, 2);
+      fail("UnsupportedSetting", `${flags.sources[name]} is a TPM handle; TPM keys are not supported: ${files}`, 2);
     }
   }
   if (flags.values["system-store-name"] !== undefined) {
