@@ -15,7 +15,7 @@ export NO_COLOR := 1
 # make install: ~/.local, or /usr/local as root; DESTDIR stages the files for a package.
 PREFIX ?= $(if $(filter 0,$(shell id -u)),/usr/local,$(HOME)/.local)
 
-.PHONY: all build install uninstall demo test test-images images images-offline lint check check-fmt check-lint check-types check-images fmt bench fuzz clean deps help peers-test peers-lint peers-images peers-deploy
+.PHONY: all build install uninstall demo test test-images test-deploy simulate-fleet images images-offline lint check check-fmt check-lint check-types check-images fmt bench fuzz clean deps help peers-test peers-lint peers-images peers-deploy
 
 all: build
 
@@ -27,12 +27,14 @@ help:
 	@echo "make build   dist/certrole: launcher + bundled program"
 	@echo "make install PREFIX/bin/certrole, PREFIX/lib/certrole (PREFIX=$(PREFIX)); make uninstall"
 	@echo "make bench   credential-process, exec and emulator timings"
+	@echo "make simulate-fleet  N pods refreshing like serve against the emulator's CreateSession quota (ARGS=...)"
 	@echo "make fuzz    mutated keys and certificates through the identity loaders (SEED=1 ITERATIONS=10000)"
 	@echo "make images  render images/*/Dockerfile and build the images (docker, else podman, else buildah)"
 	@echo "             ENGINE=podman ARGS='--variant aws-cli --base aws-cli=IMAGE ...' (ARGS=--help: options)"
 	@echo "make images-offline  the same without a registry: podman, local Debian bases (debootstrap), host CA"
 	@echo "make lint    Dockerfiles (hadolint when installed, dockerfile-utils) and shell scripts (shellcheck)"
 	@echo "make test-images  build the images on local Debian bases with podman and run them on the emulator"
+	@echo "make test-deploy  play deploy/'s Kubernetes manifests (podman kube play) and Compose file on the emulator"
 
 $(TOOLS)/deno:
 	@echo "Installing Deno $(DENO_VERSION) from the npm registry into $(TOOLS)"
@@ -79,6 +81,16 @@ IMAGE_TESTS := tests/image_aws_cli.test.ts tests/image_sdk_apps.test.ts tests/im
 test-images: peers-test peers-images deps
 	@CERTROLE_IMAGE_TESTS=1 $(DENO) test --allow-all $(IMAGE_TESTS)
 
+# The deployment tests: deploy/'s manifests played with podman kube play and docker-compose (against
+# podman's service) on the emulator. Needs what test-images needs plus catatonit and docker-compose.
+DEPLOY_TESTS := tests/deploy_native_sidecar.test.ts tests/deploy_classic_sidecar.test.ts \
+	tests/deploy_single_container.test.ts tests/deploy_certificate_rotation.test.ts \
+	tests/deploy_refused_certificates.test.ts tests/deploy_throttled_start.test.ts tests/deploy_pod_stop.test.ts \
+	tests/deploy_compose.test.ts
+test-deploy: peers-test peers-deploy deps
+	@run="$$(date +%s)-$$$$"; CERTROLE_DEPLOY_TESTS=1 CERTROLE_DEPLOY_RUN="$$run" $(DENO) test --allow-all $(DEPLOY_TESTS); \
+	  status=$$?; rm -f "$${CERTROLE_IMAGES_DIR:-/var/tmp/certrole-images}"/deploy-images-*-"$$(echo "$$run" | tr -cd 'A-Za-z0-9')".json; exit $$status
+
 images: deps
 	@$(DENO) run --allow-all scripts/images.ts $(ARGS)
 
@@ -114,6 +126,11 @@ SEED ?= 1
 ITERATIONS ?= 10000
 fuzz: deps
 	@$(DENO) run --allow-all scripts/fuzz.ts --seed $(SEED) --iterations $(ITERATIONS)
+
+# A fleet refreshing against AWS's CreateSession quota (deploy/SCALING.md):
+# make simulate-fleet ARGS="--identities 1000 --throttle 10 --lifetime 600 --duration 600"
+simulate-fleet: deps
+	@$(DENO) run --allow-all scripts/fleet_simulation.ts $(ARGS)
 
 clean:
 	rm -rf dist .scratch

@@ -29,7 +29,7 @@ export function tryParseArn(text: string): Arn | undefined {
 
 export function parseArn(text: string, what = "ARN"): Arn {
   return tryParseArn(text) ??
-    fail("InvalidArn", `${what} "${text}" is not an ARN (expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)`);
+    fail("InvalidSetting", `${what} "${text}" is not an ARN (expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)`);
 }
 
 /** Checks an ARN's service and resource type, e.g. rolesanywhere + trust-anchor/. */
@@ -37,8 +37,8 @@ export function expectArn(text: string, what: string, service: string, resourceP
   const arn = tryParseArn(text);
   const example = `arn:aws:${service}:${service === "iam" ? "" : "us-east-1"}:123456789012:${resourcePrefix}…`;
   if (!arn || arn.service !== service || !arn.resource.startsWith(resourcePrefix)) {
-    fail("InvalidArn", `${what} "${text}" is not an ARN like ${example}: fix ${setting}`);
+    fail("InvalidSetting", `${what} "${text}" is not an ARN like ${example}: fix ${setting}`);
   }
-  if (service !== "iam" && !arn.region) fail("InvalidArn", `${what} "${text}" has no region: fix ${setting}`);
+  if (service !== "iam" && !arn.region) fail("InvalidSetting", `${what} "${text}" has no region: fix ${setting}`);
   return arn;
 }

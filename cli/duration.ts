@@ -19,12 +19,12 @@ export const MAX_DURATION_MS = 100_000 * 86_400_000;
 export function parseDuration(text: string, setting: string): number {
   const trimmed = text.trim().toLowerCase();
   if (!/^\d+$/.test(trimmed) && !/^(\d+[dhms])+$/.test(trimmed)) {
-    fail("InvalidSetting", `${setting} "${text}" is not a duration like 24h, 30m, 7d or 1h30m`, 2);
+    fail("InvalidSetting", `${setting} "${text}" is not a duration like 24h, 30m, 7d or 1h30m`);
   }
   let total = /^\d+$/.test(trimmed) ? Number(trimmed) * 1_000 : 0;
   for (const [, amount, unit] of trimmed.matchAll(/(\d+)([dhms])/g)) total += Number(amount) * UNIT_MS[unit];
   if (!(total <= MAX_DURATION_MS)) {
-    fail("InvalidSetting", `${setting} "${text}" is too long: use at most 100000d`, 2);
+    fail("InvalidSetting", `${setting} "${text}" is too long: use at most 100000d`);
   }
   return total;
 }

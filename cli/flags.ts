@@ -38,7 +38,7 @@ export interface ParsedFlags {
 }
 
 export function usageError(message: string): CertroleError {
-  return new CertroleError("UsageError", message, 2);
+  return new CertroleError("UsageError", message);
 }
 
 export function parseBoolean(text: string, what: string): boolean {

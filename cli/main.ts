@@ -4,18 +4,19 @@
  * `credential-process` never pays for the PKI or emulator code.
  */
 import { type Command, helpText, writeStderr, writeStdout } from "./command.ts";
-import { CertroleError, messageOf } from "./errors.ts";
+import { CertroleError, ERROR_CODES, INTERNAL_ERROR_EXIT, messageOf } from "./errors.ts";
 import { parseFlags } from "./flags.ts";
+import { readEnv } from "./process/environment.ts";
 import { guardRuntime } from "./process/runtime_guard.ts";
 import { VERSION } from "./version.ts";
 
-interface Entry {
+export interface Entry {
   readonly name: string;
   readonly summary: string;
   readonly load: () => Promise<{ command: Command }>;
 }
 
-const COMMANDS: readonly Entry[] = [
+export const COMMANDS: readonly Entry[] = [
   {
     name: "credential-process",
     summary: "print temporary credentials as credential_process JSON (drop-in for AWS's signing helper)",
@@ -111,6 +112,16 @@ function overview(): string {
     "",
     "Run `certrole COMMAND --help` for a command's flags and examples.",
     "",
+    "Errors are one line on stderr (certrole: …) naming the thing and the fix. Exit status:",
+    "  0    success",
+    "  1    it cannot be done: a file, the machine's proxy or trust store, the network, AWS's answer",
+    "  2    the command line or a setting is wrong: unknown flag, missing or malformed value, a contradiction",
+    "  126  exec: its command cannot run",
+    "  127  exec: its command is not found (otherwise exec exits with its command's own status)",
+    "  130  interrupted at a passphrase prompt",
+    "  70   internal error: a bug, please report it",
+    "Every error code with its exit status: DEVELOPERS.md (Errors and exit codes) in certrole's source.",
+    "",
   ].join("\n");
 }
 
@@ -142,7 +153,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw new CertroleError(
       "UsageError",
       `unknown command "${argv.slice(0, 2).join(" ")}"${hint}: see certrole --help`,
-      2,
     );
   }
   const { command } = await found.entry.load();
@@ -151,7 +161,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const specs = { ...command.flags, help: { type: "boolean", description: "show this help", short: "h" } } as const;
-  const flags = parseFlags(found.rest, specs, (name) => Deno.env.get(name), {
+  const flags = parseFlags(found.rest, specs, readEnv, {
     command: command.name,
     stopAtPositional: command.stopAtPositional,
   });
@@ -163,22 +173,26 @@ export async function main(argv: readonly string[]): Promise<number> {
   return await command.run(flags);
 }
 
-if (import.meta.main) {
-  let code: number;
+/**
+ * main() as the process runs it: a CertroleError is its one line and its exit code, anything else
+ * an internal error (a bug) with its trace.
+ */
+export async function runCli(argv: readonly string[]): Promise<number> {
   try {
-    code = await main(Deno.args);
+    return await main(argv);
   } catch (error) {
     if (error instanceof CertroleError) {
       writeStderr(`certrole: ${error.message}\n`);
-      code = error.exitCode;
-    } else if (error instanceof Deno.errors.NotCapable) {
+      return error.exitCode;
+    }
+    if (error instanceof Deno.errors.NotCapable) {
       // A path the fixed permissions exclude (/dev/stdin, /proc/...): the user's input, said without Deno's advice.
       writeStderr(`certrole: ${messageOf(error)}\n`);
-      code = 1;
-    } else {
-      writeStderr(`certrole: internal error, please report it: ${error instanceof Error ? error.stack : error}\n`);
-      code = 70;
+      return ERROR_CODES.FileUnreadable.exit;
     }
+    writeStderr(`certrole: internal error, please report it: ${error instanceof Error ? error.stack : error}\n`);
+    return INTERNAL_ERROR_EXIT;
   }
-  Deno.exit(code);
 }
+
+if (import.meta.main) Deno.exit(await runCli(Deno.args));

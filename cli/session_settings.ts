@@ -173,7 +173,7 @@ function helperOnlyFlags(files: string): readonly (readonly [keyof typeof SESSIO
  */
 export function refuseKeyStores(flags: ParsedFlags, files = KEY_FILES): void {
   for (const [name, message] of helperOnlyFlags(files)) {
-    if (flags.values[name] !== undefined) fail("UnsupportedSetting", `--${name}: ${message}`, 2);
+    if (flags.values[name] !== undefined) fail("UnsupportedSetting", `--${name}: ${message}`);
   }
   for (const name of ["certificate", "private-key"] as const) {
     const value = flags.values[name];
@@ -182,11 +182,10 @@ export function refuseKeyStores(flags: ParsedFlags, files = KEY_FILES): void {
       fail(
         "UnsupportedSetting",
         `${flags.sources[name]} is a PKCS#11 URI; PKCS#11 tokens are not supported: ${files}`,
-        2,
       );
     }
     if (name === "private-key" && /^handle:/i.test(value)) {
-      fail("UnsupportedSetting", `${flags.sources[name]} is a TPM handle; TPM keys are not supported: ${files}`, 2);
+      fail("UnsupportedSetting", `${flags.sources[name]} is a TPM handle; TPM keys are not supported: ${files}`);
     }
   }
   if (flags.values["system-store-name"] !== undefined) {
@@ -253,10 +252,9 @@ export function missingSessionSettings(flags: ParsedFlags): string[] {
 export function refuseArgvPassphrase(flags: ParsedFlags, what: string): void {
   if (flags.values["pkcs8-password"] === undefined) return;
   fail(
-    "PassphraseOnCommandLine",
+    "ConflictingSettings",
     `--pkcs8-password is refused for \`certrole ${what}\`, whose command line stays readable in /proc while it runs: ` +
       "give the passphrase in ROLESANYWHERE_KEY_PASSPHRASE_FILE (or --passphrase-file, ROLESANYWHERE_KEY_PASSPHRASE)",
-    2,
   );
 }
 
@@ -267,10 +265,10 @@ export function sessionSettingsFrom(
   refuseKeyStores(flags);
   const missing = missingSessionSettings(flags);
   if (missing.length) {
-    throw new CertroleError("MissingSettings", `missing settings: ${missing.join(", ")}`, 2);
+    throw new CertroleError("MissingSettings", `missing settings: ${missing.join(", ")}`);
   }
   if (flags.values["no-verify-ssl"]) {
-    fail("UnsupportedSetting", "--no-verify-ssl is not supported: trust the endpoint's CA with AWS_CA_BUNDLE=FILE", 2);
+    fail("UnsupportedSetting", "--no-verify-ssl is not supported: trust the endpoint's CA with AWS_CA_BUNDLE=FILE");
   }
   const value = (name: keyof typeof SESSION_FLAGS) => flags.values[name] as string | undefined;
   const setting = (name: keyof typeof SESSION_FLAGS) => flags.sources[name] ?? `--${name}`;

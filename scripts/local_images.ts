@@ -23,6 +23,7 @@ export const LOCAL_BASES: Readonly<Record<string, string>> = {
   python: "debian-python",
   node: "debian-node",
   ruby: "debian-ruby",
+  sidecar: "debian-slim",
 };
 export const LOCAL_DENO_BUILDER = "deno-builder";
 

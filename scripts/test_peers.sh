@@ -51,8 +51,12 @@ print(os.path.realpath(sys.executable) if sys.prefix == sys.base_prefix else sys
         # runc: crun fails on our hosts' cgroups; debootstrap makes the local base images.
         for tool in podman buildah runc debootstrap; do has "$tool" || add "$tool"; done
         has newuidmap || add uidmap
-        # podman kube play's pause image needs catatonit.
-        if [ "$mode" = deploy ]; then has catatonit || [ -x /usr/libexec/podman/catatonit ] || add catatonit; fi
+        if [ "$mode" = deploy ]; then
+          # podman kube play's pause image needs catatonit; the Compose test runs Debian's docker-compose
+          # (1.29) against podman's Docker-compatible service.
+          has catatonit || [ -x /usr/libexec/podman/catatonit ] || add catatonit
+          has docker-compose || add docker-compose
+        fi
         ;;
       *)
         echo "scripts/test_peers.sh: unknown mode \"$mode\": use test, lint, images or deploy" >&2

@@ -3,7 +3,8 @@
  * the answer is ThrottlingException with HTTP 429 in Roles Anywhere's REST-JSON error format
  * (X-Amzn-ErrorType, {"message"}), which certrole's client reads as throttling; another
  * certificate is not held back, and the rate recovers with time. Throttled calls are in the
- * CreateSession log. A TPS that is not a positive number is a usage error.
+ * CreateSession log. With --throttle-scope account, every certificate shares one bucket (AWS's
+ * quota is per account and Region). A TPS that is not a positive number is a usage error.
  */
 import assert from "node:assert/strict";
 import { signedCreateSession } from "./support/create_session.ts";
@@ -39,6 +40,22 @@ Deno.test("beyond TPS calls a second per certificate: 429 ThrottlingException; o
         .map((entry) => entry.certificate.fingerprintSha256),
     );
     assert.equal(fingerprints.size, 1, "only the busy certificate was throttled");
+  } finally {
+    await walkthrough.emulator.close();
+  }
+});
+
+Deno.test("throttle scope account: every certificate shares the account's rate", async () => {
+  const clock = new Date();
+  const walkthrough = await startWalkthrough(await Deno.readTextFile(ca.cert), {
+    throttleTps: 2,
+    throttleScope: "account",
+    now: () => clock,
+  });
+  try {
+    const answers = [];
+    for (const leaf of [busy, quiet, busy]) answers.push(await signedCreateSession(walkthrough, leaf, { date: clock }));
+    assert.deepEqual(answers.map((answer) => answer.status), [201, 201, 429], "the third call, whoever makes it");
   } finally {
     await walkthrough.emulator.close();
   }
@@ -80,6 +97,12 @@ Deno.test("certrole emulator --throttle TPS; bad values are usage errors", async
   } finally {
     await emulator.stop();
   }
+  const scope = await certrole(["emulator", "--port", "0", "--throttle", "1", "--throttle-scope", "region"]);
+  assert.equal(scope.code, 2);
+  assert.match(scope.stderr, /^certrole: --throttle-scope must be certificate or account, not "region"\n$/);
+  const alone = await certrole(["emulator", "--port", "0", "--throttle-scope", "account"]);
+  assert.equal(alone.code, 2);
+  assert.match(alone.stderr, /--throttle-scope needs --throttle TPS/);
   for (const value of ["0", "-1", "abc", "1e3"]) {
     const result = await certrole(["emulator", "--port", "0", "--throttle", value]);
     assert.equal(result.code, 2, result.stderr);

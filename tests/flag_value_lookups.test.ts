@@ -75,7 +75,8 @@ Deno.test("a duration past 100000 days (or past what a number holds) is refused 
     assert.throws(
       () => parseDuration(text, "--warn-within"),
       (error: unknown) =>
-        error instanceof CertroleError && error.message === `--warn-within "${text}" is too long: use at most 100000d`,
+        error instanceof CertroleError && error.message.startsWith(`--warn-within "${text.slice(0, 100)}`) &&
+        error.message.endsWith(`" is too long: use at most 100000d`),
       text,
     );
   }

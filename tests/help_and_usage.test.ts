@@ -10,7 +10,8 @@ import { certrole } from "./support/run.ts";
 Deno.test("certrole --help lists the commands, and each command's --help has flags and examples", async () => {
   const overview = await certrole(["--help"]);
   assert.equal(overview.code, 0);
-  const commands = [...overview.stdout.matchAll(/^ {2}(\S+(?: [a-z-]+)?) {2,}/gm)].map((match) => match[1]);
+  const listed = overview.stdout.slice(overview.stdout.indexOf("Commands:\n")).split("\n\n")[0];
+  const commands = [...listed.matchAll(/^ {2}(\S+(?: [a-z-]+)?) {2,}/gm)].map((match) => match[1]);
   assert.ok(commands.includes("credential-process") && commands.includes("exec"), overview.stdout);
   for (const name of commands) {
     const help = await certrole([...name.split(" "), "--help"]);

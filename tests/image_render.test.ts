@@ -26,7 +26,7 @@ import { certrole, ROOT, tempDir } from "./support/run.ts";
 
 async function sources(root = ROOT) {
   const entrypoints: Record<string, string> = {};
-  for (const name of ["aws-cli", "python", "node", "ruby", "generic"]) {
+  for (const name of ["aws-cli", "python", "node", "ruby", "generic", "sidecar"]) {
     entrypoints[name] = await Deno.readTextFile(`${root}/entrypoints/${name}.json`);
   }
   return {
@@ -45,6 +45,7 @@ Deno.test("each variant's Dockerfile: header, stages, permissions, user, entrypo
     "images/python/Dockerfile",
     "images/node/Dockerfile",
     "images/ruby/Dockerfile",
+    "images/sidecar/Dockerfile",
   ]);
   for (const { path, content } of files) {
     assert.match(content, /^# GENERATED FILE, DO NOT EDIT/, path);
@@ -76,6 +77,7 @@ Deno.test("each variant's Dockerfile: header, stages, permissions, user, entrypo
     assert.match(content, /org\.opencontainers\.image\.title="certrole-/);
     assert.match(content, new RegExp(`org\\.opencontainers\\.image\\.version="${VERSION.replaceAll(".", "\\.")}"`));
     assert.match(content, /^STOPSIGNAL SIG[A-Z]+$/m);
+    if (path.includes("sidecar")) continue; // below: another certrole command, no CMD
     const entrypoint = JSON.parse(content.match(/^ENTRYPOINT (.*)$/m)![1]);
     assert.deepEqual(entrypoint.filter((arg: string) => arg !== "--supervise").slice(0, 3), [
       "/usr/local/bin/certrole",
@@ -84,7 +86,15 @@ Deno.test("each variant's Dockerfile: header, stages, permissions, user, entrypo
     ]);
     JSON.parse(content.match(/^CMD (.*)$/m)![1]);
   }
-  const [awsCli, python, node] = files.map((file) => file.content);
+  const [awsCli, python, node, , sidecar] = files.map((file) => file.content);
+  // certrole alone, as the credential server of deploy/'s manifests: no SDK, no CMD, serve's defaults.
+  assert.match(sidecar, /^ENTRYPOINT \["\/usr\/local\/bin\/certrole", "serve"\]$/m);
+  assert.doesNotMatch(sidecar, /^CMD /m);
+  assert.doesNotMatch(sidecar, /SDK_PACKAGES/);
+  assert.match(sidecar, /^ARG BASE_IMAGE=docker\.io\/library\/debian:bookworm-slim$/m);
+  assert.match(sidecar, /ROLESANYWHERE_CERT_LOCATION="\/etc\/certrole\/certificate\/tls\.crt"/);
+  assert.match(sidecar, /ROLESANYWHERE_TOKEN_FILE="\/run\/certrole\/token"/);
+  assert.match(sidecar, /^STOPSIGNAL SIGTERM$/m);
   assert.match(awsCli, /^ENTRYPOINT \["\/usr\/local\/bin\/certrole", "exec", "--supervise", "--", "aws"\]$/m);
   assert.match(awsCli, /^STOPSIGNAL SIGTERM$/m);
   assert.doesNotMatch(awsCli, /SDK_PACKAGES/, "nothing but certrole on the aws-cli base");

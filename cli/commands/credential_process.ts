@@ -5,6 +5,7 @@ import { obtainCredentials } from "../credentials/obtain.ts";
 import { debugLog } from "../debug_log.ts";
 import type { SessionCredentials } from "../rolesanywhere/create_session.ts";
 import { SESSION_FLAGS, sessionSettingsFrom, TIMEOUT_HELP } from "../session_settings.ts";
+import { readEnv } from "../process/environment.ts";
 
 /** The exact JSON the AWS CLI and SDKs read from a credential_process. */
 export function credentialProcessJson(credentials: SessionCredentials): string {
@@ -51,7 +52,7 @@ ${TIMEOUT_HELP}`,
     "credential_process = certrole credential-process --certificate /certs/cert.pem --private-key /certs/key.pem --trust-anchor-arn ... --profile-arn ... --role-arn ...",
   ],
   async run(flags) {
-    const env = (name: string) => Deno.env.get(name);
+    const env = readEnv;
     const settings = sessionSettingsFrom(flags, env);
     const { credentials } = await obtainCredentials(settings, {
       env,

@@ -3,6 +3,7 @@ import { isRegionName } from "../aws_partitions.ts";
 import type { Command } from "../command.ts";
 import { writeStderr, writeStdout } from "../command.ts";
 import { startEmulator } from "../emulator/server.ts";
+import { THROTTLE_SCOPES, type ThrottleScope } from "../emulator/throttle.ts";
 import { jsonLinesLogger } from "../emulator/session_log.ts";
 import { fail, messageOf } from "../errors.ts";
 import { usageError } from "../flags.ts";
@@ -15,7 +16,7 @@ export const command: Command = {
   name: "emulator",
   summary: "run a local AWS (IAM, Roles Anywhere, S3, EC2, STS) that checks signatures and policies",
   usage: "certrole emulator [--host 127.0.0.1] [--port N] [--state DIR] [--tls [--ca-bundle FILE]] [--ready-file F]\n" +
-    "       [--session-log F] [--latency MS] [--throttle TPS] [--credential-lifetime SECONDS]",
+    "       [--session-log F] [--latency MS] [--throttle TPS [--throttle-scope account]] [--credential-lifetime SECONDS]",
   description: `
 One HTTP endpoint that speaks the AWS wire formats the AWS CLI, boto3 and the AWS SDKs use:
 IAM roles and inline policies (Query/XML), the IAM Roles Anywhere control plane (trust
@@ -40,8 +41,8 @@ For tests, --session-log FILE records every CreateSession: the certificate it wa
 (decimal serial, SHA-256 fingerprint), "issued" or the error code, the ARNs, never a secret.
 --latency MS delays every answer, to measure clients over a simulated wide-area round trip.
 --throttle TPS answers CreateSession with ThrottlingException (HTTP 429, Roles Anywhere's
-JSON error) beyond TPS calls a second per certificate (AWS's quota, 10 a second by default,
-is per account and Region). --credential-lifetime SECONDS makes issued credentials expire
+JSON error) beyond TPS calls a second per certificate, or for the whole account with
+--throttle-scope account (AWS's quota: 10 a second by default, per account and Region). --credential-lifetime SECONDS makes issued credentials expire
 sooner than the requested duration, to test refreshing.`,
   flags: {
     host: { type: "string", value: "HOST", default: "127.0.0.1", description: "address to listen on" },
@@ -64,6 +65,12 @@ sooner than the requested duration, to test refreshing.`,
       type: "string",
       value: "TPS",
       description: "CreateSession calls a second per certificate; more get ThrottlingException (HTTP 429)",
+    },
+    "throttle-scope": {
+      type: "string",
+      value: "SCOPE",
+      default: "certificate",
+      description: "what --throttle counts: each certificate's calls, or the whole account's (AWS's quota)",
     },
     "credential-lifetime": {
       type: "string",
@@ -135,6 +142,13 @@ sooner than the requested duration, to test refreshing.`,
         `--throttle must be a number of calls a second above 0 (0.1 is one every 10 s), not "${throttleText}"`,
       );
     }
+    const throttleScope = (values["throttle-scope"] as string | undefined) ?? "certificate";
+    if (!THROTTLE_SCOPES.includes(throttleScope as ThrottleScope)) {
+      throw usageError(`--throttle-scope must be ${THROTTLE_SCOPES.join(" or ")}, not "${throttleScope}"`);
+    }
+    if (values["throttle-scope"] !== undefined && throttleTps === undefined) {
+      throw usageError("--throttle-scope needs --throttle TPS");
+    }
     const credentialLifetimeSeconds = integerFlag(
       values["credential-lifetime"],
       "--credential-lifetime",
@@ -191,13 +205,14 @@ sooner than the requested duration, to test refreshing.`,
         onSession: sessionLog?.log,
         latencyMs,
         throttleTps,
+        throttleScope: throttleScope as ThrottleScope,
         credentialLifetimeSeconds,
       });
     } catch (error) {
       if (error instanceof Deno.errors.AddrInUse) {
         fail("AddressInUse", `${host}:${port} is already in use: pick another --port (0 picks a free one)`);
       }
-      fail("EmulatorStartFailed", `the emulator cannot start: ${messageOf(error)}`);
+      fail("ListenFailed", `the emulator cannot start: ${messageOf(error)}`);
     }
     const { state, admin, url } = emulator;
     const lines = [

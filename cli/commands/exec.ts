@@ -11,7 +11,8 @@ import { defaultCacheDir, prepareCacheDir } from "../credentials/cache.ts";
 import { type Environment, loadSessionIdentity, obtainCredentials } from "../credentials/obtain.ts";
 import { type DebugLog, debugLog } from "../debug_log.ts";
 import { fail, messageOf } from "../errors.ts";
-import { commandEnvironment } from "../process/command_environment.ts";
+import { MAX_INPUT_FILE_BYTES } from "../identity/input_file.ts";
+import { commandEnvironment, undecodableCommandEntries } from "../process/command_environment.ts";
 import { replaceProcess, resolveCommand } from "../process/replace_process.ts";
 import { selfCommand } from "../self_command.ts";
 import {
@@ -22,6 +23,7 @@ import {
   TIMEOUT_HELP,
 } from "../session_settings.ts";
 import { sha256Hex } from "../signing/sigv4_x509.ts";
+import { readEnv, undecodableEnvironment } from "../process/environment.ts";
 
 const FLAGS = {
   ...SESSION_FLAGS,
@@ -47,6 +49,15 @@ const FLAGS = {
     description: "stay PID 1 (like tini) and serve credentials to COMMAND over the container endpoint",
   },
 } as const;
+
+/** A file's text; a FIFO (which would block), a device (which might never end) or a huge file is an error. */
+async function readRegularText(path: string): Promise<string> {
+  const info = await Deno.stat(path);
+  if (info.isDirectory) throw new Error("it is a directory");
+  if (!info.isFile) throw new Error("not a regular file: a pipe, socket or device");
+  if (info.size > MAX_INPUT_FILE_BYTES) throw new Error(`larger than ${MAX_INPUT_FILE_BYTES} bytes`);
+  return await Deno.readTextFile(path);
+}
 
 /**
  * Variables removed from a supervised command's environment: the passphrase (the command never
@@ -80,7 +91,7 @@ async function readUserConfig(
   const path = explicit || (home ? `${home}/.aws/config` : undefined);
   if (!path) return {};
   try {
-    return { path, text: await Deno.readTextFile(path) };
+    return { path, text: await readRegularText(path) };
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return { path };
     if (!explicit) {
@@ -88,7 +99,7 @@ async function readUserConfig(
       return {};
     }
     fail(
-      "UnreadableAwsConfig",
+      "FileUnreadable",
       `AWS config "${path}" cannot be read (${messageOf(error)}): fix its permissions or unset AWS_CONFIG_FILE`,
     );
   }
@@ -105,6 +116,8 @@ function warnAboutShadowing(env: (name: string) => string | undefined, profile: 
   const credentialsFile = env("AWS_SHARED_CREDENTIALS_FILE") || (home ? `${home}/.aws/credentials` : undefined);
   if (!credentialsFile) return;
   try {
+    const info = Deno.statSync(credentialsFile);
+    if (!info.isFile || info.size > MAX_INPUT_FILE_BYTES) throw new Error("not a regular file of a sensible size");
     const text = Deno.readTextFileSync(credentialsFile);
     if (text.split(/\r?\n/).some((line) => line.trim() === `[${profile}]`)) {
       writeStderr(
@@ -180,7 +193,7 @@ async function writeConfig(directory: string, text: string): Promise<string> {
   } catch (error) {
     await Deno.remove(temporary).catch(() => {});
     fail(
-      "CannotWriteAwsConfig",
+      "CannotWrite",
       `exec cannot write its AWS config in ${directory} (${
         messageOf(error)
       }): free space there or set ROLESANYWHERE_CACHE_DIR to another directory`,
@@ -227,18 +240,18 @@ ${TIMEOUT_HELP}`,
   ],
   async run(flags) {
     const stopOnSignals = stopOnSignalsAsPid1(debugLog(Boolean(flags.values.debug)));
-    const env = (name: string) => Deno.env.get(name);
+    const env = readEnv;
     if (flags.values.supervise) refuseArgvPassphrase(flags, "exec --supervise");
     const settings = sessionSettingsFrom(flags, env);
     const debug = debugLog(settings.debug);
     const profile = (flags.values["aws-profile"] as string | undefined) || env("AWS_PROFILE") || "default";
     if (!/^[\w.@+-]+$/.test(profile)) {
-      fail("InvalidSetting", `AWS profile name "${profile}" must be letters, digits and . @ + - _`, 2);
+      fail("InvalidSetting", `AWS profile name "${profile}" must be letters, digits and . @ + - _`);
     }
     const commandLine = flags.positionals;
     const printOnly = Boolean(flags.values["print-config"]);
     if (!printOnly && commandLine.length === 0) {
-      fail("UsageError", "no command to run: give one after the flags, e.g. `certrole exec -- aws s3 ls`", 2);
+      fail("UsageError", "no command to run: give one after the flags, e.g. `certrole exec -- aws s3 ls`");
     }
 
     if (printOnly) {
@@ -249,7 +262,7 @@ ${TIMEOUT_HELP}`,
     const childEnv = commandEnvironment(Deno.env.toObject());
     const resolved = resolveCommand(commandLine[0], childEnv.PATH, Deno.cwd());
     if (!resolved.ok) {
-      fail(resolved.exitCode === 127 ? "CommandNotFound" : "CommandNotExecutable", resolved.message, resolved.exitCode);
+      fail(resolved.code, resolved.message);
     }
 
     const environment = { env, now: () => new Date(), debug };
@@ -288,7 +301,7 @@ ${TIMEOUT_HELP}`,
       delete childEnv.ROLESANYWHERE_KEY_PASSPHRASE_FILE;
     }
     debug(`exec ${resolved.path} (${commandLine.length - 1} argument(s)) as PID ${Deno.pid}`);
-    replaceProcess(resolved.path, commandLine, childEnv);
+    replaceProcess(resolved.path, commandLine, childEnv, undecodableCommandEntries(undecodableEnvironment(), childEnv));
   },
 };
 

@@ -14,6 +14,7 @@ import {
 } from "../identity/identity.ts";
 import { openKeyFile } from "../pki/passphrase_prompt.ts";
 import { checkRequirements, DEFAULT_CA_WARN_WITHIN, defaultLeafWarnWithin, formatReport } from "../pki/requirements.ts";
+import { readEnv } from "../process/environment.ts";
 
 const CA_FILE: FileRole = { what: "CA certificate", setting: "--ca" };
 const CERT_FILE: FileRole = { ...CERTIFICATE_FILE, setting: "--cert or ROLESANYWHERE_CERT_LOCATION" };
@@ -75,13 +76,13 @@ or ROLESANYWHERE_KEY_PASSPHRASE, else a prompt on the terminal.`,
     "certrole pki check --ca ca-cert.pem --cert cert.pem --json | jq '.requirements[] | select(.ok | not)'",
   ],
   async run(flags) {
-    const env = (name: string) => Deno.env.get(name);
+    const env = readEnv;
     const value = (name: string) => flags.values[name] as string | undefined;
     const missing = [
       value("ca") === undefined ? "--ca (the CA certificate)" : "",
       value("cert") === undefined ? "--cert / ROLESANYWHERE_CERT_LOCATION (the certificate)" : "",
     ].filter(Boolean);
-    if (missing.length) fail("MissingSettings", `missing settings: ${missing.join(", ")}`, 2);
+    if (missing.length) fail("MissingSettings", `missing settings: ${missing.join(", ")}`);
     const warnText = value("warn-within");
     const warnWithin = warnText === undefined ? undefined : parseDuration(warnText, "--warn-within");
 

@@ -16,6 +16,7 @@ import {
 import { describeKeyType } from "../pki/key_type.ts";
 import { CERTIFICATE_MODE, checkOutputs, KEY_MODE, type OutputFile, writeOutput } from "../pki/output_files.ts";
 import { caPassphraseNames, passphraseForNewKey } from "../pki/passphrase_prompt.ts";
+import { readEnv } from "../process/environment.ts";
 
 const DEMO_WARNING =
   "certrole: warning: a CA made by hand is for demos and tests. In production use your existing PKI or " +
@@ -71,15 +72,15 @@ anchor (aws rolesanywhere create-trust-anchor).`,
     '    --source sourceData={x509CertificateData="$(cat ca-cert.pem)"},sourceType=CERTIFICATE_BUNDLE',
   ],
   async run(flags) {
-    const env = (name: string) => Deno.env.get(name);
+    const env = readEnv;
     const subject = subjectFrom(flags);
-    if (subject.cn === undefined) fail("MissingSettings", "give the CA a name with --cn, e.g. --cn myPrivateCA", 2);
+    if (subject.cn === undefined) fail("MissingSettings", "give the CA a name with --cn, e.g. --cn myPrivateCA");
     const keyType = keyTypeFrom(flags);
     const lifetimeMs = validityMs(flags, "days", new Date(), 1095)!;
     const encrypt = flags.values["no-passphrase"] !== true;
     const passphraseFile = flags.values["passphrase-file"] as string | undefined;
     if (!encrypt && passphraseFile !== undefined) {
-      fail("InvalidSetting", "--no-passphrase and --passphrase-file contradict each other: keep one", 2);
+      fail("ConflictingSettings", "--no-passphrase and --passphrase-file contradict each other: keep one");
     }
     const force = flags.values.force === true;
     const certOut: OutputFile = {

@@ -27,6 +27,7 @@ import {
 import { describeKeyType } from "../pki/key_type.ts";
 import { CERTIFICATE_MODE, checkOutputs, KEY_MODE, type OutputFile, writeOutput } from "../pki/output_files.ts";
 import { caPassphraseNames, openKeyFile, passphraseForNewKey } from "../pki/passphrase_prompt.ts";
+import { readEnv } from "../process/environment.ts";
 
 const CA_CERT_FILE: FileRole = { what: "CA certificate", setting: "--ca-cert" };
 const CSR_FILE: FileRole = { what: "CSR", setting: "--csr" };
@@ -62,7 +63,7 @@ async function loadCa(path: string, now: Date): Promise<Certificate> {
 
 /** The CA's key, checked against the CA certificate; a WebCrypto key, which is what signs certificates. */
 async function loadCaKey(path: string, passphraseFile: string | undefined, ca: Certificate): Promise<CryptoKey> {
-  const key = await openKeyFile(path, CA_KEY_FILE, passphraseFile, (name) => Deno.env.get(name));
+  const key = await openKeyFile(path, CA_KEY_FILE, passphraseFile, readEnv);
   if (!(await keyMatchesCertificate(key, ca))) {
     fail(
       "KeyMismatch",
@@ -139,7 +140,7 @@ instead (subject flags, if given, replace the subject; the CSR's extensions are 
     "certrole credential-process --certificate cert.pem --private-key key.pem --trust-anchor-arn ... --profile-arn ... --role-arn ...",
   ],
   async run(flags) {
-    const env = (name: string) => Deno.env.get(name);
+    const env = readEnv;
     const value = (name: string) => flags.values[name] as string | undefined;
     const csrPath = value("csr");
     const subjectFields = subjectFrom(flags);
@@ -148,18 +149,17 @@ instead (subject flags, if given, replace the subject; the CSR's extensions are 
       fail(
         "MissingSettings",
         "give the certificate's common name with --cn, e.g. --cn myContainer (or sign a --csr)",
-        2,
       );
     }
     if (csrPath) {
       for (const name of ["key-out", "key-type", "passphrase-file", "no-passphrase"]) {
         if (flags.values[name] !== undefined) {
-          fail("InvalidSetting", `--${name} does not apply with --csr: the key stays with whoever made the CSR`, 2);
+          fail("InvalidSetting", `--${name} does not apply with --csr: the key stays with whoever made the CSR`);
         }
       }
     }
     if (value("days") !== undefined && value("hours") !== undefined) {
-      fail("InvalidSetting", "--days and --hours are both given: keep one", 2);
+      fail("ConflictingSettings", "--days and --hours are both given: keep one");
     }
     const now = new Date();
     const lifetimeMs = value("hours") !== undefined
@@ -170,7 +170,7 @@ instead (subject flags, if given, replace the subject; the CSR's extensions are 
     const encrypt = !csrPath && flags.values["no-passphrase"] !== true;
     const passphraseFile = value("passphrase-file");
     if (flags.values["no-passphrase"] === true && passphraseFile !== undefined) {
-      fail("InvalidSetting", "--no-passphrase and --passphrase-file contradict each other: keep one", 2);
+      fail("ConflictingSettings", "--no-passphrase and --passphrase-file contradict each other: keep one");
     }
     const force = flags.values.force === true;
     const certOut: OutputFile = {
@@ -200,7 +200,6 @@ instead (subject flags, if given, replace the subject; the CSR's extensions are 
         `the certificate would be valid until ${isoSeconds(notAfter)}, after the CA expires (${
           isoSeconds(ca.notAfter)
         }): ask for a shorter --days/--hours or renew the CA`,
-        2,
       );
     }
     const caKeyPath = value("ca-key") ?? "ca-key.pem";
@@ -222,7 +221,7 @@ instead (subject flags, if given, replace the subject; the CSR's extensions are 
       publicKey = request.publicKey;
       subject = subjectDer ?? request.subject;
       if (subject.length === 2 && !altNames.dns.length && !altNames.uri.length && !altNames.email.length) {
-        fail("MissingSettings", `CSR "${csrPath}" has an empty subject: give --cn`, 2);
+        fail("MissingSettings", `CSR "${csrPath}" has an empty subject: give --cn`);
       }
     } else {
       const passphrase = encrypt

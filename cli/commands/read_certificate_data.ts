@@ -36,7 +36,6 @@ as ML-DSA signs without a digest).`,
       fail(
         "MissingSettings",
         "missing settings: --certificate / ROLESANYWHERE_CERT_LOCATION (the certificate file)",
-        2,
       );
     }
     const certificate = certificateFromBytes(await readInputFile(path, CERTIFICATE_FILE), path);

@@ -15,6 +15,7 @@ import { checkTlsPair, readTlsPair } from "../serve/tls_pair.ts";
 import { clientHost, DEFAULT_LISTEN, type ListenAddress, parseListen, parsePort } from "../serve/listen_address.ts";
 import { refuseArgvPassphrase, SESSION_FLAGS, sessionSettingsFrom } from "../session_settings.ts";
 import { shellQuote } from "../shell_quote.ts";
+import { readEnv } from "../process/environment.ts";
 
 export const SERVE_FLAGS = {
   "listen": {
@@ -52,7 +53,7 @@ const FLAGS = { ...SESSION_FLAGS, ...SERVE_FLAGS } as const;
 function listenAddress(flags: ParsedFlags): ListenAddress {
   const port = flags.values.port as string | undefined;
   if (port !== undefined) {
-    if (flags.sources.listen === "--listen") fail("UsageError", "give --listen or --port, not both", 2);
+    if (flags.sources.listen === "--listen") fail("ConflictingSettings", "give --listen or --port, not both");
     return { hostname: "127.0.0.1", port: parsePort(port, "--port"), loopback: true };
   }
   const listen = (flags.values.listen as string | undefined) ?? DEFAULT_LISTEN;
@@ -97,7 +98,7 @@ token-protected container endpoint.`,
     "certrole serve --listen 0.0.0.0:9911 --token-file /secrets/token --tls-cert tls.crt --tls-key tls.key",
   ],
   async run(flags) {
-    const env = (name: string) => Deno.env.get(name);
+    const env = readEnv;
     refuseArgvPassphrase(flags, "serve");
     const settings = sessionSettingsFrom(flags, env);
     const debug = debugLog(settings.debug);
@@ -107,15 +108,14 @@ token-protected container endpoint.`,
     const tlsCert = values["tls-cert"];
     const tlsKey = values["tls-key"];
     if ((tlsCert === undefined) !== (tlsKey === undefined)) {
-      fail("UsageError", "give both --tls-cert and --tls-key, or neither", 2);
+      fail("ConflictingSettings", "give both --tls-cert and --tls-key, or neither");
     }
     const tokenFlag = values["token-file"];
     if (!listen.loopback && (tokenFlag === undefined || tlsCert === undefined)) {
       fail(
-        "UnsafeListen",
+        "ConflictingSettings",
         `--listen ${listen.hostname}:${listen.port} is not a loopback address: SDKs send the token over plain HTTP ` +
           "only to loopback, so give --token-file and --tls-cert/--tls-key (or listen on 127.0.0.1)",
-        2,
       );
     }
     const tls = tlsCert !== undefined ? { certFile: absolute(tlsCert), keyFile: absolute(tlsKey!) } : undefined;
@@ -128,7 +128,10 @@ token-protected container endpoint.`,
       const directory = settings.cacheDir ?? defaultCacheDir(env);
       const prepared = directory && await prepareCacheDir(directory, debug);
       if (!prepared) {
-        fail("NoTokenFile", "no private directory for the token file (no usable cache dir): give --token-file FILE");
+        fail(
+          "NoWritableDirectory",
+          "no private directory for the token file (no usable cache dir): give --token-file FILE",
+        );
       }
       tokenPath = `${prepared}/serve.token`;
     }
@@ -139,7 +142,7 @@ token-protected container endpoint.`,
     );
 
     if (flags.values.imds === true && !listen.loopback) {
-      fail("UsageError", "--imds needs a loopback --listen: IMDS has no client authentication", 2);
+      fail("ConflictingSettings", "--imds needs a loopback --listen: IMDS has no client authentication");
     }
     const imds = listen.loopback && flags.values.imds !== false;
     const stop = listenForStop();

@@ -6,10 +6,12 @@ import type { Held } from "../credentials/credential_keeper.ts";
 import { startCredentialSupply } from "../credentials/credential_supply.ts";
 import { metadataTime } from "../credentials/refresh_schedule.ts";
 import { debugLog } from "../debug_log.ts";
-import { fail, messageOf } from "../errors.ts";
+import { CertroleError, fail, messageOf } from "../errors.ts";
+import { readInputFile } from "../identity/input_file.ts";
 import { listenForStop } from "../process/stop_signals.ts";
 import { checkReplaceable, replaceFile } from "../replace_file.ts";
 import { refuseArgvPassphrase, SESSION_FLAGS, sessionSettingsFrom } from "../session_settings.ts";
+import { readEnv } from "../process/environment.ts";
 
 const FLAGS = {
   ...SESSION_FLAGS,
@@ -27,7 +29,7 @@ async function credentialsPath(env: (name: string) => string | undefined): Promi
   const explicit = env("AWS_SHARED_CREDENTIALS_FILE");
   if (explicit) return explicit;
   const home = env("HOME");
-  if (!home) fail("NoCredentialsFile", "no HOME to find ~/.aws/credentials in: set AWS_SHARED_CREDENTIALS_FILE");
+  if (!home) fail("MissingSettings", "no HOME to find ~/.aws/credentials in: set AWS_SHARED_CREDENTIALS_FILE");
   try {
     await Deno.mkdir(`${home}/.aws`, { recursive: true, mode: 0o700 });
   } catch (error) {
@@ -38,10 +40,13 @@ async function credentialsPath(env: (name: string) => string | undefined): Promi
 
 async function readExisting(path: string): Promise<string | undefined> {
   try {
-    return await Deno.readTextFile(path);
+    // A regular file, bounded: a FIFO would block forever and /dev/zero never end.
+    return new TextDecoder().decode(
+      await readInputFile(path, { what: "credentials", setting: "AWS_SHARED_CREDENTIALS_FILE" }),
+    );
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    fail("FileUnreadable", `credentials file "${path}" cannot be read (${messageOf(error)}): fix its permissions`);
+    if (error instanceof CertroleError && error.code === "FileNotFound") return undefined;
+    throw error;
   }
 }
 
@@ -65,12 +70,12 @@ no file: prefer it.`,
     "AWS_SHARED_CREDENTIALS_FILE=/run/aws/credentials certrole update",
   ],
   async run(flags) {
-    const env = (name: string) => Deno.env.get(name);
+    const env = readEnv;
     if (!flags.values.once) refuseArgvPassphrase(flags, "update");
     const settings = sessionSettingsFrom(flags, env);
     const profile = (flags.values.profile as string | undefined) ?? "default";
     if (!/^[\w.@+-]+$/.test(profile)) {
-      fail("InvalidSetting", `--profile "${profile}" must be letters, digits and . @ + - _`, 2);
+      fail("InvalidSetting", `--profile "${profile}" must be letters, digits and . @ + - _`);
     }
     const path = await credentialsPath(env);
     await checkReplaceable(path, "credentials file"); // before the first CreateSession, whose result goes there

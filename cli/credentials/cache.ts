@@ -56,19 +56,34 @@ export function isFresh(credentials: SessionCredentials, now: Date, windowSecond
   return Number.isFinite(expiry) && expiry - now.getTime() > windowSeconds * 1000;
 }
 
-/** $XDG_RUNTIME_DIR (a per-user tmpfs) when set, else ~/.cache; undefined when neither exists. */
+/**
+ * $XDG_RUNTIME_DIR/certrole (a per-user tmpfs), else $XDG_CACHE_HOME/certrole, else
+ * ~/.cache/certrole; each only when the directory it lives in (the runtime directory, the cache
+ * home, HOME) exists: certrole makes its own directory, never a missing HOME (HOME=/nonexistent for
+ * system users). Undefined when there is none.
+ */
 export function defaultCacheDir(env: (name: string) => string | undefined): string | undefined {
+  const isDirectory = (path: string) => {
+    try {
+      return Deno.statSync(path).isDirectory;
+    } catch {
+      return false;
+    }
+  };
   const runtime = env("XDG_RUNTIME_DIR");
-  if (runtime) return `${runtime}/certrole`;
+  if (runtime && isDirectory(runtime)) return `${runtime}/certrole`;
   const cacheHome = env("XDG_CACHE_HOME");
-  if (cacheHome) return `${cacheHome}/certrole`;
+  if (cacheHome && isDirectory(cacheHome)) return `${cacheHome}/certrole`;
   const home = env("HOME");
-  return home && home !== "/" ? `${home}/.cache/certrole` : undefined;
+  return home && home !== "/" && isDirectory(home) ? `${home}/.cache/certrole` : undefined;
 }
 
 /**
- * Creates the directory 0700 (or tightens one we own) and returns it; undefined when it is not
- * safe to use (owned by someone else, not creatable), after saying why on the debug log.
+ * Creates the directory 0700 and returns it; an existing one is used as it is when it is ours and
+ * no other user may write to it (cache files are 0600 either way). Never changes the mode of a
+ * directory it did not create: `--cache-dir /` as root must not make / private. Undefined when it
+ * is not safe to use (someone else's, writable by others, not creatable), after saying why on the
+ * debug log.
  */
 export async function prepareCacheDir(dir: string, debug: DebugLog): Promise<string | undefined> {
   try {
@@ -79,7 +94,11 @@ export async function prepareCacheDir(dir: string, debug: DebugLog): Promise<str
       debug(`cache directory ${dir} belongs to uid ${info.uid}, not us: caching disabled`);
       return undefined;
     }
-    if (((info.mode ?? 0) & 0o077) !== 0) await Deno.chmod(dir, 0o700);
+    if (((info.mode ?? 0) & 0o022) !== 0) {
+      const mode = ((info.mode ?? 0) & 0o7777).toString(8).padStart(4, "0");
+      debug(`cache directory ${dir} is writable by other users (mode ${mode}): caching disabled`);
+      return undefined;
+    }
     return dir;
   } catch (error) {
     debug(`cache directory ${dir} unusable (${error instanceof Error ? error.message : error}): caching disabled`);

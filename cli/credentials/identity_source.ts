@@ -13,6 +13,7 @@ import type { Identity } from "../identity/identity.ts";
 import { messageOf } from "../errors.ts";
 import type { SessionSettings } from "../session_settings.ts";
 import { sha256Hex } from "../signing/sigv4_x509.ts";
+import { readInputFile } from "../identity/input_file.ts";
 
 /** What logs and the emulator's session log can name a certificate by. */
 export interface IdentityLabel {
@@ -103,7 +104,8 @@ export class IdentitySource {
         continue;
       }
       try {
-        parts.push(await sha256Hex(await Deno.readFile(path)));
+        // readInputFile: a file swapped for a FIFO or /dev/zero must not stall or flood the watcher.
+        parts.push(await sha256Hex(await readInputFile(path, { what: "watched file", setting: "its flag" })));
       } catch {
         return undefined;
       }

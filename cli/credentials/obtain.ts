@@ -4,7 +4,7 @@
  * cache lock, and store the answer.
  */
 import { type DebugLog } from "../debug_log.ts";
-import { CertroleError } from "../errors.ts";
+import { CertroleError, oneLine } from "../errors.ts";
 import {
   CERTIFICATE_FILE,
   certificateFromBytes,
@@ -45,7 +45,7 @@ export interface Obtained {
 }
 
 function warnOnStderr(message: string): void {
-  Deno.stderr.writeSync(new TextEncoder().encode(`certrole: warning: ${message}\n`));
+  Deno.stderr.writeSync(new TextEncoder().encode(`certrole: warning: ${oneLine(message)}\n`));
 }
 
 /** Failures worth riding out on still-valid cached credentials: network, throttling, 5xx (after the retries). */

@@ -16,7 +16,7 @@ import { handleS3 } from "./s3_api.ts";
 import { requireScopeRegion, requireSignedHost, sha256Hex } from "./sigv4_rules.ts";
 import { certificateDer, type SessionLogEntry, type SessionLogger } from "./session_log.ts";
 import { handleSts } from "./sts_api.ts";
-import { Throttle } from "./throttle.ts";
+import { Throttle, type ThrottleScope } from "./throttle.ts";
 import { parseAuthorization, type ParsedAuthorization, type ReceivedRequest } from "./sigv4_verify.ts";
 import {
   type AdminKey,
@@ -50,8 +50,14 @@ export interface EmulatorOptions {
   readonly onSession?: SessionLogger;
   /** Wait this long before every answer: a wide-area round trip on loopback (no `tc netem` here). */
   readonly latencyMs?: number;
-  /** CreateSession calls a second per certificate; more get ThrottlingException (HTTP 429). */
+  /** CreateSession calls a second per certificate (or account); more get ThrottlingException (HTTP 429). */
   readonly throttleTps?: number;
+  /**
+   * What one throttle bucket counts: "certificate" (default: tests side by side, each with its
+   * own certificates, do not throttle each other) or "account", AWS's own quota (every
+   * certificate of the account and Region shares it).
+   */
+  readonly throttleScope?: ThrottleScope;
   /** HTTP limits (header size, timeouts, connections); tests lower them. */
   readonly limits?: Partial<HttpLimits>;
   /** Issued credentials expire after this many seconds when that is sooner than requested. */
@@ -263,7 +269,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     try {
       if (sizeProblem) throw validation(sizeProblem);
       // Counted before any verification, as a front door would: a throttled call costs nothing.
-      if (throttle && !throttle.admit(fingerprintSha256 ?? `credential ${auth.credential}`, at.getTime())) {
+      const bucket = options.throttleScope === "account"
+        ? "account"
+        : fingerprintSha256 ?? `credential ${auth.credential}`;
+      if (throttle && !throttle.admit(bucket, at.getTime())) {
         throw new Fault(429, "ThrottlingException", "Rate exceeded");
       }
       const { session, body } = await createSession(request, auth, {

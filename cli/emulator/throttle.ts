@@ -5,9 +5,14 @@
  *
  * AWS's own quota ("Rate of CreateSession requests", 10 per second by default, per account and
  * Region, per the Roles Anywhere quotas page) is shared by every certificate of the account;
- * the emulator counts per certificate so that tests running side by side with their own
- * certificates do not throttle each other.
+ * the emulator counts per certificate by default so that tests running side by side with their
+ * own certificates do not throttle each other, and per account with `--throttle-scope account`
+ * (a fleet simulation against AWS's quota).
  */
+
+/** What one bucket counts: each certificate's calls, or (AWS's quota) the whole account's. */
+export type ThrottleScope = "certificate" | "account";
+export const THROTTLE_SCOPES: readonly ThrottleScope[] = ["certificate", "account"];
 
 /** Certificates remembered at once; the longest unseen is forgotten first (it would be full again). */
 const MAX_TRACKED = 10_000;

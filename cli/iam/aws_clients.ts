@@ -10,7 +10,8 @@
  */
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { RolesAnywhereClient } from "@aws-sdk/client-rolesanywhere";
-import { fail, messageOf } from "../errors.ts";
+import { isRegionName } from "../aws_partitions.ts";
+import { fail, messageOf, quoted } from "../errors.ts";
 import { proxyFor, send, type TransportOptions } from "../transport/http_client.ts";
 import { trustedCertificates } from "../transport/trust_store.ts";
 
@@ -81,7 +82,79 @@ function requestHandler(transport: (url: URL) => TransportOptions) {
   };
 }
 
+/**
+ * What the SDK's configuration and credential chain read from the environment (seen by
+ * tests/hostile_environments.test.ts). Each is read once through `env` first: the SDK reads them
+ * in promises nobody awaits, where a value that is not UTF-8 (Deno throws InvalidData) would end
+ * the process with a stack trace instead of one line naming the variable.
+ */
+const SDK_ENVIRONMENT = [
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_CREDENTIAL_EXPIRATION",
+  "AWS_PROFILE",
+  "AWS_CONFIG_FILE",
+  "AWS_SHARED_CREDENTIALS_FILE",
+  "AWS_REGION",
+  "AWS_DEFAULT_REGION",
+  "AWS_DEFAULTS_MODE",
+  "AWS_EXECUTION_ENV",
+  "AWS_LAMBDA_FUNCTION_NAME",
+  "AWS_MAX_ATTEMPTS",
+  "AWS_RETRY_MODE",
+  "AWS_ROLE_ARN",
+  "AWS_ROLE_SESSION_NAME",
+  "AWS_WEB_IDENTITY_TOKEN_FILE",
+  "AWS_SDK_UA_APP_ID",
+  "AWS_USE_DUALSTACK_ENDPOINT",
+  "AWS_USE_FIPS_ENDPOINT",
+  "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+  "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+  "AWS_EC2_METADATA_DISABLED",
+  "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+  "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+  "_X_AMZN_TRACE_ID",
+  "HOME",
+  "HOMEDRIVE",
+  "HOMEPATH",
+  "USERPROFILE",
+  "http_proxy",
+  "https_proxy",
+  "no_proxy",
+];
+
+/** Files the SDK reads when these name them; it would wait forever on a FIFO and never finish /dev/zero. */
+const SDK_FILE_VARIABLES = ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE"];
+
+function checkSdkEnvironment(env: (name: string) => string | undefined): void {
+  for (const name of SDK_ENVIRONMENT) env(name);
+  for (const name of SDK_FILE_VARIABLES) {
+    const path = env(name);
+    if (!path) continue;
+    // The SDK keeps each file's promise in a plain object keyed by the path: "__proto__" or
+    // "constructor" finds Object.prototype's members there and ends in a TypeError nobody catches.
+    if (path in Object.prototype) {
+      fail("InvalidSetting", `${name} "${path}" is not a path the AWS SDK can read: write it as ./${path}`);
+    }
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(path);
+    } catch {
+      continue; // missing or unreadable: the SDK reports it, or goes on without the file
+    }
+    if (!info.isFile) {
+      fail(
+        "NotARegularFile",
+        `${name} "${path}" is not a regular file (a directory, pipe or device): fix or unset ${name}`,
+      );
+    }
+  }
+}
+
 export async function awsClients(options: ClientOptions): Promise<AwsClients> {
+  checkSdkEnvironment(options.env);
   const caCerts = await trustedCertificates(options.env, () => {});
   const transport = (url: URL): TransportOptions => ({
     caCerts,
@@ -95,8 +168,18 @@ export async function awsClients(options: ClientOptions): Promise<AwsClients> {
     import("@aws-sdk/client-iam"),
     import("@aws-sdk/client-rolesanywhere"),
   ]);
-  const region = options.region ?? options.env("AWS_REGION") ?? options.env("AWS_DEFAULT_REGION") ??
-    await regionFromConfig(rolesAnywhereSdk);
+  // An empty variable counts as unset, as in the AWS CLI; anything else must be a region name.
+  const [source, given] = options.region
+    ? ["--region", options.region]
+    : options.env("AWS_REGION")
+    ? ["AWS_REGION", options.env("AWS_REGION")!]
+    : options.env("AWS_DEFAULT_REGION")
+    ? ["AWS_DEFAULT_REGION", options.env("AWS_DEFAULT_REGION")!]
+    : ["the AWS config profile's region", await regionFromConfig(rolesAnywhereSdk)];
+  if (!isRegionName(given)) {
+    fail("InvalidSetting", `${source} ${quoted(given)} is not an AWS region name like us-east-1: fix ${source}`);
+  }
+  const region = given;
   const common = {
     region,
     requestHandler: requestHandler(transport),
@@ -117,12 +200,13 @@ export async function awsClients(options: ClientOptions): Promise<AwsClients> {
 async function regionFromConfig(sdk: typeof import("@aws-sdk/client-rolesanywhere")): Promise<string> {
   const client = new sdk.RolesAnywhereClient({});
   try {
-    return await client.config.region();
+    const region = await client.config.region();
+    if (!region) throw new Error("no region");
+    return region;
   } catch {
     fail(
-      "MissingRegion",
+      "MissingSettings",
       "no AWS region: give --region, set AWS_REGION, or set a region in the AWS config profile",
-      2,
     );
   } finally {
     client.destroy();

@@ -51,7 +51,6 @@ export function trustPolicy(options: TrustPolicyOptions): PolicyDocument {
       fail(
         "InvalidSetting",
         `subject attribute ${attribute} is not one Roles Anywhere maps (use ${SUBJECT_ATTRIBUTES.join(", ")})`,
-        2,
       );
     }
     set(`aws:PrincipalTag/x509Subject/${attribute}`, [nonEmpty(value, attribute)]);
@@ -67,7 +66,6 @@ export function trustPolicy(options: TrustPolicyOptions): PolicyDocument {
     fail(
       "InvalidSetting",
       "a trust policy without conditions lets every certificate the trust anchor accepts assume the role: give --cn (or another attribute) or --trust-anchor-arn",
-      2,
     );
   }
   const condition: Record<string, unknown> = {};
@@ -85,14 +83,14 @@ export function trustPolicy(options: TrustPolicyOptions): PolicyDocument {
 }
 
 function nonEmpty(value: string, what: string): string {
-  if (value.trim() === "") fail("InvalidSetting", `${what} must not be empty`, 2);
+  if (value.trim() === "") fail("InvalidSetting", `${what} must not be empty`);
   return value;
 }
 
 /** service:Action with optional wildcards, as IAM accepts them (e.g. s3:ListAllMyBuckets, ec2:Describe*). */
 export function checkAction(action: string): string {
   if (!/^[a-z0-9-]+:[A-Za-z0-9*?]+$/.test(action)) {
-    fail("InvalidAction", `"${action}" is not an IAM action (like s3:ListAllMyBuckets or ec2:Describe*)`, 2);
+    fail("InvalidSetting", `"${action}" is not an IAM action (like s3:ListAllMyBuckets or ec2:Describe*)`);
   }
   return action;
 }
@@ -119,7 +117,7 @@ function arnProblem(text: string): string | undefined {
 export function checkResource(resource: string): string {
   const problem = resource === "*" ? undefined : arnProblem(resource);
   if (problem) {
-    fail("InvalidResource", `"${resource}" is not "*" or an ARN (${problem}): use e.g. arn:aws:s3:::my-bucket`, 2);
+    fail("InvalidSetting", `"${resource}" is not "*" or an ARN (${problem}): use e.g. arn:aws:s3:::my-bucket`);
   }
   return resource;
 }
@@ -137,9 +135,8 @@ export function checkTrustAnchorArn(text: string): string {
       : undefined);
   if (problem) {
     fail(
-      "InvalidArn",
+      "InvalidSetting",
       `"${text}" is not a trust anchor ARN (${problem}): use arn:aws:rolesanywhere:REGION:ACCOUNT:trust-anchor/ID`,
-      2,
     );
   }
   return text;
@@ -152,7 +149,7 @@ export interface PermissionsPolicyOptions {
 }
 
 export function permissionsPolicy(options: PermissionsPolicyOptions): PolicyDocument {
-  if (options.allow.length === 0) fail("InvalidSetting", "give at least one --allow ACTION", 2);
+  if (options.allow.length === 0) fail("InvalidSetting", "give at least one --allow ACTION");
   const actions = options.allow.map(checkAction);
   const resources = (options.resources?.length ? options.resources : ["*"]).map(checkResource);
   return {

@@ -9,7 +9,7 @@
  * the account as it was.
  */
 import type { ProfileDetail, TrustAnchorDetail } from "@aws-sdk/client-rolesanywhere";
-import { CertroleError } from "../errors.ts";
+import { CertroleError, type ErrorCode } from "../errors.ts";
 import {
   allProfiles,
   allRoles,
@@ -65,7 +65,7 @@ export interface SetupResult {
   readonly steps: readonly Step[];
 }
 
-function refuse(code: string, message: string): never {
+function refuse(code: ErrorCode, message: string): never {
   throw new CertroleError(code, message);
 }
 

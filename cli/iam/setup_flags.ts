@@ -9,6 +9,7 @@ import { usageError } from "../flags.ts";
 import { type Certificate, nameAttribute } from "../identity/certificate.ts";
 import { certificatesFromBundle, type FileRole, readInputFile } from "../identity/identity.ts";
 import type { ClientOptions } from "./aws_clients.ts";
+import { readEnv } from "../process/environment.ts";
 
 export const AWS_FLAGS = {
   "endpoint-url": {
@@ -57,7 +58,7 @@ export function clientOptions(flags: ParsedFlags): ClientOptions {
   return {
     endpoint,
     region: flags.values.region as string | undefined,
-    env: (name) => Deno.env.get(name),
+    env: readEnv,
   };
 }
 
@@ -74,7 +75,7 @@ export async function readCa(path: string): Promise<{ pem: string; certificates:
   for (const certificate of certificates) {
     if (!certificate.basicConstraints?.ca) {
       fail(
-        "NotACertificateAuthority",
+        "NotACa",
         `"${path}" holds "${certificate.subject.text}", which is not a CA certificate (basicConstraints CA:TRUE): give the CA's certificate, not a client's`,
       );
     }
@@ -118,7 +119,7 @@ export function envFileText(values: Readonly<Record<string, string | undefined>>
   const lines = ["# written by certrole iam setup; use with docker run --env-file"];
   for (const [key, value] of Object.entries(values)) {
     if (value === undefined) continue;
-    if (/[\r\n]/.test(value)) fail("InvalidValue", `${key} cannot go into an env-file: it holds a line break`);
+    if (/[\r\n]/.test(value)) fail("InvalidSetting", `${key} cannot go into an env-file: it holds a line break`);
     lines.push(`${key}=${value}`);
   }
   return lines.join("\n") + "\n";

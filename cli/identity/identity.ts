@@ -85,7 +85,7 @@ export function certificatesFromBundle(bytes: Uint8Array, path: string, role = I
   const text = new TextDecoder().decode(bytes);
   const invalid = (detail: string): never =>
     fail(
-      "InvalidCertificateBundle",
+      "InvalidCertificate",
       `${role.what} "${path}" is not a PEM bundle of certificates (${detail}): set ${role.setting} to a file of CERTIFICATE blocks`,
     );
   if (!looksLikePem(text)) invalid("no PEM blocks");

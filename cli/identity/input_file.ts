@@ -31,7 +31,7 @@ export async function readInputFile(path: string, role: FileRole): Promise<Uint8
   try {
     info = await Deno.stat(path);
     if (info.isDirectory) {
-      fail("FileIsDirectory", `${role.what} "${path}" is a directory: set ${role.setting} to a file`);
+      fail("NotARegularFile", `${role.what} "${path}" is a directory: set ${role.setting} to a file`);
     }
     // Reading a FIFO without a writer, or a device like /dev/zero, would never end.
     if (!info.isFile) {

@@ -53,7 +53,7 @@ export async function readPassphraseFile(path: string, setting: string): Promise
   const value = new TextDecoder().decode(bytes).replace(/\r?\n$/, "");
   bytes.fill(0);
   if (value === "") {
-    fail("PassphraseFileEmpty", `passphrase file "${path}" is empty: write the key's passphrase into it`);
+    fail("EmptyPassphrase", `passphrase file "${path}" is empty: write the key's passphrase into it`);
   }
   return value;
 }

@@ -98,7 +98,7 @@ export const SUPERVISED_STOP: StopSignal = {
 };
 
 function specError(where: string, message: string): CertroleError {
-  return new CertroleError("ImageSpecError", `${where}: ${message}`, 1);
+  return new CertroleError("ImageSpecError", `${where}: ${message}`);
 }
 
 function text(value: unknown, where: string, field: string): string {
@@ -339,7 +339,7 @@ export function renderDockerfile(
   const problem = baseImageProblem(variant.baseImage);
   if (problem) {
     throw new CertroleError(
-      "UnsupportedBaseImage",
+      "ImageSpecError",
       `variant ${variant.name}: base image ${variant.baseImage} ${problem}; choose a glibc base (Debian, Ubuntu, Amazon Linux 2023, distroless/base)`,
     );
   }
@@ -456,21 +456,19 @@ export function renderUserDockerfile(
   options: RenderOptions,
 ): string {
   const shortName = shortNameProblem(request.base);
-  if (shortName) throw new CertroleError("UsageError", `--base ${shortName}`, 2);
+  if (shortName) throw new CertroleError("InvalidSetting", `--base ${shortName}`);
   const unsupported = baseImageProblem(request.base);
   if (unsupported) {
     throw new CertroleError(
       "UnsupportedBaseImage",
       `--base ${request.base} ${unsupported}; choose a glibc base (Debian, Ubuntu, Amazon Linux 2023, distroless/base)`,
-      2,
     );
   }
   const runtimes = entrypointNames(inputs);
   if (!runtimes.includes(request.runtime)) {
     throw new CertroleError(
-      "UsageError",
+      "InvalidSetting",
       `--runtime must be one of ${runtimes.join(", ")} (entrypoints/*.json), not "${request.runtime}"`,
-      2,
     );
   }
   const { denoImage } = parseVariants(inputs.variantsJson);

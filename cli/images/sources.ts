@@ -36,7 +36,6 @@ export async function requireSuperviseSupport(what: string): Promise<void> {
     fail(
       "UnsupportedExecMode",
       `${what} needs \`certrole exec --supervise\`, which certrole has not got yet: use the default mode (exec replaces itself with the command)`,
-      2,
     );
   }
 }

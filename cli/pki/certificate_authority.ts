@@ -102,12 +102,12 @@ export function encodeName(fields: SubjectFields): Uint8Array<ArrayBuffer> {
   for (const [field, attributeOid, flag] of NAME_FIELDS) {
     const value = fields[field];
     if (value === undefined) continue;
-    if (value.trim() === "") fail("InvalidSetting", `${flag} must not be empty`, 2);
-    if (value.length > 64) fail("InvalidSetting", `${flag} is longer than X.509's 64-character limit`, 2);
+    if (value.trim() === "") fail("InvalidSetting", `${flag} must not be empty`);
+    if (value.length > 64) fail("InvalidSetting", `${flag} is longer than X.509's 64-character limit`);
     let encoded: Uint8Array;
     if (field === "country") {
       if (!/^[A-Za-z]{2}$/.test(value)) {
-        fail("InvalidSetting", `--country "${value}" is not a two-letter code like US`, 2);
+        fail("InvalidSetting", `--country "${value}" is not a two-letter code like US`);
       }
       encoded = tlv(TAG.PRINTABLE_STRING, new TextEncoder().encode(value.toUpperCase()));
     } else {

@@ -55,7 +55,7 @@ export function positiveInteger(flags: ParsedFlags, name: string, fallback?: num
   const text = flags.values[name] as string | undefined;
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
-    fail("InvalidSetting", `--${name} "${text}" must be a whole number of at least 1`, 2);
+    fail("InvalidSetting", `--${name} "${text}" must be a whole number of at least 1`);
   }
   return Number(text);
 }
@@ -84,7 +84,6 @@ export function validityMs(
       `--${name} ${
         flags.values[name]
       } would end after 9999-12-31, the last date a certificate can hold: use at most ${largest}`,
-      2,
     );
   }
   return count * unitMs;
@@ -111,17 +110,17 @@ export function altNamesFrom(flags: ParsedFlags): { dns: string[]; uri: string[]
     if (
       !/^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(name)
     ) {
-      fail("InvalidSetting", `--dns "${name}" is not a DNS name like app.example.com`, 2);
+      fail("InvalidSetting", `--dns "${name}" is not a DNS name like app.example.com`);
     }
   }
   for (const value of uri) {
     if (!/^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(value) || !URL.canParse(value)) {
-      fail("InvalidSetting", `--uri "${value}" is not an absolute URI like spiffe://example.org/app`, 2);
+      fail("InvalidSetting", `--uri "${value}" is not an absolute URI like spiffe://example.org/app`);
     }
   }
   for (const value of email) {
     if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value)) {
-      fail("InvalidSetting", `--email "${value}" is not an email address like team@example.com`, 2);
+      fail("InvalidSetting", `--email "${value}" is not an email address like team@example.com`);
     }
   }
   return { dns, uri, email };

@@ -43,7 +43,6 @@ export function parseKeyType(text: string, setting = "--key-type"): KeyType {
     fail(
       "InvalidSetting",
       `${setting} "${text}" is not a key type Roles Anywhere accepts: use ${KEY_TYPES.join(", ")}`,
-      2,
     );
 }
 

@@ -39,16 +39,15 @@ export async function checkOutputs(outputs: readonly OutputFile[], force: boolea
     const earlier = seen.get(output.path);
     if (earlier) {
       fail(
-        "InvalidSetting",
+        "ConflictingSettings",
         `${earlier.flag} and ${output.flag} are both "${output.path}": give them different paths`,
-        2,
       );
     }
     seen.set(output.path, output);
     const info = await exists(output.path);
     if (info?.isDirectory) {
       fail(
-        "OutputIsDirectory",
+        "NotARegularFile",
         `${output.what} path "${output.path}" is a directory: set ${output.flag} to a file path`,
       );
     }
@@ -87,6 +86,6 @@ export async function writeOutput(output: OutputFile, text: string, force: boole
     if (error instanceof Deno.errors.AlreadyExists) {
       fail("OutputExists", `${output.what} "${output.path}" appeared while certrole was working: nothing was replaced`);
     }
-    fail("OutputUnwritable", `cannot write ${output.what} "${output.path}" (${messageOf(error)})`);
+    fail("CannotWrite", `cannot write ${output.what} "${output.path}" (${messageOf(error)})`);
   }
 }

@@ -42,7 +42,7 @@ export async function readHiddenLine(prompt: string): Promise<string> {
       for (const byte of buffer.subarray(0, count)) {
         if (byte === 0x0d || byte === 0x0a) break reading;
         if (byte === CTRL_C || (byte === CTRL_D && typed.length === 0)) {
-          throw new CertroleError("Interrupted", "interrupted at the passphrase prompt: nothing was written", 130);
+          throw new CertroleError("Interrupted", "interrupted at the passphrase prompt: nothing was written");
         }
         if (byte === CTRL_D) break reading;
         if (byte === CTRL_U) {
@@ -104,15 +104,14 @@ export async function passphraseForNewKey(
   }
   if (!canPrompt()) {
     fail(
-      "PassphraseRequired",
+      "MissingSettings",
       `no passphrase for the new ${what} and no terminal to ask on: set ${
         passphraseSettings(names)
       } (or pass --no-passphrase for a throwaway demo key)`,
-      2,
     );
   }
   const first = await readHiddenLine(`New passphrase for ${what}: `);
-  if (first === "") fail("EmptyPassphrase", "the passphrase is empty: nothing was written", 1);
+  if (first === "") fail("EmptyPassphrase", "the passphrase is empty: nothing was written");
   const second = await readHiddenLine(`Repeat the passphrase for ${what}: `);
   if (first !== second) fail("PassphraseMismatch", "the two passphrases differ: nothing was written, run it again");
   return { value: first, source: "the terminal" };

@@ -91,3 +91,40 @@ export function pidNamespace(libc: Libc): string | undefined {
   const length = Number(libc.readlink(new TextEncoder().encode("/proc/self/ns/pid\0"), target, BigInt(target.length)));
   return length > 0 ? new TextDecoder().decode(target.subarray(0, length)) : undefined;
 }
+
+/**
+ * This process's environment as NAME=VALUE bytes, read through libc's `environ` (Deno's API
+ * leaves out what is not UTF-8 text, and Deno refuses /proc/self/environ without --allow-all).
+ * The array is read at the call, so whatever setenv did before is in it.
+ */
+export function environmentEntries(): Uint8Array[] | Error {
+  if (Deno.build.os !== "linux") return new Error(`libc calls are implemented for Linux only, not ${Deno.build.os}`);
+  let library;
+  try {
+    library = Deno.dlopen(
+      "libc.so.6",
+      {
+        environ: { type: "pointer" },
+        strlen: { parameters: ["pointer"], result: "usize" },
+      } as const,
+    );
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+  try {
+    // Deno gives a static's address: `environ` itself is read here, after any setenv.
+    const address = library.symbols.environ;
+    const table = address && new Deno.UnsafePointerView(address).getPointer(0);
+    if (!table) return [];
+    const view = new Deno.UnsafePointerView(table);
+    const entries: Uint8Array[] = [];
+    for (let index = 0;; index++) {
+      const entry = view.getPointer(index * 8);
+      if (!entry) return entries;
+      const length = Number(library.symbols.strlen(entry));
+      entries.push(new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(entry, length)).slice());
+    }
+  } finally {
+    library.close();
+  }
+}

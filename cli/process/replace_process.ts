@@ -15,7 +15,7 @@ const ENOEXEC = 8;
 
 export type Resolution =
   | { readonly ok: true; readonly path: string }
-  | { readonly ok: false; readonly exitCode: 126 | 127; readonly message: string };
+  | { readonly ok: false; readonly code: "CommandNotExecutable" | "CommandNotFound"; readonly message: string };
 
 function isExecutableFile(path: string): "yes" | "not-executable" | "missing" {
   try {
@@ -29,13 +29,13 @@ function isExecutableFile(path: string): "yes" | "not-executable" | "missing" {
 
 /** Finds a command the way sh does: a name with a slash is a path, anything else is looked up in PATH. */
 export function resolveCommand(name: string, path: string | undefined, cwd: string): Resolution {
-  if (name === "") return { ok: false, exitCode: 127, message: "empty command name" };
+  if (name === "") return { ok: false, code: "CommandNotFound", message: "empty command name" };
   if (name.includes("/")) {
     const full = name.startsWith("/") ? name : `${cwd}/${name}`;
     const state = isExecutableFile(full);
     if (state === "yes") return { ok: true, path: full };
-    if (state === "missing") return { ok: false, exitCode: 127, message: `${name}: no such file` };
-    return { ok: false, exitCode: 126, message: `${name}: permission denied (not an executable file)` };
+    if (state === "missing") return { ok: false, code: "CommandNotFound", message: `${name}: no such file` };
+    return { ok: false, code: "CommandNotExecutable", message: `${name}: permission denied (not an executable file)` };
   }
   let notExecutable: string | undefined;
   for (const directory of (path ?? "/usr/local/bin:/usr/bin:/bin").split(":")) {
@@ -45,16 +45,16 @@ export function resolveCommand(name: string, path: string | undefined, cwd: stri
     if (state === "not-executable" && !Deno.statSync(candidate).isDirectory) notExecutable ??= candidate;
   }
   if (notExecutable) {
-    return { ok: false, exitCode: 126, message: `${notExecutable}: permission denied (not executable)` };
+    return { ok: false, code: "CommandNotExecutable", message: `${notExecutable}: permission denied (not executable)` };
   }
-  return { ok: false, exitCode: 127, message: `${name}: command not found (PATH=${path ?? ""})` };
+  return { ok: false, code: "CommandNotFound", message: `${name}: command not found (PATH=${path ?? ""})` };
 }
 
 const encoder = new TextEncoder();
 
 function cString(text: string): Uint8Array<ArrayBuffer> {
   if (text.includes("\0")) {
-    throw new CertroleError("InvalidArgument", "arguments and environment values cannot contain NUL bytes", 2);
+    throw new CertroleError("InvalidSetting", "arguments and environment values cannot contain NUL bytes");
   }
   return encoder.encode(text + "\0");
 }
@@ -69,17 +69,26 @@ function pointerArray(strings: readonly Uint8Array<ArrayBuffer>[]): BigUint64Arr
 }
 
 /**
- * execve(path, argv, env). Returns only on failure, with a CertroleError carrying sh's exit
+ * execve(path, argv, env), env with `undecodable`'s NAME=VALUE bytes (variables that are not UTF-8
+ * text) added. Returns only on failure, with a CertroleError carrying sh's exit
  * codes (126: found but cannot run). `argv[0]` is what the program sees as its name.
  */
-export function replaceProcess(path: string, argv: readonly string[], env: Readonly<Record<string, string>>): never {
+export function replaceProcess(
+  path: string,
+  argv: readonly string[],
+  env: Readonly<Record<string, string>>,
+  undecodable: readonly Uint8Array[] = [],
+): never {
   const libc = openLibc();
   if (libc instanceof Error) {
-    throw new CertroleError("ExecFailed", `cannot run ${path}: execve is unavailable (${libc.message})`, 126);
+    throw new CertroleError("CommandNotExecutable", `cannot run ${path}: execve is unavailable (${libc.message})`);
   }
   const run = (file: string, args: readonly string[]) => {
     const argStrings = args.map(cString);
-    const envStrings = Object.entries(env).map(([name, value]) => cString(`${name}=${value}`));
+    const envStrings = [
+      ...Object.entries(env).map(([name, value]) => cString(`${name}=${value}`)),
+      ...undecodable.map((entry) => Uint8Array.from([...entry, 0])),
+    ];
     const argvPointers = pointerArray(argStrings);
     const envPointers = pointerArray(envStrings);
     libc.execve(cString(file), argvPointers, envPointers);
@@ -91,5 +100,5 @@ export function replaceProcess(path: string, argv: readonly string[], env: Reado
   releaseForExec();
   let errno = run(path, argv);
   if (errno === ENOEXEC) errno = run("/bin/sh", ["sh", path, ...argv.slice(1)]); // a script without #!, as sh runs it
-  throw new CertroleError("ExecFailed", `cannot run ${path}: exec failed with errno ${errno}`, 126);
+  throw new CertroleError("CommandNotExecutable", `cannot run ${path}: exec failed with errno ${errno}`);
 }

@@ -93,7 +93,7 @@ export interface SuperviseOptions {
 /** Runs the command to its end, supervising it; resolves with the exit code to end with. */
 export async function supervise(options: SuperviseOptions): Promise<number> {
   const opened = openLibc();
-  if (opened instanceof Error) fail("SuperviseUnavailable", `--supervise needs libc (${messageOf(opened)})`);
+  if (opened instanceof Error) fail("UnsupportedExecMode", `--supervise needs libc (${messageOf(opened)})`);
   const libc = opened;
   if (Deno.pid !== 1) libc.prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n); // orphans come to us, as to PID 1
   const command = new Deno.Command(options.path, {

@@ -65,7 +65,7 @@ export function parseServiceError(response: HttpResponse): ServiceError {
  */
 export async function withNextStep(error: unknown, context: UntrustedContext): Promise<unknown> {
   if (
-    !(error instanceof CertroleError) || error.code !== "AccessDeniedException" ||
+    !(error instanceof CertroleError) || error.awsCode !== "AccessDeniedException" ||
     !/Untrusted signing certificate/i.test(error.message)
   ) return error;
   const { files } = context;
@@ -75,7 +75,7 @@ export async function withNextStep(error: unknown, context: UntrustedContext): P
     error.code,
     `${error.message}: ${await untrustedCause(context)}; compare with the trust anchor's CA: ` +
       `certrole pki check --ca <trust anchor CA> --cert ${shellQuote(files.certificate)}${intermediates}`,
-    error.exitCode,
+    { awsCode: error.awsCode },
   );
 }
 
@@ -138,7 +138,9 @@ export async function createSession(
     const error = parseServiceError(response);
     lastProblem = `${error.code}: ${error.message}`;
     if (!isRetryableStatus(error.status, error.code)) {
-      throw new CertroleError(error.code, `CreateSession failed: ${error.code}: ${error.message}`);
+      throw new CertroleError("CreateSessionRefused", `CreateSession failed: ${error.code}: ${error.message}`, {
+        awsCode: error.code,
+      });
     }
   }
   throw new CertroleError(

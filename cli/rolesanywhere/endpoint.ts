@@ -19,14 +19,14 @@ export function resolveEndpoint(
 ): EndpointChoice {
   if (options.trustAnchor.region !== options.profile.region) {
     fail(
-      "RegionMismatch",
+      "ConflictingSettings",
       `the trust anchor is in ${options.trustAnchor.region} but the profile is in ${options.profile.region}: Roles Anywhere needs both in one region`,
     );
   }
   const region = options.region || options.trustAnchor.region;
   const partition = partitionOfRegion(region);
   if (!partition) {
-    fail("InvalidRegion", `region "${region}" is not an AWS region name (like us-east-1): fix --region`);
+    fail("InvalidSetting", `region "${region}" is not an AWS region name (like us-east-1): fix --region`);
   }
   const explicit = options.endpoint || env("AWS_ENDPOINT_URL_ROLESANYWHERE") || env("AWS_ENDPOINT_URL");
   if (explicit) {
@@ -35,12 +35,12 @@ export function resolveEndpoint(
       url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(explicit) ? explicit : `https://${explicit}`);
     } catch {
       fail(
-        "InvalidEndpoint",
+        "InvalidSetting",
         `endpoint "${explicit}" is not a URL (like https://rolesanywhere.us-east-1.amazonaws.com)`,
       );
     }
     if (url.protocol !== "https:" && url.protocol !== "http:") {
-      fail("InvalidEndpoint", `endpoint "${explicit}" must start with https:// or http://`);
+      fail("InvalidSetting", `endpoint "${explicit}" must start with https:// or http://`);
     }
     return { region, endpoint: url.origin + url.pathname.replace(/\/+$/, "") };
   }

@@ -111,7 +111,7 @@ async function readTokenFile(path: string, setting: string): Promise<string | un
     if (error instanceof Deno.errors.NotFound) return undefined;
     fail("FileUnreadable", `${setting} "${path}" cannot be read (${messageOf(error)})`);
   }
-  if (!info.isFile) fail("InvalidTokenFile", `${setting} "${path}" is not a regular file`);
+  if (!info.isFile) fail("NotARegularFile", `${setting} "${path}" is not a regular file`);
   if (((info.mode ?? 0) & 0o007) !== 0) {
     fail(
       "InvalidTokenFile",

@@ -30,7 +30,7 @@ export function isLoopbackHost(hostname: string): boolean {
 export function parsePort(text: string, setting: string): number {
   const port = Number(text);
   if (!/^\d{1,5}$/.test(text.trim()) || port > 65535) {
-    fail("InvalidSetting", `${setting} must be a port from 0 to 65535 (0 picks a free one), not "${text}"`, 2);
+    fail("InvalidSetting", `${setting} must be a port from 0 to 65535 (0 picks a free one), not "${text}"`);
   }
   return port;
 }
@@ -39,7 +39,7 @@ export function parsePort(text: string, setting: string): number {
 export function parseListen(text: string, setting: string): ListenAddress {
   const match = text.trim().match(/^(\[[0-9A-Fa-f:.]+\]|[^:\[\]\s]+):(\d+)$/);
   if (!match) {
-    fail("InvalidSetting", `${setting} must be HOST:PORT (e.g. 127.0.0.1:9911 or [::1]:9911), not "${text}"`, 2);
+    fail("InvalidSetting", `${setting} must be HOST:PORT (e.g. 127.0.0.1:9911 or [::1]:9911), not "${text}"`);
   }
   const hostname = match[1].replace(/^\[(.*)\]$/, "$1");
   return { hostname, port: parsePort(match[2], setting), loopback: isLoopbackHost(hostname) };

@@ -10,7 +10,7 @@
  * AWS_CA_BUNDLE. Host names are always verified; there is no way to turn verification off.
  */
 
-import { CertroleError } from "../errors.ts";
+import { CertroleError, quoted } from "../errors.ts";
 
 export interface HttpRequest {
   readonly method: string;
@@ -69,9 +69,9 @@ export function proxyFor(url: URL, env: (name: string) => string | undefined): U
   if (!proxy || !["http:", "https:"].includes(proxy.protocol) || !proxy.hostname) {
     throw new CertroleError(
       "InvalidProxy",
-      `${name} "${
-        redactedProxyUrl(value)
-      }" is not a proxy URL like http://proxy.example.com:3128: fix or unset ${name}`,
+      `${name} ${
+        quoted(redactedProxyUrl(value))
+      } is not a proxy URL like http://proxy.example.com:3128: fix or unset ${name}`,
     );
   }
   return proxy;

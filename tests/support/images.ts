@@ -24,7 +24,7 @@ export { DEBIAN_IMAGE, STATE_DIR };
 const FIXTURES = `${ROOT}/tests/fixtures/images`;
 
 /** The variants the image tests build, each on its local stand-in base. */
-export const TESTED_VARIANTS = ["aws-cli", "python", "node", "ruby"] as const;
+export const TESTED_VARIANTS = ["aws-cli", "python", "node", "ruby", "sidecar"] as const;
 export type TestedVariant = typeof TESTED_VARIANTS[number];
 
 /**
@@ -343,8 +343,7 @@ export async function startPodmanService(): Promise<{ env: Record<string, string
   }).spawn();
   const env = { DOCKER_HOST: `unix://${socket}` };
   for (let attempt = 0; attempt < 60; attempt++) {
-    const info = await run("docker", ["info", "--format", "{{.ServerVersion}}"], { env });
-    if (info.code === 0) {
+    if (await answersPing(socket)) {
       return {
         env,
         async stop() {
@@ -360,7 +359,24 @@ export async function startPodmanService(): Promise<{ env: Record<string, string
   child.kill("SIGKILL");
   await child.stderr.cancel();
   await child.status;
-  throw new Error("podman system service did not answer the docker CLI");
+  throw new Error("podman system service did not answer GET /_ping on its socket");
+}
+
+/** True when the Docker API on `socket` answers `GET /_ping` (no docker CLI needed). */
+async function answersPing(socket: string): Promise<boolean> {
+  try {
+    const connection = await Deno.connect({ transport: "unix", path: socket });
+    try {
+      await connection.write(new TextEncoder().encode("GET /_ping HTTP/1.0\r\nHost: podman\r\n\r\n"));
+      const buffer = new Uint8Array(256);
+      const read = await connection.read(buffer);
+      return read !== null && /^HTTP\/1\.[01] 200/.test(new TextDecoder().decode(buffer.subarray(0, read)));
+    } finally {
+      connection.close();
+    }
+  } catch {
+    return false;
+  }
 }
 
 /** True when the docker CLI is installed (the engine behind it may be podman's service). */
