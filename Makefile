@@ -112,8 +112,9 @@ check-lint: deps
 check-images: deps
 	@$(DENO) run --allow-all cli/main.ts image render --check
 
+# --doc: every JSDoc @example type-checks too, against the module it documents.
 check-types: deps
-	@$(DENO) check cli/ tests/ scripts/
+	@$(DENO) check --doc cli/ tests/ scripts/
 
 fmt: deps
 	@$(DENO) fmt

@@ -13,6 +13,7 @@
  *
  * @example
  * ```ts
+ * const path = "/certs/leaf.pem";
  * fail("FileNotFound", `certificate file "${path}" does not exist: fix --certificate`); // exits 1
  * ```
  */

@@ -288,7 +288,13 @@ export function sessionSettingsFrom(
   );
   const roleArn = expectArn(value("role-arn")!, "role ARN", "iam", "role/", setting("role-arn"));
   const { region, endpoint } = resolveEndpoint(
-    { region: value("region"), endpoint: value("endpoint"), trustAnchor: trustAnchorArn, profile: profileArn },
+    {
+      region: value("region"),
+      endpoint: value("endpoint"),
+      trustAnchor: trustAnchorArn,
+      profile: profileArn,
+      role: roleArn,
+    },
     env,
   );
   const roleSessionName = value("role-session-name");

@@ -9,13 +9,16 @@
  *   median and p99 of one call (sign, fresh connection and TLS handshake as certrole's client
  *   makes them, the emulator's signature, chain and trust-policy checks), and throughput with
  *   200 concurrent clients, which must see zero errors;
- * - the per-call race: what one `aws s3 ls` and one boto3 credential fetch pay for credentials
- *   (static keys, credential_process cached, `serve` over the container endpoint and IMDSv2, a
- *   cold CreateSession), against the emulator over HTTPS with --latency 50 (a simulated
+ * - the per-call race: what one `aws s3 ls` (CPU time of the CLI and its credential process,
+ *   serve's own CPU apart, wall time) and one boto3 credential fetch pay for credentials (static
+ *   keys, credential_process cached, `serve` over the container endpoint and IMDSv2, a cold
+ *   CreateSession), run interleaved against the emulator over HTTPS with --latency 50 (a simulated
  *   wide-area round trip on every request); `serve`'s credential GET latency under 200
- *   concurrent clients, its RSS and stop time, and `exec --supervise`'s.
+ *   concurrent clients, its RSS and stop time, and `exec --supervise`'s;
+ * - a chunked body of one-byte chunks sent to `certrole emulator` without end: how long until its
+ *   413 and how much its peak RSS grew meanwhile.
  *
- *   deno run -A scripts/bench.ts [--runs N] [--sessions N] [--only commands|emulator|race]
+ *   deno run -A scripts/bench.ts [--runs N] [--sessions N] [--only commands|emulator|race|body]
  */
 import $ from "dax-sh";
 import { parseArgs } from "node:util";
@@ -266,6 +269,7 @@ async function spawnEmulator(tls: boolean, extraArgs: string[] = []) {
   const caCerts = tls ? [await Deno.readTextFile(bundle)] : undefined;
   return {
     url,
+    pid: child.pid,
     caCerts,
     arns,
     bundle,
@@ -359,9 +363,10 @@ for (const tls of wanted("emulator") ? [false, true] : []) {
   }
 }
 const race = wanted("race") ? await perCallRace() : undefined;
+const body = wanted("body") ? await oneByteChunks() : undefined;
 await Deno.remove(work, { recursive: true });
 
-function table(header: [string, string, string, string], body: [string, string, string, string][]): string {
+function table(header: string[], body: string[][]): string {
   const widths = header.map((_, column) => Math.max(...[header, ...body].map((row) => row[column].length)));
   const line = (row: string[]) =>
     `| ${
@@ -379,13 +384,21 @@ if (throughputRows.length) console.log(table(["benchmark", "requests/s", "errors
 if (race) {
   console.log(`Per-call race: emulator over HTTPS with --latency ${LATENCY_MS} ms on every request`);
   console.log(
-    table(["one call pays for credentials", "aws s3 ls median ms", "p95 ms", "boto3 fetch median ms"], race.calls),
+    table([
+      "one call pays for credentials",
+      "aws s3 ls CPU median ms",
+      "CPU p95 ms",
+      "+ serve's CPU ms",
+      "wall median ms",
+      "boto3 fetch median ms",
+    ], race.calls),
   );
   console.log();
   console.log(table(["serve under load", "median ms", "p95 ms", "p99 ms"], race.load));
   console.log();
   console.log(table(["resident process", "RSS MB (private)", "stop on SIGTERM ms", "note"], race.resident));
 }
+if (body) console.log(table(["one-byte chunks without end", "ms to 413", "peak RSS growth MB", "chunks sent"], [body]));
 const failed = throughputRows.some((row) => row[2] !== "0") || (race?.errors ?? 0) > 0;
 if (failed) Deno.exit(1);
 
@@ -480,26 +493,50 @@ for i in range(int(sys.argv[1]) + 1):
     samples.append((time.perf_counter() - started) * 1000)
 print(json.dumps(sorted(samples[1:])))
 `;
-  const calls: [string, string, string, string][] = [];
+  const calls: string[][] = [];
   const awsRuns = Math.max(5, Math.min(RUNS, 15));
+  // Wall time of a whole `aws` run is mostly the CLI's own start-up and swings with the machine's
+  // load by more than the credential sources differ; CPU time (of aws and the credential process it
+  // waits for, from wait4) separates them. serve's side of a call is its own process: its CPU is
+  // read from /proc around each call and shown apart.
+  const spawnTimed = `
+import json, os, sys, time
+started = time.perf_counter()
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ,
+                     file_actions=[(os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0)])
+_, status, usage = os.wait4(pid, 0)
+print(json.dumps({"wallMs": (time.perf_counter() - started) * 1000,
+                  "cpuMs": (usage.ru_utime + usage.ru_stime) * 1000, "code": os.waitstatus_to_exitcode(status)}))
+`;
+  const ticksPerSecond = 100; // USER_HZ, the unit of /proc/PID/stat's utime and stime on Linux
+  const cpuMsOf = async (pid: number) => {
+    const fields = (await Deno.readTextFile(`/proc/${pid}/stat`)).replace(/^.*\) /, "").split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 1000 / ticksPerSecond; // utime, stime
+  };
   const ls = async (name: string, callEnv: Record<string, string>) => {
-    const started = performance.now();
-    const output = await new Deno.Command(aws, {
-      args: ["s3", "ls", "--endpoint-url", server.url],
+    const output = await new Deno.Command("python3", {
+      args: ["-c", spawnTimed, aws, "s3", "ls", "--endpoint-url", server.url],
       env: callEnv,
       clearEnv: true,
-      stdout: "null",
+      stdout: "piped",
       stderr: "piped",
     }).output();
-    if (!output.success) throw new Error(`aws s3 ls (${name}): ${new TextDecoder().decode(output.stderr)}`);
-    return performance.now() - started;
+    const result = output.success ? JSON.parse(new TextDecoder().decode(output.stdout)) : undefined;
+    if (!result || result.code !== 0) {
+      throw new Error(`aws s3 ls (${name}): ${new TextDecoder().decode(output.stderr)}`);
+    }
+    return result as { wallMs: number; cpuMs: number };
   };
   // Round-robin over the sources, so load from elsewhere on the machine spreads over all of them.
-  const samples = sources.map(() => [] as number[]);
+  const samples = sources.map(() => ({ wall: [] as number[], cpu: [] as number[], serveCpuMs: 0 }));
   for (let run = -1; run < awsRuns; run++) {
     for (const [index, [name, extra]] of sources.entries()) {
-      const elapsed = await ls(name, { ...base, ...extra });
-      if (run >= 0) samples[index].push(elapsed);
+      const serveBefore = await cpuMsOf(serve.pid);
+      const { wallMs, cpuMs } = await ls(name, { ...base, ...extra });
+      if (run < 0) continue;
+      samples[index].wall.push(wallMs);
+      samples[index].cpu.push(cpuMs);
+      samples[index].serveCpuMs += await cpuMsOf(serve.pid) - serveBefore;
     }
   }
   for (const [index, [name, extra]] of sources.entries()) {
@@ -512,11 +549,15 @@ print(json.dumps(sorted(samples[1:])))
     }).output();
     if (!python.success) throw new Error(`boto3 (${name}): ${new TextDecoder().decode(python.stderr)}`);
     const fetches: number[] = JSON.parse(new TextDecoder().decode(python.stdout));
-    const sorted = samples[index].sort((a, b) => a - b);
+    const { wall, cpu, serveCpuMs } = samples[index];
+    wall.sort((a, b) => a - b);
+    cpu.sort((a, b) => a - b);
     calls.push([
       name,
-      percentile(sorted, 0.5).toFixed(0),
-      percentile(sorted, 0.95).toFixed(0),
+      percentile(cpu, 0.5).toFixed(0),
+      percentile(cpu, 0.95).toFixed(0),
+      name.startsWith("serve") ? (serveCpuMs / awsRuns).toFixed(1) : "",
+      percentile(wall, 0.5).toFixed(0),
       percentile(fetches, 0.5).toFixed(1),
     ]);
   }
@@ -581,4 +622,41 @@ print(json.dumps(sorted(samples[1:])))
   ]);
   await server.stop();
   return { calls, load, resident, errors };
+}
+
+/** Peak RSS (VmHWM) in MB. */
+async function peakRss(pid: number): Promise<number> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  return Number(status.match(/VmHWM:\s+(\d+)/)![1]) / 1024;
+}
+
+/** A chunked POST of one-byte chunks to the emulator, never ended: time to its 413, peak RSS growth. */
+async function oneByteChunks(): Promise<[string, string, string, string]> {
+  const server = await spawnEmulator(false);
+  try {
+    const before = await peakRss(server.pid);
+    const url = new URL(server.url);
+    const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
+    await conn.write(new TextEncoder().encode(
+      "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n",
+    ));
+    const started = performance.now();
+    let answered = false;
+    const reading = conn.read(new Uint8Array(4096)).finally(() => answered = true).catch(() => null);
+    const block = new TextEncoder().encode("1\r\na\r\n".repeat(8192));
+    let sent = 0;
+    try {
+      while (!answered && sent < 16 << 20) {
+        await conn.write(block);
+        sent += 8192;
+      }
+    } catch { /* the server closed the connection after its answer */ }
+    await reading;
+    const elapsed = performance.now() - started;
+    conn.close();
+    const growth = await peakRss(server.pid) - before;
+    return ["POST to the emulator", elapsed.toFixed(0), growth.toFixed(0), String(sent)];
+  } finally {
+    await server.stop();
+  }
 }

@@ -14,11 +14,6 @@ missing=""  # Debian packages to install
 other=""    # what apt-get cannot fix
 add() { case " $missing " in *" $1 "*) ;; *) missing="${missing:+$missing }$1" ;; esac; }
 has() { command -v "$1" >/dev/null 2>&1; }
-# The newest API the tests call through boto3 (create_session_role_session_name.test.ts).
-BOTO3_NEWEST_CALL="import botocore.session
-model = botocore.session.get_session().get_service_model('rolesanywhere')
-assert 'acceptRoleSessionName' in model.operation_model('UpdateProfile').input_shape.members"
-
 check() {
   for mode in "$@"; do
     case $mode in
@@ -26,6 +21,7 @@ check() {
         has openssl || add openssl
         [ -x /usr/bin/aws ] || add awscli # the AWS CLI v2 (2.9 on bookworm); tests call /usr/bin/aws
         has jq || add jq
+        has curl || add curl # the README blocks tests/readme_resident_blocks.test.ts runs
         has pgrep || add procps
         # The AWS SDK for JavaScript v3 runs under node (npm installs it, tests/support/node_sdk.ts).
         has node || add nodejs
@@ -40,10 +36,6 @@ print(os.path.realpath(sys.executable) if sys.prefix == sys.base_prefix else sys
             /usr/bin/*) add python3-boto3 ;;
             *) other="$python -m pip install boto3 (the tests use this python3, the first on PATH)" ;;
           esac
-        elif ! python3 -c "$BOTO3_NEWEST_CALL" >/dev/null 2>&1; then
-          # Debian bookworm's python3-boto3 (1.26) is too old for that; apt-get has no newer one.
-          other="python3 -m pip install --upgrade boto3, or put a python3 with a newer boto3 first on PATH: this boto3 \
-($(python3 -c "import boto3; print(boto3.__version__)")) lacks Roles Anywhere's acceptRoleSessionName, which the tests use"
         fi
         ;;
       lint) has shellcheck || add shellcheck ;;

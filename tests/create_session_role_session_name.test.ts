@@ -1,8 +1,12 @@
 /**
  * A profile's acceptRoleSessionName decides whether CreateSession takes the caller's session
  * name: without it a roleSessionName is refused with the service's AccessDeniedException "Not
- * authorized to set roleSessionName." (and certrole says so); once boto3 turns it on through
+ * authorized to set roleSessionName." (and certrole says so); once the AWS CLI turns it on through
  * UpdateProfile, the name is the session's and the AWS CLI sees it in the assumed-role ARN.
+ *
+ * Debian's AWS CLI (2.9) predates the field, and no newer CLI, SDK model or boto3 is installable
+ * here: the test gives the CLI its own Roles Anywhere model plus the one member, as AWS's newer
+ * model has it (`aws configure add-model`), so the CLI serializes, signs and parses the field.
  */
 import assert from "node:assert/strict";
 import { adminEnv, AWS, credentialProcessEnv } from "./support/aws_cli.ts";
@@ -14,6 +18,20 @@ import { certrole, run, tempDir } from "./support/run.ts";
 const dir = await tempDir("certrole session name ");
 const ca = await makeCa(dir);
 const leaf = await issueLeaf(ca, "leaf", { passphrase: null });
+
+/** The installed AWS CLI's Roles Anywhere model with acceptRoleSessionName (a boolean) where AWS's newer model has it. */
+async function modelWithSessionNames(): Promise<string> {
+  const found = await run("/usr/bin/python3", ["-c", "import awscli, os; print(os.path.dirname(awscli.__file__))"]);
+  assert.equal(found.code, 0, found.stderr);
+  const path = `${found.stdout.trim()}/botocore/data/rolesanywhere/2018-05-10/service-2.json`;
+  const model = JSON.parse(await Deno.readTextFile(path));
+  model.shapes.SessionNamesAccepted = { type: "boolean" };
+  for (const shape of ["CreateProfileRequest", "UpdateProfileRequest", "ProfileDetail"]) {
+    model.shapes[shape].members.acceptRoleSessionName = { shape: "SessionNamesAccepted" };
+  }
+  await Deno.writeTextFile(`${dir}/rolesanywhere.json`, JSON.stringify(model));
+  return `file://${dir}/rolesanywhere.json`;
+}
 
 const createSession = (walkthrough: Walkthrough, roleSessionName?: string) =>
   signedCreateSession(walkthrough, leaf, { roleSessionName });
@@ -34,17 +52,27 @@ Deno.test("acceptRoleSessionName: refused by default, the caller's name once the
     assert.equal(unnamed.status, 201, JSON.stringify(unnamed.body));
     assert.match(unnamed.body.credentialSet[0].assumedRoleUser.arn, /assumed-role\/bucket-lister\/[0-9a-f]{2,}$/);
 
-    const script = [
-      "import boto3, json, sys",
-      "ra = boto3.client('rolesanywhere', endpoint_url=sys.argv[1])",
-      "ra.update_profile(profileId=sys.argv[2], acceptRoleSessionName=True)",
-      "print(json.dumps(ra.get_profile(profileId=sys.argv[2])['profile']['acceptRoleSessionName']))",
-    ].join("\n");
-    const updated = await run("python3", ["-c", script, walkthrough.emulator.url, walkthrough.profileId], {
-      env: adminEnv(dir, walkthrough.emulator.admin),
-    });
+    const env = adminEnv(dir, walkthrough.emulator.admin);
+    const added = await run(AWS, ["configure", "add-model", "--service-model", await modelWithSessionNames()], { env });
+    assert.equal(added.code, 0, added.stderr);
+    const profileCall = (operation: string, ...args: string[]) =>
+      run(AWS, [
+        "rolesanywhere",
+        operation,
+        "--profile-id",
+        walkthrough.profileId,
+        ...args,
+        "--endpoint-url",
+        walkthrough.emulator.url,
+        "--output",
+        "json",
+      ], { env });
+    const updated = await profileCall("update-profile", "--accept-role-session-name");
     assert.equal(updated.code, 0, updated.stderr);
-    assert.equal(updated.stdout.trim(), "true");
+    assert.equal(JSON.parse(updated.stdout).profile.acceptRoleSessionName, true);
+    const read = await profileCall("get-profile");
+    assert.equal(read.code, 0, read.stderr);
+    assert.equal(JSON.parse(read.stdout).profile.acceptRoleSessionName, true);
 
     const named = await createSession(walkthrough, "worker-1");
     assert.equal(named.status, 201, JSON.stringify(named.body));
@@ -52,7 +80,7 @@ Deno.test("acceptRoleSessionName: refused by default, the caller's name once the
       named.body.credentialSet[0].assumedRoleUser.arn,
       "arn:aws:sts::123456789012:assumed-role/bucket-lister/worker-1",
     );
-    const env = await credentialProcessEnv(dir, "named", leaf, walkthrough, walkthrough.emulator.url, {
+    const namedEnv = await credentialProcessEnv(dir, "named", leaf, walkthrough, walkthrough.emulator.url, {
       args: ["--no-cache", "--role-session-name", "worker-2"],
     });
     const identity = await run(AWS, [
@@ -62,7 +90,7 @@ Deno.test("acceptRoleSessionName: refused by default, the caller's name once the
       walkthrough.emulator.url,
       "--output",
       "json",
-    ], { env });
+    ], { env: namedEnv });
     assert.equal(identity.code, 0, identity.stderr);
     assert.equal(JSON.parse(identity.stdout).Arn, "arn:aws:sts::123456789012:assumed-role/bucket-lister/worker-2");
   } finally {

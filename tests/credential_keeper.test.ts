@@ -115,3 +115,29 @@ Deno.test("a failed first fetch is thrown: nothing starts without credentials", 
   assert.equal(h.keeper.usable(), undefined);
   h.keeper.stop();
 });
+
+Deno.test("a reader past the refresh point starts the late refresh; readers meanwhile share it; a failure keeps its backoff", async () => {
+  const h = harness();
+  const started = h.keeper.start();
+  h.fetches[0].resolve(credentials("A", h.inHour()));
+  await started;
+  try {
+    h.advance(1799);
+    assert.equal(h.keeper.usable()?.credentials.accessKeyId, "A");
+    assert.equal(h.fetches.length, 1, "before the refresh point a reader fetches nothing");
+    // The timer has not fired (a suspended machine): the clock is past the refresh point.
+    h.advance(1);
+    for (let i = 0; i < 200; i++) assert.equal(h.keeper.usable()?.credentials.accessKeyId, "A", "readers do not wait");
+    await h.settle();
+    assert.equal(h.fetches.length, 2, "200 readers, one fetch");
+    h.fetches[1].reject(new Error("throttled"));
+    await h.settle();
+    assert.match(h.lines.at(-1)!, /^refresh failed \(due, attempt 1\)/);
+    for (let i = 0; i < 200; i++) h.keeper.usable();
+    await h.settle();
+    assert.equal(h.fetches.length, 2, "after a failure readers leave the retry to its backoff");
+    assert.equal(h.maxActive(), 1);
+  } finally {
+    h.keeper.stop();
+  }
+});

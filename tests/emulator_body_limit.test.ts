@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { startEmulator } from "../cli/emulator/server.ts";
-import { firstResponse, rawConnection } from "./support/raw_http.ts";
+import { endlessChunkedBody, firstResponse, rawConnection } from "./support/raw_http.ts";
 
 const MIB = 1 << 20;
 
@@ -14,22 +14,9 @@ Deno.test("a chunked body is refused once it passes 1 MiB, before it ends", asyn
   const emulator = await startEmulator();
   const port = Number(new URL(emulator.url).port);
   try {
-    const connection = await rawConnection(port);
-    await connection.write(
-      "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n",
-    );
-    const answer = connection.read(30_000);
-    let answered = false;
-    answer.then(() => answered = true);
+    // 64 KiB chunks, never the last one: a server that reads to the end never answers.
     const chunk = new TextEncoder().encode(`${(64 * 1024).toString(16)}\r\n${"a".repeat(64 * 1024)}\r\n`);
-    let sent = 0;
-    // Never the last chunk: a server that reads to the end never answers.
-    while (!answered && sent < 64 * MIB && await connection.write(chunk)) {
-      sent += 64 * 1024;
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
-    const { text } = await answer;
-    connection.close();
+    const { text, sent } = await endlessChunkedBody(port, chunk, 64 * 1024, 64 * MIB);
     const response = firstResponse(text);
     assert.equal(response?.status, 413, `after ${sent / MIB} MiB: ${text.slice(0, 200)}`);
     assert.match(response!.body, /<Code>RequestEntityTooLarge<\/Code>/);

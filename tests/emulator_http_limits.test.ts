@@ -6,7 +6,7 @@
  * answer. Every refusal the HTTP layer makes is AWS-shaped: an oversized or malformed request in
  * the format of the service it names as far as it arrived (Roles Anywhere JSON, IAM XML), a
  * timeout (nothing of the request at hand) as REST-JSON RequestTimeout. The limits are lowered
- * here so the test runs in seconds; the defaults are in cli/emulator/http_server.ts.
+ * here so the test runs in seconds; the defaults are in cli/emulator/server.ts (EMULATOR_LIMITS).
  */
 import assert from "node:assert/strict";
 import { startEmulator } from "../cli/emulator/server.ts";

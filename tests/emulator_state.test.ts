@@ -8,84 +8,88 @@
 import assert from "node:assert/strict";
 import { STATE_FILE } from "../cli/emulator/state.ts";
 import { permissionsPolicy, trustPolicy } from "../cli/iam/documents.ts";
-import { adminEnv, AWS, credentialProcessEnv } from "./support/aws_cli.ts";
+import { AWS, credentialProcessEnv } from "./support/aws_cli.ts";
 import { spawnEmulator } from "./support/emulator.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
 import { certrole, run, tempDir } from "./support/run.ts";
+import { FORM, signedCall } from "./support/sigv4_client.ts";
 
 const dir = await tempDir("certrole state ");
 const ca = await makeCa(dir);
 const leaf = await issueLeaf(ca, "container");
 
-function admin(exports: Record<string, string>) {
-  return adminEnv(dir, { accessKeyId: exports.AWS_ACCESS_KEY_ID, secretAccessKey: exports.AWS_SECRET_ACCESS_KEY });
+/** The generated admin key the emulator printed. */
+function adminKey(exports: Record<string, string>) {
+  return { accessKeyId: exports.AWS_ACCESS_KEY_ID, secretAccessKey: exports.AWS_SECRET_ACCESS_KEY };
 }
 
-async function aws(url: string, env: Record<string, string>, ...args: string[]) {
-  const result = await run(AWS, [...args, "--endpoint-url", url], { env, cwd: dir });
-  assert.equal(result.code, 0, `aws ${args.join(" ")}: ${result.stderr}`);
-  return result.stdout.startsWith("{") ? JSON.parse(result.stdout) : result.stdout;
+/**
+ * The administrator's calls, signed by the AWS SDK's signer in this process: what is saved is the
+ * point here, not the AWS CLI (which proves below that cached credentials outlive the restart).
+ */
+function adminCalls(url: string, exports: Record<string, string>) {
+  const call = async (request: Parameters<typeof signedCall>[2]) => {
+    const answer = await signedCall(url, adminKey(exports), request);
+    assert.ok(
+      answer.status < 300,
+      `${request.service} ${request.method ?? "POST"} ${request.path ?? ""}: ${answer.text}`,
+    );
+    return answer.text;
+  };
+  const form = (fields: Record<string, string>) => new URLSearchParams({ ...fields, Version: "2010-05-08" }).toString();
+  return {
+    iam: (fields: Record<string, string>) => call({ service: "iam", headers: FORM, body: form(fields) }),
+    rolesanywhere: async (method: string, path: string, body?: unknown) =>
+      JSON.parse(
+        await call({
+          service: "rolesanywhere",
+          method,
+          path,
+          headers: { "content-type": "application/json" },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }) || "{}",
+      ),
+    s3: (method: string, path: string) => call({ service: "s3", method, path }),
+  };
 }
 
 Deno.test("state survives a restart: resources, the generated admin key and issued credentials", async () => {
   const state = `${dir}/state`;
-  await Deno.writeTextFile(`${dir}/trust.json`, JSON.stringify(trustPolicy({ cn: "myContainer" })));
-  await Deno.writeTextFile(`${dir}/policy.json`, JSON.stringify(permissionsPolicy({ allow: ["s3:ListAllMyBuckets"] })));
-
   const first = await spawnEmulator(dir, ["--state", state]);
   let arns;
   let cacheEnv: Record<string, string>;
   try {
-    const env = admin(first.exports);
-    const role = await aws(
-      first.url,
-      env,
-      "iam",
-      "create-role",
-      "--role-name",
-      "bucket-lister",
-      "--assume-role-policy-document",
-      "file://trust.json",
-    );
-    await aws(
-      first.url,
-      env,
-      "iam",
-      "put-role-policy",
-      "--role-name",
-      "bucket-lister",
-      "--policy-name",
-      "list",
-      "--policy-document",
-      "file://policy.json",
-    );
-    const anchor = await aws(
-      first.url,
-      env,
-      "rolesanywhere",
-      "create-trust-anchor",
-      "--enabled",
-      "--name",
-      "myPrivateCA",
-      "--source",
-      `sourceData={x509CertificateData=${await Deno.readTextFile(ca.cert)}},sourceType=CERTIFICATE_BUNDLE`,
-    );
-    const profile = await aws(
-      first.url,
-      env,
-      "rolesanywhere",
-      "create-profile",
-      "--enabled",
-      "--name",
-      "bucket-lister",
-      "--role-arns",
-      role.Role.Arn,
-    );
-    await aws(first.url, env, "s3", "mb", "s3://kept-bucket");
+    const admin = adminCalls(first.url, first.exports);
+    const role = await admin.iam({
+      Action: "CreateRole",
+      RoleName: "bucket-lister",
+      AssumeRolePolicyDocument: JSON.stringify(trustPolicy({ cn: "myContainer" })),
+    });
+    await admin.iam({
+      Action: "PutRolePolicy",
+      RoleName: "bucket-lister",
+      PolicyName: "list",
+      PolicyDocument: JSON.stringify(permissionsPolicy({ allow: ["s3:ListAllMyBuckets"] })),
+    });
+    const roleArn = role.match(/<Arn>([^<]+)<\/Arn>/)![1];
+    const anchor = await admin.rolesanywhere("POST", "/trustanchors", {
+      name: "myPrivateCA",
+      enabled: true,
+      source: {
+        sourceType: "CERTIFICATE_BUNDLE",
+        sourceData: { x509CertificateData: await Deno.readTextFile(ca.cert) },
+      },
+    });
+    const profile = await admin.rolesanywhere("POST", "/profiles", {
+      name: "bucket-lister",
+      enabled: true,
+      roleArns: [roleArn],
+    });
+    await admin.s3("PUT", "/kept-bucket");
     arns = {
       trustAnchorArn: anchor.trustAnchor.trustAnchorArn,
       profileArn: profile.profile.profileArn,
-      roleArn: role.Role.Arn,
+      roleArn,
     };
     // Credentials issued now, kept in certrole's cache for after the restart.
     cacheEnv = await credentialProcessEnv(dir, "cached", leaf, arns, first.url);
@@ -105,27 +109,19 @@ Deno.test("state survives a restart: resources, the generated admin key and issu
   try {
     assert.equal(second.exports.AWS_ACCESS_KEY_ID, first.exports.AWS_ACCESS_KEY_ID, "the generated admin key is kept");
     assert.equal(second.exports.AWS_SECRET_ACCESS_KEY, first.exports.AWS_SECRET_ACCESS_KEY);
-    const env = admin(second.exports);
-    const roles = await aws(second.url, env, "iam", "list-roles");
-    assert.deepEqual(roles.Roles.map((role: { Arn: string }) => role.Arn), [arns.roleArn]);
-    const policy = await aws(
-      second.url,
-      env,
-      "iam",
-      "get-role-policy",
-      "--role-name",
-      "bucket-lister",
-      "--policy-name",
-      "list",
-    );
-    assert.equal(policy.PolicyDocument.Statement[0].Action, "s3:ListAllMyBuckets");
-    const profiles = await aws(second.url, env, "rolesanywhere", "list-profiles");
+    const admin = adminCalls(second.url, second.exports);
+    const roles = await admin.iam({ Action: "ListRoles" });
+    assert.deepEqual([...roles.matchAll(/<Arn>([^<]+)<\/Arn>/g)].map((match) => match[1]), [arns.roleArn]);
+    const policy = await admin.iam({ Action: "GetRolePolicy", RoleName: "bucket-lister", PolicyName: "list" });
+    const document = JSON.parse(decodeURIComponent(policy.match(/<PolicyDocument>([^<]+)<\/PolicyDocument>/)![1]));
+    assert.equal(document.Statement[0].Action, "s3:ListAllMyBuckets");
+    const profiles = await admin.rolesanywhere("GET", "/profiles");
     assert.equal(profiles.profiles[0].profileArn, arns.profileArn);
-    const anchors = await aws(second.url, env, "rolesanywhere", "list-trust-anchors");
+    const anchors = await admin.rolesanywhere("GET", "/trustanchors");
     assert.equal(anchors.trustAnchors[0].trustAnchorArn, arns.trustAnchorArn);
     // With the profile disabled no new CreateSession can succeed: the credentials issued
     // before the restart (from certrole's cache) are what still sign.
-    await aws(second.url, env, "rolesanywhere", "disable-profile", "--profile-id", arns.profileArn.split("/")[1]);
+    await admin.rolesanywhere("POST", `/profile/${arns.profileArn.split("/")[1]}/disable`);
     assert.equal(second.url, first.url);
     const ls = await run(AWS, ["s3", "ls", "--endpoint-url", second.url], { env: cacheEnv! });
     assert.equal(ls.code, 0, ls.stderr);
@@ -142,13 +138,10 @@ Deno.test("admin keys given in the environment are not written to the state", as
     CERTROLE_EMULATOR_ACCESS_KEY_ID: "AKIAGIVENADMINKEY001",
     CERTROLE_EMULATOR_SECRET_ACCESS_KEY: secret,
   });
-  await aws(
-    emulator.url,
-    adminEnv(dir, { accessKeyId: "AKIAGIVENADMINKEY001", secretAccessKey: secret }),
-    "s3",
-    "mb",
-    "s3://some-bucket",
-  );
+  await adminCalls(emulator.url, {
+    AWS_ACCESS_KEY_ID: "AKIAGIVENADMINKEY001",
+    AWS_SECRET_ACCESS_KEY: secret,
+  }).s3("PUT", "/some-bucket");
   assert.equal((await emulator.stop()).code, 0);
   const saved = await Deno.readTextFile(`${state}/${STATE_FILE}`);
   assert.ok(saved.includes("some-bucket"));

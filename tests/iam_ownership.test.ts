@@ -1,7 +1,8 @@
 /**
  * `certrole iam setup` and `certrole iam cleanup` run with a real account's administrator
  * credentials, so they touch only what certrole made: against the emulator, through certrole
- * and with resources made beforehand by hand through the AWS CLI, this proves that cleaning
+ * and with resources made beforehand by hand (seeded through the emulator's resource functions,
+ * the ones its API calls), this proves that cleaning
  * up one of two roles on the same CA keeps the trust anchor the other still uses (and so does
  * a role made by hand that trusts it; cleaning up that role leaves it alone); that cleanup
  * deletes only the inline policy certrole wrote (and keeps a role that holds others), and setup
@@ -14,6 +15,7 @@
  * certrole:* tags, read back with the AWS CLI.
  */
 import assert from "node:assert/strict";
+import { createProfile, createRole, createTrustAnchor, putRolePolicy } from "../cli/emulator/resources.ts";
 import { type Emulator, startEmulator } from "../cli/emulator/server.ts";
 import { type Ca, issueLeaf, makeCa } from "./support/pki.ts";
 import { adminEnv, AWS } from "./support/aws_cli.ts";
@@ -131,14 +133,11 @@ Deno.test("cleanup keeps a trust anchor that a role made by hand trusts, and tha
     const { trustAnchorArn } = JSON.parse(a.stdout);
     const handMade = JSON.parse(aws.emulator.state.roles["role-a"].assumeRolePolicyDocument);
     handMade.Statement[0].Condition.StringEquals["aws:PrincipalTag/x509Subject/CN"] = "containerB";
-    await aws.aws([
-      "iam",
-      "create-role",
-      "--role-name",
-      "by-hand",
-      "--assume-role-policy-document",
-      JSON.stringify(handMade),
-    ]);
+    createRole(
+      aws.emulator.state,
+      { roleName: "by-hand", assumeRolePolicyDocument: JSON.stringify(handMade) },
+      new Date(),
+    );
     const cleanup = await aws.iam(["cleanup", "--role-name", "role-a"]);
     assert.equal(cleanup.code, 0, cleanup.stderr);
     assert.match(cleanup.stdout, /✓ trust anchor myPrivateCA: kept \(still used by role by-hand\)/);
@@ -162,16 +161,7 @@ Deno.test("setup and cleanup touch only the inline policy certrole wrote; a role
       Version: "2012-10-17",
       Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::team-bucket/*" }],
     });
-    await aws.aws([
-      "iam",
-      "put-role-policy",
-      "--role-name",
-      "role-a",
-      "--policy-name",
-      "team",
-      "--policy-document",
-      extra,
-    ]);
+    putRolePolicy(aws.emulator.state, "role-a", "team", extra);
     const overwrite = await aws.iam([...setupArgs("role-a", "containerA"), "--policy-name", "team"]);
     assertRefused(
       overwrite,
@@ -203,7 +193,7 @@ Deno.test("setup and cleanup touch only the inline policy certrole wrote; a role
 Deno.test("setup refuses to take over a role it did not create; --adopt takes it over", async () => {
   const aws = await account();
   try {
-    await aws.aws(["iam", "create-role", "--role-name", "legacy", "--assume-role-policy-document", TRUST_EC2]);
+    createRole(aws.emulator.state, { roleName: "legacy", assumeRolePolicyDocument: TRUST_EC2 }, new Date());
     const refused = await aws.iam(setupArgs("legacy", "containerA"));
     assertRefused(refused, /role "legacy"/, /not created by certrole/, /--adopt/);
     assert.equal(aws.emulator.state.roles.legacy.assumeRolePolicyDocument, TRUST_EC2);
@@ -228,16 +218,11 @@ Deno.test("setup refuses to replace the CA of a trust anchor it did not create",
   const aws = await account();
   try {
     const otherPem = await Deno.readTextFile(otherCa.cert);
-    const made = await aws.aws([
-      "rolesanywhere",
-      "create-trust-anchor",
-      "--name",
-      "myPrivateCA",
-      "--enabled",
-      "--source",
-      JSON.stringify({ sourceType: "CERTIFICATE_BUNDLE", sourceData: { x509CertificateData: otherPem } }),
-    ]);
-    const id = (made.trustAnchor as { trustAnchorId: string }).trustAnchorId;
+    const id = createTrustAnchor(aws.emulator.state, {
+      name: "myPrivateCA",
+      enabled: true,
+      source: { sourceType: "CERTIFICATE_BUNDLE", sourceData: { x509CertificateData: otherPem } },
+    }, new Date()).trustAnchorId;
     const refused = await aws.iam(setupArgs("role-a", "containerA"));
     assertRefused(refused, /trust anchor "myPrivateCA"/, /another CA/, /--trust-anchor-name/, /--adopt/);
     assert.equal(aws.emulator.state.trustAnchors[id].source.sourceData.x509CertificateData, otherPem);
@@ -255,17 +240,11 @@ Deno.test("setup refuses to replace the CA of a trust anchor it did not create",
 Deno.test("setup refuses to take over a profile it did not create, or one it made for another role", async () => {
   const aws = await account();
   try {
-    const made = await aws.aws([
-      "rolesanywhere",
-      "create-profile",
-      "--name",
-      "role-a",
-      "--role-arns",
-      "arn:aws:iam::123456789012:role/someone-else",
-      "--duration-seconds",
-      "7200",
-    ]);
-    const id = (made.profile as { profileId: string }).profileId;
+    const id = createProfile(aws.emulator.state, {
+      name: "role-a",
+      roleArns: ["arn:aws:iam::123456789012:role/someone-else"],
+      durationSeconds: 7200,
+    }, new Date()).profileId;
     const refused = await aws.iam(setupArgs("role-a", "containerA"));
     assertRefused(refused, /profile "role-a"/, /not created by certrole/, /--profile-name/, /--adopt/);
     const profile = aws.emulator.state.profiles[id];
@@ -292,16 +271,11 @@ Deno.test("setup reuses a trust anchor that already holds the CA, and cleanup ke
     const rewrapped = `subject=/C=US/O=Example/CN=myPrivateCA\r\n-----BEGIN CERTIFICATE-----\r\n${
       base64.match(/.{1,76}/g)!.join("\r\n")
     }\r\n-----END CERTIFICATE-----\r\n`;
-    const made = await aws.aws([
-      "rolesanywhere",
-      "create-trust-anchor",
-      "--name",
-      "corporate-root",
-      "--enabled",
-      "--source",
-      JSON.stringify({ sourceType: "CERTIFICATE_BUNDLE", sourceData: { x509CertificateData: rewrapped } }),
-    ]);
-    const anchor = made.trustAnchor as { trustAnchorId: string; trustAnchorArn: string };
+    const anchor = createTrustAnchor(aws.emulator.state, {
+      name: "corporate-root",
+      enabled: true,
+      source: { sourceType: "CERTIFICATE_BUNDLE", sourceData: { x509CertificateData: rewrapped } },
+    }, new Date());
     aws.emulator.state.trustAnchors[anchor.trustAnchorId].enabled = false;
     const disabled = await aws.iam(setupArgs("role-a", "containerA"));
     assertRefused(disabled, /trust anchor "corporate-root"/, /holds this CA but is disabled/, /--adopt/);

@@ -2,7 +2,9 @@
  * `certrole image dockerfile`: prints a multi-stage Dockerfile for a user's own base from the same
  * template and entrypoint specs as certrole's images (for a variant's base and runtime, everything
  * from the build stage on is the committed Dockerfile but its SDK and title/version labels), with
- * the numeric user, HOME, the runtime's STOPSIGNAL and ENTRYPOINT; bad input is one line, exit 2.
+ * the numeric user, HOME, the runtime's STOPSIGNAL and ENTRYPOINT; --supervise and --no-supervise
+ * render each runtime in either exec mode, with that mode's STOPSIGNAL and environment (node's
+ * NODE_OPTIONS preload in replace mode only); bad input is one line, exit 2.
  */
 import assert from "node:assert/strict";
 import { command as exec } from "../cli/commands/exec.ts";
@@ -54,12 +56,42 @@ Deno.test("a runtime on your base: build stage, certrole, user, HOME, STOPSIGNAL
 });
 
 Deno.test(
-  { name: "--supervise: certrole exec --supervise stays PID 1, STOPSIGNAL SIGTERM", ignore: !SUPERVISE },
+  { name: "--supervise and --no-supervise: every runtime in both modes, each mode's STOPSIGNAL", ignore: !SUPERVISE },
   async () => {
-    const result = await dockerfile(["--base", "docker.io/library/python:3.12", "--runtime", "python", "--supervise"]);
-    assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /^ENTRYPOINT \["\/usr\/local\/bin\/certrole", "exec", "--supervise", "--"\]$/m);
-    assert.match(result.stdout, /^STOPSIGNAL SIGTERM$/m);
+    const replaceStop: Record<string, string> = {
+      "aws-cli": "SIGINT", // Python as PID 1 drops SIGTERM
+      python: "SIGINT",
+      node: "SIGTERM", // handled by the preload
+      ruby: "SIGTERM", // Ruby handles it
+      generic: "SIGTERM",
+    };
+    const preload = /^ {4}NODE_OPTIONS="--require \/usr\/local\/lib\/certrole\/node-pid1-signals\.cjs"$/m;
+    for (const [runtime, stop] of Object.entries(replaceStop)) {
+      const wraps = runtime === "aws-cli" ? ', "aws"' : "";
+      const base = ["--base", "docker.io/library/debian:12", "--runtime", runtime];
+      const supervised = await dockerfile([...base, "--supervise"]);
+      assert.equal(supervised.code, 0, supervised.stderr);
+      assert.match(
+        supervised.stdout,
+        new RegExp(`^ENTRYPOINT \\["/usr/local/bin/certrole", "exec", "--supervise", "--"${wraps}\\]$`, "m"),
+        runtime,
+      );
+      assert.match(supervised.stdout, /^STOPSIGNAL SIGTERM$/m, `${runtime} supervised`);
+      assert.doesNotMatch(supervised.stdout, /^ +NODE_OPTIONS=/m, `${runtime} supervised: no preload`);
+      assert.match(supervised.stdout, /^# Written by `certrole image dockerfile .* --supervise`/);
+
+      const replaced = await dockerfile([...base, "--no-supervise"]);
+      assert.equal(replaced.code, 0, replaced.stderr);
+      assert.match(
+        replaced.stdout,
+        new RegExp(`^ENTRYPOINT \\["/usr/local/bin/certrole", "exec", "--"${wraps}\\]$`, "m"),
+        runtime,
+      );
+      assert.match(replaced.stdout, new RegExp(`^STOPSIGNAL ${stop}$`, "m"), `${runtime} replaced`);
+      if (runtime === "node") assert.match(replaced.stdout, preload, "node in replace mode preloads its handler");
+      else assert.doesNotMatch(replaced.stdout, /^ +NODE_OPTIONS=/m, runtime);
+      assert.match(replaced.stdout, /^# Written by `certrole image dockerfile .* --no-supervise`/);
+    }
   },
 );
 
@@ -79,6 +111,10 @@ Deno.test("image dockerfile: bad input is one line with the fix, exit 2", async 
     [["--base", "python:3.12"], /short name, .*name the registry \(docker\.io\/library\/python:3\.12\)/],
     [["--base", "docker.io/library/python:3.12-alpine"], /musl-based \(Alpine\).*choose a glibc base/],
     [["--base", "docker.io/library/debian:12", "--runtime", "java"], /--runtime must be one of aws-cli, generic, node/],
+    [
+      ["--base", "docker.io/library/debian:12", "--runtime", "sidecar", "--no-supervise"],
+      /--runtime sidecar runs `certrole serve`, not exec: leave out --supervise\/--no-supervise/,
+    ],
   ];
   if (!SUPERVISE) {
     cases.push([

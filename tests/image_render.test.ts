@@ -105,7 +105,7 @@ Deno.test("each variant's Dockerfile: header, stages, permissions, user, entrypo
     /^RUN if \[ -n "\$\{SDK_PACKAGES\}" \]; then pip install --no-cache-dir \$\{SDK_PACKAGES\}; fi$/m,
   );
   assert.match(node, /^COPY entrypoints\/node-pid1-signals\.cjs \/usr\/local\/lib\/certrole\/node-pid1-signals\.cjs$/m);
-  assert.match(node, /NODE_OPTIONS="--require \/usr\/local\/lib\/certrole\/node-pid1-signals\.cjs"/);
+  assert.doesNotMatch(node, /^ +NODE_OPTIONS=/m, "the node image supervises: no preload");
   assert.match(node, /^STOPSIGNAL SIGTERM$/m);
 });
 
@@ -167,9 +167,12 @@ Deno.test("short image names are refused: podman cannot resolve them without a s
   );
 });
 
-Deno.test("entrypoint specs as data: supervise mode, another certrole command, no CMD", async () => {
-  const spec = (fields: Record<string, unknown>) =>
-    JSON.stringify({ stopSignal: "SIGINT", stopSignalReason: "why", ...fields });
+Deno.test("entrypoint specs as data: both modes, another certrole command, no CMD", async () => {
+  const modes = {
+    replace: { stopSignal: "SIGINT", stopSignalReason: "why", env: { ONLY_REPLACED: "1" } },
+    supervise: { stopSignal: "SIGTERM", stopSignalReason: "why not" },
+  };
+  const spec = (fields: Record<string, unknown>) => JSON.stringify({ ...modes, ...fields });
   const inputs = await sources();
   const render = (entrypoint: string) => {
     const variants = JSON.parse(inputs.variantsJson);
@@ -181,28 +184,57 @@ Deno.test("entrypoint specs as data: supervise mode, another certrole command, n
   };
   const supervised = render(spec({ mode: "supervise", wraps: ["aws"], cmd: ["s3", "ls"] }));
   assert.match(supervised, /^ENTRYPOINT \["\/usr\/local\/bin\/certrole", "exec", "--supervise", "--", "aws"\]$/m);
-  assert.match(supervised, /^STOPSIGNAL SIGINT$/m);
-  const sidecar = render(spec({ certrole: ["serve"], stopSignal: "SIGTERM" }));
+  assert.match(supervised, /^STOPSIGNAL SIGTERM$/m);
+  assert.doesNotMatch(supervised, /ONLY_REPLACED/, "a mode's environment only in that mode");
+  const replaced = render(spec({ wraps: ["aws"] }));
+  assert.match(replaced, /^ENTRYPOINT \["\/usr\/local\/bin\/certrole", "exec", "--", "aws"\]$/m);
+  assert.match(replaced, /^STOPSIGNAL SIGINT$/m);
+  assert.match(replaced, /ONLY_REPLACED="1"/);
+  const sidecar = render(JSON.stringify({ certrole: ["serve"], stopSignal: "SIGTERM", stopSignalReason: "why" }));
   assert.match(sidecar, /^ENTRYPOINT \["\/usr\/local\/bin\/certrole", "serve"\]$/m);
   assert.doesNotMatch(sidecar, /^CMD /m, "no CMD line when the spec has none");
   assert.throws(() => render(spec({ certrole: ["serve"], wraps: ["aws"] })), /"certrole" .* excludes "wraps"/);
   assert.throws(() => render(spec({ mode: "fork" })), /mode "fork" must be one of replace, supervise/);
+  assert.throws(
+    () => render(JSON.stringify({ replace: modes.replace })),
+    /"supervise" must be an object with stopSignal/,
+  );
+  assert.throws(
+    () => render(spec({ stopSignal: "SIGTERM", stopSignalReason: "r" })),
+    /stopSignal belongs in each mode's section/,
+  );
 
   const python = parseEntrypoint(inputs.entrypoints.python, "python.json");
   assert.deepEqual(entrypointArgs(python), ["exec", "--supervise", "--"], "the python image ships supervised");
+  const pythonReplaced = inMode(python, "replace");
+  assert.deepEqual(entrypointArgs(pythonReplaced), ["exec", "--"]);
+  assert.equal(pythonReplaced.stop.signal, "SIGINT", "Python as PID 1 drops SIGTERM");
   const ruby = parseEntrypoint(inputs.entrypoints.ruby, "ruby.json");
   assert.deepEqual(entrypointArgs(ruby), ["exec", "--"], "the ruby image replaces certrole with Ruby");
   const switched = inMode(ruby, "supervise");
   assert.deepEqual(entrypointArgs(switched), ["exec", "--supervise", "--"]);
   assert.equal(switched.stop.signal, "SIGTERM", "a supervised command is not PID 1: SIGTERM's default action ends it");
+  const node = parseEntrypoint(inputs.entrypoints.node, "node.json");
+  assert.equal(node.env.NODE_OPTIONS, undefined, "supervised node needs no preload");
+  assert.match(
+    inMode(node, "replace").env.NODE_OPTIONS,
+    /--require \/usr\/local\/lib\/certrole\/node-pid1-signals\.cjs/,
+  );
 });
 
 Deno.test("entrypoint specs and the template are checked, values quoted literally", () => {
-  assert.throws(() => parseEntrypoint('{"cmd": ["x"], "stopSignal": "TERM", "stopSignalReason": "r"}', "e.json"), {
-    message: 'e.json: stopSignal "TERM" must be a signal name like SIGTERM',
-  });
+  const term = '"supervise": {"stopSignal": "SIGTERM", "stopSignalReason": "r"}';
   assert.throws(
-    () => parseEntrypoint('{"cmd": ["x"], "stopSignal": "SIGTERM", "stopSignalReason": "r", "env": {"A B": "1"}}', "e"),
+    () =>
+      parseEntrypoint(`{"cmd": ["x"], "replace": {"stopSignal": "TERM", "stopSignalReason": "r"}, ${term}}`, "e.json"),
+    { message: 'e.json: replace.stopSignal "TERM" must be a signal name like SIGTERM' },
+  );
+  assert.throws(
+    () =>
+      parseEntrypoint(
+        `{"cmd": ["x"], "replace": {"stopSignal": "SIGINT", "stopSignalReason": "r"}, ${term}, "env": {"A B": "1"}}`,
+        "e",
+      ),
     { message: 'e: environment variable name "A B" is not valid' },
   );
   assert.throws(() => fillTemplate("{{missing}}", {}), { message: "Dockerfile.template: unknown {{missing}}" });

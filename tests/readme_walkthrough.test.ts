@@ -6,15 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { AWS } from "./support/aws_cli.ts";
+import { readmeBlock } from "./support/readme.ts";
 import { ROOT, run, tempDir } from "./support/run.ts";
-
-/** The first sh block under the heading, exactly as the README prints it. */
-export function readmeBlock(readme: string, heading: string): string {
-  const section = readme.split(`\n${heading}\n`)[1];
-  const block = section?.match(/```sh\n([\s\S]*?)```/)?.[1];
-  if (!block) throw new Error(`README.md has no sh block under "${heading}"`);
-  return block;
-}
 
 async function filesUnder(dir: string): Promise<string[]> {
   const found: string[] = [];

@@ -2,7 +2,8 @@
  * certrole's long-running processes close the holes the Deno runtime leaves open
  * (cli/process/runtime_guard.ts): after SIGUSR1 nothing listens on 127.0.0.1:9229 (Deno >= 2.9.2
  * would start an unauthenticated V8 inspector there) in the emulator, in a credential-process
- * waiting on a slow CreateSession and in exec before it replaces itself; no core dump can be
+ * waiting on a slow CreateSession, in exec before it replaces itself, in serve and in the
+ * exec --supervise supervisor (which therefore cannot forward SIGUSR1); no core dump can be
  * written (soft core limit 0, non-dumpable: a process of the same user cannot read its memory);
  * and exec's command gets the caller's SIGUSR1 disposition and core limit back.
  */
@@ -10,6 +11,7 @@ import assert from "node:assert/strict";
 import { sessionEnv, spawnEmulator, startWalkthrough } from "./support/emulator.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
 import { baseEnv, certroleArgv, tempDir } from "./support/run.ts";
+import { spawnResident, spawnServe, waitFor } from "./support/serve.ts";
 import { failingFront } from "./support/servers.ts";
 import { asNobody, canRunUnprivileged, NOBODY, unprivilegedLauncher } from "./support/unprivileged.ts";
 
@@ -224,6 +226,60 @@ Deno.test("exec ignores SIGUSR1 before it replaces itself; the command gets the 
     assert.match(stdout, /^2048$/m, "the command has the caller's core limit");
   } finally {
     await slow.close();
+    await walkthrough.emulator.close();
+  }
+});
+
+Deno.test("serve ignores SIGUSR1 and keeps serving", async () => {
+  const dir = await tempDir();
+  const ca = await makeCa(dir);
+  const leaf = await issueLeaf(ca, "leaf");
+  const walkthrough = await startWalkthrough(await Deno.readTextFile(ca.cert));
+  try {
+    const startedAt = Date.now();
+    const serve = await spawnServe(["--port", "0", "--token-file", `${dir}/token`], {
+      HOME: dir,
+      ...sessionEnv(walkthrough, leaf),
+    });
+    try {
+      await assertSigusr1Harmless(serve.child.pid, startedAt);
+      assert.equal((await fetch(`${serve.base}/healthz`)).status, 200);
+    } finally {
+      const { code, stderr } = await serve.stop();
+      assert.equal(code, 0, stderr);
+      assert.doesNotMatch(stderr, /Debugger listening/);
+    }
+  } finally {
+    await walkthrough.emulator.close();
+  }
+});
+
+Deno.test("the exec --supervise supervisor ignores SIGUSR1 while its command runs", async () => {
+  const dir = await tempDir();
+  const ca = await makeCa(dir);
+  const leaf = await issueLeaf(ca, "leaf");
+  const walkthrough = await startWalkthrough(await Deno.readTextFile(ca.cert));
+  try {
+    const startedAt = Date.now();
+    const supervised = spawnResident([
+      "exec",
+      "--supervise",
+      "--no-cache",
+      "--",
+      "sh",
+      "-c",
+      "echo started; exec sleep 30",
+    ], {
+      HOME: dir,
+      ...sessionEnv(walkthrough, leaf),
+    });
+    await waitFor(() => supervised.output().stdout.includes("started") || undefined, 30_000, "the command to start");
+    await assertSigusr1Harmless(supervised.child.pid, startedAt);
+    supervised.child.kill("SIGTERM");
+    const status = await supervised.status;
+    assert.equal(status.code, 128 + 15, supervised.output().stderr);
+    assert.doesNotMatch(supervised.output().stderr, /Debugger listening/);
+  } finally {
     await walkthrough.emulator.close();
   }
 });

@@ -3,11 +3,12 @@
  * file), the AWS CLI v2 (token variable: Debian's 2.9.19 ignores the token file) and the AWS SDK
  * for JavaScript v3 under Node, each through the container provider and through IMDSv2, then list
  * buckets on the emulator, which verifies their signatures with the issued credentials. 200
- * concurrent clients cost one CreateSession.
+ * concurrent clients asking while a refresh is due and running all get credentials, and the
+ * refresh costs one CreateSession (the refresh is single-flight).
  */
 import assert from "node:assert/strict";
 import { AWS } from "./support/aws_cli.ts";
-import { sessionEnv, startWalkthrough } from "./support/emulator.ts";
+import { issuedSessions, sessionEnv, startWalkthrough } from "./support/emulator.ts";
 import { runNode } from "./support/node_sdk.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
 import { run, tempDir } from "./support/run.ts";
@@ -100,25 +101,49 @@ Deno.test("boto3, the AWS CLI and the JS SDK list buckets with credentials from 
   }
 });
 
-Deno.test("200 concurrent credential requests cost one CreateSession", async () => {
-  const walkthrough = await startWalkthrough(await Deno.readTextFile(ca.cert));
+// 40-second credentials (refresh due 9-10 s in, the next one 9-10 s after it, well past the 5 s of
+// asking even on a loaded machine) and a slow CreateSession (400 ms), so one refresh is due and then
+// running while 200 clients keep asking.
+const LIFETIME_SECONDS = 40;
+const LATENCY_MS = 400;
+
+Deno.test("200 concurrent clients through a refresh: every answer 200, one CreateSession for the refresh", async () => {
+  const walkthrough = await startWalkthrough(await Deno.readTextFile(ca.cert), {
+    credentialLifetimeSeconds: LIFETIME_SECONDS,
+    latencyMs: LATENCY_MS,
+  });
   const serve = await spawnServe(["--port", "0", "--token-file", `${dir}/token-200`], {
     HOME: dir,
     ...sessionEnv(walkthrough, leaf),
   });
   try {
     const token = await Deno.readTextFile(serve.exports.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE);
-    const answers = await Promise.all(
-      Array.from({ length: 200 }, async () => {
-        const response = await fetch(serve.exports.AWS_CONTAINER_CREDENTIALS_FULL_URI, {
-          headers: { Authorization: token },
-        });
-        return { status: response.status, body: await response.json() };
-      }),
-    );
-    assert.ok(answers.every((answer) => answer.status === 200), "all 200");
-    assert.equal(new Set(answers.map((answer) => answer.body.AccessKeyId)).size, 1);
-    assert.equal(Object.keys(walkthrough.emulator.state.sessions).length, 1);
+    const health = await (await fetch(`${serve.base}/healthz`)).json();
+    // nextRefresh is in whole seconds, at or before the real refresh point: start asking then.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(health.nextRefresh) - Date.now())));
+    const before = issuedSessions(walkthrough.sessionLog).length;
+    const answers: { status: number; key: string; left: number }[] = [];
+    const keys = () => new Set(answers.map((answer) => answer.key));
+    const deadline = Date.now() + 5000;
+    let wavesAfterRefresh = 0;
+    while (wavesAfterRefresh < 2 && Date.now() < deadline) {
+      if (keys().size > 1) wavesAfterRefresh++;
+      answers.push(
+        ...await Promise.all(Array.from({ length: 200 }, async () => {
+          const response = await fetch(serve.exports.AWS_CONTAINER_CREDENTIALS_FULL_URI, {
+            headers: { Authorization: token },
+          });
+          const body = await response.json();
+          return { status: response.status, key: body.AccessKeyId, left: Date.parse(body.Expiration) - Date.now() };
+        })),
+      );
+    }
+    // A fetch still running has its session logged once the emulator answers.
+    await new Promise((resolve) => setTimeout(resolve, LATENCY_MS + 300));
+    assert.ok(answers.every((answer) => answer.status === 200), "every answer 200");
+    assert.equal(keys().size, 2, `the refresh happened under load (${answers.length} answers)`);
+    assert.ok(answers.every((answer) => answer.left > 0), "never expired credentials, also while refreshing");
+    assert.equal(issuedSessions(walkthrough.sessionLog).length - before, 1, "the refresh cost one CreateSession");
   } finally {
     await serve.stop();
     await walkthrough.emulator.close();

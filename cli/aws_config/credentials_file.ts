@@ -6,7 +6,12 @@
  *
  * @example
  * ```ts
- * mergeCredentials("[other]\naws_access_key_id = AKIA1\n", "default", { accessKeyId: "ASIA2", ... });
+ * const text = mergeCredentials("[other]\naws_access_key_id = AKIA1\n", "default", {
+ *   accessKeyId: "ASIA2",
+ *   secretAccessKey: "secret",
+ *   sessionToken: "token",
+ *   expiration: "2024-01-01T01:00:00Z",
+ * }); // "[other]" kept, then "[default]" with the three keys
  * ```
  */
 import type { SessionCredentials } from "../rolesanywhere/create_session.ts";

@@ -177,11 +177,11 @@ token-protected container endpoint.`,
         what: "--env-file",
       });
     }
-    const readyFile = values["ready-file"];
-    if (readyFile) await replaceFile(readyFile, `${base}\n`, { mode: 0o644, what: "--ready-file" });
-
     if (created) log(`created the authorization token file ${tokenPath} (0440)`);
     writeStdout(variables.map(([name, value]) => `export ${name}=${shellQuote(value)}\n`).join(""));
+    // Last, as the emulator does: once it exists, the export lines on stdout are complete.
+    const readyFile = values["ready-file"];
+    if (readyFile) await replaceFile(readyFile, `${base}\n`, { mode: 0o644, what: "--ready-file" });
     const signal = await stop.stopped;
     stop.dispose();
     await server.close();

@@ -23,8 +23,12 @@ export interface CacheIdentity {
 }
 
 /**
- * botocore refreshes credentials 15 minutes before expiry and raises when a refresh returns
- * credentials with under 10 minutes left, so reuse stops 15 minutes before expiry by default.
+ * botocore (the AWS CLI, boto3) refreshes credentials with under 15 minutes left before a call (its
+ * advisory window: a failure is only logged); under 10 minutes (its mandatory window) every call
+ * blocks until the refresh is done and a failed refresh raises. It raises "refreshed credentials
+ * are still expired" only for credentials past expiry. Credentials reused closer to expiry would
+ * send a long-running boto3 back to the credential process before every call, so reuse stops 15
+ * minutes before expiry by default.
  */
 export const DEFAULT_REFRESH_BEFORE_SECONDS = 900;
 

@@ -2,7 +2,10 @@
  * The credentials a resident process holds, refreshed in the background: one fetch at a time
  * (callers asking during a refresh share it; a request that arrives while one runs, such as a
  * certificate rotation, runs once more right after), on the schedule of refresh_schedule.ts.
- * Readers always get the credentials held now, never wait for a refresh. A failed refresh is
+ * Readers always get the credentials held now, never wait for a refresh; a reader arriving after
+ * the refresh point starts the refresh when its timer has not (timers count monotonic time, which
+ * stands still while a machine or VM is suspended; expiry is wall-clock), and every reader arriving
+ * meanwhile shares that one fetch. A failed refresh is
  * logged on one line and retried with backoff while the held credentials keep being handed out
  * until their hand-out floor; after that `usable()` is undefined (the server answers 503).
  */
@@ -60,7 +63,10 @@ export class CredentialKeeper {
   /** The credentials to hand out now, or undefined when none have enough time left. */
   usable(): Held | undefined {
     const held = this.#held;
-    if (held && isUsable(held.plan, this.#now())) return held;
+    const now = this.#now();
+    // Past the refresh point with no retry pending: the timer is late. A failed refresh keeps its backoff.
+    if (held && this.#failures === 0 && now >= held.plan.refreshAt) void this.#startRefresh("due");
+    if (held && isUsable(held.plan, now)) return held;
     if (held && !this.#reportedUnusable) {
       this.#reportedUnusable = true;
       this.options.log(
@@ -80,11 +86,22 @@ export class CredentialKeeper {
    * another (its identity may predate the reason for this one). Resolves false on failure.
    */
   refresh(reason: string): Promise<boolean> {
-    if (this.#stopped) return Promise.resolve(false);
     if (this.#inflight) {
       this.#again = reason;
       return this.#inflight;
     }
+    return this.#startRefresh(reason);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  /** Single flight: a fetch unless one is running, which every caller then shares. */
+  #startRefresh(reason: string): Promise<boolean> {
+    if (this.#stopped) return Promise.resolve(false);
+    if (this.#inflight) return this.#inflight;
     clearTimeout(this.#timer);
     const run = (async () => {
       let ok = await this.#attempt(reason);
@@ -97,11 +114,6 @@ export class CredentialKeeper {
     })();
     this.#inflight = run.finally(() => this.#inflight = undefined);
     return this.#inflight;
-  }
-
-  stop(): void {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
   }
 
   async #fetch(): Promise<Held> {

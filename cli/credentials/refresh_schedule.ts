@@ -2,9 +2,13 @@
  * When a resident process (`serve`, `update`, `exec --supervise`) refreshes the credentials it
  * holds, and until when it hands them out. Pure: times and randomness are arguments.
  *
- * Why these numbers: botocore (the AWS CLI, boto3) refreshes credentials 15 minutes before they
- * expire and refuses a refresh that still leaves under 10 minutes, so credentials handed out must
- * have at least 15 minutes to live. They are refreshed at the earlier of half their lifetime and
+ * Why these numbers: botocore (the AWS CLI, boto3) refreshes credentials with under 15 minutes
+ * left before a call (its advisory window: one thread refreshes, a failure is only logged); under
+ * 10 minutes (its mandatory window) every call blocks until the refresh is done and a failed
+ * refresh raises. It raises "refreshed credentials are still expired" only for credentials already
+ * past expiry (`_is_expired()` is `refresh_needed(refresh_in=0)`). Credentials handed out with
+ * under 15 minutes left would bring every client call back to the server, so they must have at
+ * least 15 minutes to live. They are refreshed at the earlier of half their lifetime and
  * 20 minutes before expiry, up to 10% earlier at random so a fleet started together does not call
  * CreateSession in lockstep. Sessions shorter than 40 minutes (CreateSession allows 15) cannot
  * keep those margins; for them both points scale with the lifetime: refresh no sooner than a

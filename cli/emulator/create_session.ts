@@ -8,7 +8,7 @@
  * profile enabled, the role listed in the profile, the role's trust policy evaluated
  * against the certificate's attributes, and the requested duration.
  */
-import { parseArn } from "../arn.ts";
+import { parseArn, tryParseArn } from "../arn.ts";
 import { type Certificate, validityAt } from "../identity/certificate.ts";
 import { verifyChain } from "../identity/chain.ts";
 import { ecdsaDerToRaw } from "../identity/der.ts";
@@ -20,7 +20,7 @@ import { principalTags, trustPolicyKeys } from "../rolesanywhere/principal_tags.
 import { accessDenied, notFound, validation } from "./fault.ts";
 import { anchorCertificates, certificateFromBase64, policyFromText, verificationKey } from "./parsed_cache.ts";
 import { parseAmzDate, type ParsedAuthorization, type ReceivedRequest, x509StringToSign } from "./sigv4_verify.ts";
-import { type EmulatorState, type IssuedSession, randomId, randomSecret } from "./state.ts";
+import { type EmulatorState, type IssuedSession, partitionOf, randomId, randomSecret } from "./state.ts";
 
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
@@ -119,6 +119,7 @@ export async function createSession(
   if (!trustAnchorArn || !profileArn || !roleArn) {
     throw validation("profileArn, roleArn and trustAnchorArn are required query parameters");
   }
+  requireEndpointArns(state, { trustAnchorArn, profileArn, roleArn });
   const anchor = Object.values(state.trustAnchors).find((candidate) => candidate.trustAnchorArn === trustAnchorArn);
   if (!anchor) throw notFound(`Trust anchor ${trustAnchorArn} not found`);
   if (!anchor.enabled) throw accessDenied("Trust anchor is disabled");
@@ -229,7 +230,7 @@ export async function createSession(
     body: {
       credentialSet: [{
         assumedRoleUser: {
-          arn: `arn:aws:sts::${account}:assumed-role/${role.roleName}/${roleSessionName}`,
+          arn: `arn:${partitionOf(state)}:sts::${account}:assumed-role/${role.roleName}/${roleSessionName}`,
           assumedRoleId: `${role.roleId}:${roleSessionName}`,
         },
         credentials: {
@@ -242,7 +243,35 @@ export async function createSession(
         roleArn,
         sourceIdentity,
       }],
-      subjectArn: `arn:aws:rolesanywhere:${state.region}:${state.accountId}:subject/${crypto.randomUUID()}`,
+      subjectArn: `arn:${
+        partitionOf(state)
+      }:rolesanywhere:${state.region}:${state.accountId}:subject/${crypto.randomUUID()}`,
     },
   };
+}
+
+/**
+ * Roles Anywhere is regional: an endpoint holds the trust anchors and profiles of its own region
+ * and vends roles of its own partition, so an ARN of another partition or region (an arn:aws-cn
+ * trust anchor at us-east-1, a profile in another region than the trust anchor) names nothing it
+ * can use. CreateSession's API reference documents two errors, AccessDeniedException (403) for
+ * requests it does not authenticate and ValidationException (400) for input that fails
+ * validation; the signature here is valid and the input is what is wrong, so ValidationException.
+ * The message naming the mismatch is the emulator's own (AWS's wording is not documented).
+ */
+function requireEndpointArns(
+  state: EmulatorState,
+  arns: { trustAnchorArn: string; profileArn: string; roleArn: string },
+): void {
+  const partition = partitionOf(state);
+  for (const [name, text] of Object.entries(arns)) {
+    const arn = tryParseArn(text);
+    if (!arn) throw validation(`${name} ${text} is not an ARN`);
+    if (arn.partition !== partition) {
+      throw validation(`${name} ${text} is in partition ${arn.partition}, not this endpoint's ${partition}`);
+    }
+    if (name !== "roleArn" && arn.region !== state.region) {
+      throw validation(`${name} ${text} is in region ${arn.region}, not this endpoint's ${state.region}`);
+    }
+  }
 }

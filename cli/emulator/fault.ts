@@ -1,6 +1,6 @@
 /**
  * AWS-shaped errors inside the emulator: a handler throws a Fault, the server renders it in the
- * calling service's own format (JSON for Roles Anywhere, XML for IAM, S3 and EC2).
+ * calling service's own format (JSON for Roles Anywhere, XML for IAM, STS, S3 and EC2).
  */
 
 export class Fault extends Error {
@@ -14,7 +14,17 @@ export const accessDenied = (message: string) => new Fault(403, "AccessDeniedExc
 export const validation = (message: string) => new Fault(400, "ValidationException", message);
 export const notFound = (message: string) => new Fault(404, "ResourceNotFoundException", message);
 
-export type Protocol = "rest-json" | "iam-query" | "ec2-query" | "s3-xml";
+export type Protocol = "rest-json" | "iam-query" | "sts-query" | "ec2-query" | "s3-xml";
+
+/**
+ * The XML namespace of each Query-protocol service's answers, errors included: the
+ * `xmlNamespace` of its service model in botocore (AWS STS's error example in the STS API
+ * reference carries the same), which parsers that check namespaces compare against.
+ */
+export const QUERY_NAMESPACES = {
+  iam: "https://iam.amazonaws.com/doc/2010-05-08/",
+  sts: "https://sts.amazonaws.com/doc/2011-06-15/",
+} as const;
 
 export function escapeXml(text: string): string {
   return text.replace(
@@ -42,8 +52,9 @@ export function renderFault(fault: Fault, protocol: Protocol, requestId: string)
         },
       });
     case "iam-query":
+    case "sts-query":
       return xml(
-        `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>${
+        `<ErrorResponse xmlns="${QUERY_NAMESPACES[protocol === "iam-query" ? "iam" : "sts"]}"><Error><Type>${
           fault.status >= 500 ? "Receiver" : "Sender"
         }</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
       );

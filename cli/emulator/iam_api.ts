@@ -8,7 +8,7 @@
  * session credentials need an Allow for iam:<Action>, and CreateRole with tags for iam:TagRole too.
  */
 import { type Caller, isAllowed, notAuthorized } from "./caller.ts";
-import { Fault } from "./fault.ts";
+import { Fault, QUERY_NAMESPACES } from "./fault.ts";
 import { page } from "./pagination.ts";
 import { memberList, queryParameters, queryResponse, xml } from "./query_protocol.ts";
 import {
@@ -26,9 +26,7 @@ import {
   updateAssumeRolePolicy,
 } from "./resources.ts";
 import type { ReceivedRequest } from "./sigv4_verify.ts";
-import type { EmulatorState, Role, Tag } from "./state.ts";
-
-export const IAM_NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/";
+import { type EmulatorState, partitionOf, type Role, type Tag } from "./state.ts";
 
 export interface IamContext {
   readonly state: EmulatorState;
@@ -249,9 +247,8 @@ export function handleIam(request: ReceivedRequest, context: IamContext): Respon
   }
   const { state, caller } = context;
   const roleName = operation.roleName(parameters);
-  const resource = roleName === undefined
-    ? "*"
-    : state.roles[roleName]?.arn ?? `arn:aws:iam::${state.accountId}:role${parameters.get("Path") ?? "/"}${roleName}`;
+  const resource = roleName === undefined ? "*" : state.roles[roleName]?.arn ??
+    `arn:${partitionOf(state)}:iam::${state.accountId}:role${parameters.get("Path") ?? "/"}${roleName}`;
   for (const needed of [`iam:${action}`, ...operation.alsoNeeds?.(parameters) ?? []]) {
     if (!isAllowed(caller, needed, resource, state)) {
       throw new Fault(403, "AccessDenied", notAuthorized(caller, needed, resource));
@@ -259,5 +256,5 @@ export function handleIam(request: ReceivedRequest, context: IamContext): Respon
   }
   const result = operation.run(parameters, context);
   if (operation.mutates) context.mutated();
-  return queryResponse(action, IAM_NAMESPACE, result, context.requestId);
+  return queryResponse(action, QUERY_NAMESPACES.iam, result, context.requestId);
 }

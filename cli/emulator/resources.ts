@@ -11,7 +11,15 @@ import { isSupportedOperator } from "../policy/evaluate.ts";
 import { checkTags, IAM_TAG_RULES, ROLES_ANYWHERE_TAG_RULES, withoutTags, withTags } from "./resource_tags.ts";
 import type { Tag } from "./state.ts";
 import { Fault, notFound, validation } from "./fault.ts";
-import { type EmulatorState, keyed, type Profile, randomId, type Role, type TrustAnchor } from "./state.ts";
+import {
+  type EmulatorState,
+  keyed,
+  partitionOf,
+  type Profile,
+  randomId,
+  type Role,
+  type TrustAnchor,
+} from "./state.ts";
 
 const iamValidation = (message: string) => new Fault(400, "ValidationError", message);
 const malformedPolicy = (message: string) => new Fault(400, "MalformedPolicyDocument", message);
@@ -81,7 +89,7 @@ export function createRole(
   const role: Role = {
     roleName: input.roleName,
     roleId: `AROA${randomId(17)}`,
-    arn: `arn:aws:iam::${state.accountId}:role${path}${input.roleName}`,
+    arn: `arn:${partitionOf(state)}:iam::${state.accountId}:role${path}${input.roleName}`,
     path,
     tags,
     assumeRolePolicyDocument: input.assumeRolePolicyDocument,
@@ -239,7 +247,7 @@ export function createTrustAnchor(
   const id = crypto.randomUUID();
   const anchor: TrustAnchor = {
     trustAnchorId: id,
-    trustAnchorArn: `arn:aws:rolesanywhere:${state.region}:${state.accountId}:trust-anchor/${id}`,
+    trustAnchorArn: `arn:${partitionOf(state)}:rolesanywhere:${state.region}:${state.accountId}:trust-anchor/${id}`,
     name: input.name,
     enabled: input.enabled ?? false,
     source: { sourceType: "CERTIFICATE_BUNDLE", sourceData: { x509CertificateData: pem } },
@@ -315,7 +323,7 @@ export function createProfile(
   const id = crypto.randomUUID();
   const profile: Profile = {
     profileId: id,
-    profileArn: `arn:aws:rolesanywhere:${state.region}:${state.accountId}:profile/${id}`,
+    profileArn: `arn:${partitionOf(state)}:rolesanywhere:${state.region}:${state.accountId}:profile/${id}`,
     name: input.name,
     enabled: input.enabled ?? false,
     roleArns: [...input.roleArns],
@@ -324,7 +332,7 @@ export function createProfile(
     managedPolicyArns: input.managedPolicyArns ?? [],
     requireInstanceProperties: input.requireInstanceProperties ?? false,
     acceptRoleSessionName: input.acceptRoleSessionName ?? false,
-    createdBy: `arn:aws:iam::${state.accountId}:root`,
+    createdBy: `arn:${partitionOf(state)}:iam::${state.accountId}:root`,
     createdAt: now8601(now),
     updatedAt: now8601(now),
     tags: withTags([], input.tags ?? [], ROLES_ANYWHERE_TAG_RULES),

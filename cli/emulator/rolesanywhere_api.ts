@@ -27,7 +27,7 @@ import {
   updateTrustAnchor,
 } from "./resources.ts";
 import type { ReceivedRequest } from "./sigv4_verify.ts";
-import type { EmulatorState, Profile, Tag, TrustAnchor } from "./state.ts";
+import { type EmulatorState, partitionOf, type Profile, type Tag, type TrustAnchor } from "./state.ts";
 
 export interface RolesAnywhereContext {
   readonly state: EmulatorState;
@@ -137,13 +137,14 @@ function listPage<T>(items: readonly T[], query: URLSearchParams) {
 
 const anchorArn = ({ context: { state }, id }: Call) =>
   state.trustAnchors[id]?.trustAnchorArn ??
-    `arn:aws:rolesanywhere:${state.region}:${state.accountId}:trust-anchor/${id}`;
+    `arn:${partitionOf(state)}:rolesanywhere:${state.region}:${state.accountId}:trust-anchor/${id}`;
 const profileArn = ({ context: { state }, id }: Call) =>
-  state.profiles[id]?.profileArn ?? `arn:aws:rolesanywhere:${state.region}:${state.accountId}:profile/${id}`;
+  state.profiles[id]?.profileArn ??
+    `arn:${partitionOf(state)}:rolesanywhere:${state.region}:${state.accountId}:profile/${id}`;
 const anyAnchor = ({ context: { state } }: Call) =>
-  `arn:aws:rolesanywhere:${state.region}:${state.accountId}:trust-anchor/*`;
+  `arn:${partitionOf(state)}:rolesanywhere:${state.region}:${state.accountId}:trust-anchor/*`;
 const anyProfile = ({ context: { state } }: Call) =>
-  `arn:aws:rolesanywhere:${state.region}:${state.accountId}:profile/*`;
+  `arn:${partitionOf(state)}:rolesanywhere:${state.region}:${state.accountId}:profile/*`;
 /** TagResource and UntagResource name the resource in the body, ListTagsForResource in the query. */
 const taggedArn = ({ body, query }: Call) => String(body.resourceArn ?? query.get("resourceArn") ?? "*");
 

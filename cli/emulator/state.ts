@@ -7,6 +7,8 @@
  * name, never an inherited property.
  */
 
+import { partitionOfRegion } from "../aws_partitions.ts";
+
 /** A resource tag. Lists of them keep the order tags were added in, as the services list them. */
 export interface Tag {
   readonly key: string;
@@ -108,6 +110,11 @@ export interface EmulatorState {
   admins: Record<string, AdminKey>;
   /** CreateSession calls answered with credentials, for tests and benchmarks. */
   sessionsIssued: number;
+}
+
+/** The partition of the emulated region: the one its ARNs name (arn:aws-cn:… in cn-north-1). */
+export function partitionOf(state: Pick<EmulatorState, "region">): string {
+  return partitionOfRegion(state.region)?.id ?? "aws";
 }
 
 /** A record with no prototype: `record["constructor"]` is undefined until someone stores it. */

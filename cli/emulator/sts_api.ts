@@ -1,6 +1,6 @@
 /** STS GetCallerIdentity: who the credentials belong to (needs no permission, as in AWS). */
 import type { Caller } from "./caller.ts";
-import { Fault } from "./fault.ts";
+import { Fault, QUERY_NAMESPACES } from "./fault.ts";
 import { queryParameters, queryResponse, xml } from "./query_protocol.ts";
 import type { ReceivedRequest } from "./sigv4_verify.ts";
 import type { EmulatorState } from "./state.ts";
@@ -16,7 +16,7 @@ export function handleSts(request: ReceivedRequest, caller: Caller, state: Emula
   }
   return queryResponse(
     "GetCallerIdentity",
-    "https://sts.amazonaws.com/doc/2011-06-15/",
+    QUERY_NAMESPACES.sts,
     `${xml("Arn", caller.arn)}${xml("UserId", caller.userId)}${xml("Account", state.accountId)}`,
     requestId,
   );

@@ -6,7 +6,8 @@
  *
  * @example
  * ```ts
- * sameCertificates(pemFromFile, anchor.source.sourceData.x509CertificateData);
+ * const pem = await Deno.readTextFile("ca-cert.pem");
+ * sameCertificates(pem, pem.replaceAll("\n", "\r\n")); // true: the same certificates, however written
  * ```
  */
 import { parsePem } from "../identity/pem.ts";

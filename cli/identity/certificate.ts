@@ -5,6 +5,7 @@
  *
  * @example
  * ```ts
+ * const der = await Deno.readFile("cert.der");
  * const certificate = parseCertificate(der);
  * console.log(certificate.serialDecimal, certificate.subject.text);
  * ```

@@ -5,6 +5,8 @@
  *
  * @example
  * ```ts
+ * const keys = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign"]);
+ * const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
  * const encrypted = await encryptPkcs8(pkcs8, "secret");
  * const plain = await decryptPkcs8(encrypted, "secret"); // equal to pkcs8
  * ```

@@ -7,7 +7,8 @@
  *
  * @example
  * ```ts
- * const parts = readMlDsaPrivateKey(innerOctets, "ML-DSA-65");
+ * const seedForm = Uint8Array.of(0x80, 32, ...crypto.getRandomValues(new Uint8Array(32))); // [0] IMPLICIT seed
+ * const parts = readMlDsaPrivateKey(seedForm, "ML-DSA-65");
  * const imported = await importMlDsaKey(parts);
  * ```
  */

@@ -23,7 +23,11 @@
  *
  * @example
  * ```ts
- * const broken = pathViolations([leaf, ...intermediates, anchor]);
+ * import { parseCertificate } from "./certificate.ts";
+ *
+ * const leaf = parseCertificate(await Deno.readFile("leaf.der"));
+ * const anchor = parseCertificate(await Deno.readFile("ca.der"));
+ * const broken = pathViolations([leaf, anchor]);
  * if (broken.length) console.log(broken[0]); // 'certificate "CN=x": signed with sha1WithRSAEncryption (SHA-1); ...'
  * ```
  */

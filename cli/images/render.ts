@@ -7,7 +7,11 @@
  *
  * @example
  * ```ts
- * const files = renderImages({ template, variantsJson, entrypoints: { "aws-cli": text } }, { version: "0.1.0", permissions: ["--allow-env"] });
+ * const files = renderImages({
+ *   template: await Deno.readTextFile("Dockerfile.template"),
+ *   variantsJson: await Deno.readTextFile("images/variants.json"),
+ *   entrypoints: { "aws-cli": await Deno.readTextFile("entrypoints/aws-cli.json") },
+ * }, { version: "0.1.0", permissions: ["--allow-env"] });
  * files[0].path; // "images/aws-cli/Dockerfile"
  * ```
  */
@@ -45,23 +49,33 @@ export interface StopSignal {
   readonly reason: string;
 }
 
+/** What one exec mode adds to a spec: its STOPSIGNAL and its own environment. */
+export interface ModeSpec {
+  readonly stop: StopSignal;
+  readonly env: Readonly<Record<string, string>>;
+}
+
 export interface EntrypointSpec {
   /**
    * certrole's arguments when the entrypoint is not `exec` (e.g. ["serve"] for a sidecar);
    * undefined: `exec [--supervise] -- WRAPS...`.
    */
   readonly certrole?: readonly string[];
+  /** The mode the spec runs in (its default, or the one `inMode` chose). */
   readonly mode: ExecMode;
   /** What `certrole exec --` runs before the container's CMD (["aws"]), or nothing (the CMD is the command). */
   readonly wraps: readonly string[];
   /** The default CMD; empty: no CMD line. */
   readonly cmd: readonly string[];
-  /** STOPSIGNAL in the spec's own mode. */
+  /** STOPSIGNAL in the current mode. */
   readonly stop: StopSignal;
-  /** STOPSIGNAL when the mode is switched to supervise (`image dockerfile --supervise`). */
-  readonly supervisedStop: StopSignal;
+  /** The environment in the current mode: the spec's own, then its mode's. */
   readonly env: Readonly<Record<string, string>>;
   readonly files: readonly { readonly source: string; readonly target: string }[];
+  /** Each mode's STOPSIGNAL and environment (an exec spec knows both; a `certrole` spec has none). */
+  readonly modes?: Readonly<Record<ExecMode, ModeSpec>>;
+  /** The environment common to both modes. */
+  readonly commonEnv: Readonly<Record<string, string>>;
 }
 
 export interface ImageInputs {
@@ -86,16 +100,6 @@ export interface RenderedFile {
 export const CERTROLE_PATH = "/usr/local/bin/certrole";
 export const IMAGE_HOME = "/home/certrole";
 export const IMAGE_USER = "65532:65532";
-
-/**
- * Without a handler of its own, a supervised command is not PID 1, so the kernel applies the
- * default action of the signal certrole forwards: SIGTERM ends it.
- */
-export const SUPERVISED_STOP: StopSignal = {
-  signal: "SIGTERM",
-  reason: "certrole exec --supervise stays PID 1 and forwards SIGTERM to the command, which is not PID 1, " +
-    "so the signal's default action applies when the command has no handler of its own",
-};
 
 function specError(where: string, message: string): CertroleError {
   return new CertroleError("ImageSpecError", `${where}: ${message}`);
@@ -189,14 +193,36 @@ function stopSignal(signal: unknown, reason: unknown, where: string, prefix: str
   return { signal: name, reason: text(reason, where, `${prefix}stopSignalReason`) };
 }
 
+function environment(value: unknown, where: string, field: string): Record<string, string> {
+  const env = value === undefined ? {} : value;
+  if (!env || typeof env !== "object" || Array.isArray(env)) throw specError(where, `"${field}" must be an object`);
+  for (const [name, text] of Object.entries(env)) {
+    if (!ENV_NAME.test(name)) throw specError(where, `environment variable name "${name}" is not valid`);
+    if (typeof text !== "string") throw specError(where, `environment variable ${name} must be a string`);
+  }
+  return env as Record<string, string>;
+}
+
+/** One mode's section of an exec spec: `{"stopSignal", "stopSignalReason", "env"?}`. */
+function modeSpec(value: unknown, where: string, mode: ExecMode): ModeSpec {
+  if (!value || typeof value !== "object" || Array.isArray(value)) {
+    throw specError(where, `"${mode}" must be an object with stopSignal and stopSignalReason (the ${mode} mode)`);
+  }
+  const section = value as Record<string, unknown>;
+  return {
+    stop: stopSignal(section.stopSignal, section.stopSignalReason, where, `${mode}.`),
+    env: environment(section.env, where, `${mode}.env`),
+  };
+}
+
+/**
+ * An entrypoint spec. An exec spec describes both modes, `"replace"` and `"supervise"` (each its
+ * STOPSIGNAL and the environment only that mode needs), and `"mode"` says which its images run;
+ * a `"certrole"` spec (another command, e.g. serve) has one top-level stopSignal.
+ */
 export function parseEntrypoint(source: string, where: string): EntrypointSpec {
   const file = parseJson(source, where);
-  const env = file.env === undefined ? {} : file.env;
-  if (!env || typeof env !== "object" || Array.isArray(env)) throw specError(where, `"env" must be an object`);
-  for (const [name, value] of Object.entries(env)) {
-    if (!ENV_NAME.test(name)) throw specError(where, `environment variable name "${name}" is not valid`);
-    if (typeof value !== "string") throw specError(where, `environment variable ${name} must be a string`);
-  }
+  const commonEnv = environment(file.env, where, "env");
   const files = file.files === undefined ? [] : file.files;
   if (!Array.isArray(files)) throw specError(where, `"files" must be a list`);
   const mode = file.mode ?? "replace";
@@ -207,23 +233,32 @@ export function parseEntrypoint(source: string, where: string): EntrypointSpec {
   if (certrole && (certrole.length === 0 || file.wraps !== undefined || file.mode !== undefined)) {
     throw specError(where, `"certrole" (a command other than exec) must be non-empty and excludes "wraps" and "mode"`);
   }
-  const supervised = file.supervised as Record<string, unknown> | undefined;
-  if (supervised !== undefined && (!supervised || typeof supervised !== "object" || Array.isArray(supervised))) {
-    throw specError(where, `"supervised" must be an object with stopSignal and stopSignalReason`);
+  let modes: Record<ExecMode, ModeSpec> | undefined;
+  let stop: StopSignal;
+  if (certrole) {
+    if (file.replace !== undefined || file.supervise !== undefined) {
+      throw specError(where, `"certrole" (a command other than exec) has no "replace" or "supervise" section`);
+    }
+    stop = stopSignal(file.stopSignal, file.stopSignalReason, where, "");
+  } else {
+    if (file.stopSignal !== undefined) {
+      throw specError(where, `stopSignal belongs in each mode's section ("replace" and "supervise"), not at the top`);
+    }
+    modes = {
+      replace: modeSpec(file.replace, where, "replace"),
+      supervise: modeSpec(file.supervise, where, "supervise"),
+    };
+    stop = modes[mode as ExecMode].stop;
   }
-  const stop = stopSignal(file.stopSignal, file.stopSignalReason, where, "");
   return {
     certrole,
     mode: mode as ExecMode,
     wraps: stringList(file.wraps ?? [], where, "wraps"),
     cmd: stringList(file.cmd ?? [], where, "cmd"),
     stop,
-    supervisedStop: supervised
-      ? stopSignal(supervised.stopSignal, supervised.stopSignalReason, where, "supervised.")
-      : mode === "supervise"
-      ? stop
-      : SUPERVISED_STOP,
-    env: env as Record<string, string>,
+    env: { ...commonEnv, ...modes?.[mode as ExecMode].env },
+    commonEnv,
+    modes,
     files: files.map((entry: Record<string, unknown>) => {
       const source = text(entry?.source, where, "files[].source");
       const target = text(entry?.target, where, "files[].target");
@@ -238,10 +273,10 @@ export function parseEntrypoint(source: string, where: string): EntrypointSpec {
   };
 }
 
-/** The spec run in another exec mode (`image dockerfile --supervise`), with that mode's STOPSIGNAL. */
+/** The spec run in the given exec mode (`image dockerfile --supervise`/`--no-supervise`): that mode's STOPSIGNAL and environment. */
 export function inMode(spec: EntrypointSpec, mode: ExecMode): EntrypointSpec {
-  if (spec.mode === mode || spec.certrole) return spec;
-  return { ...spec, mode, stop: mode === "supervise" ? spec.supervisedStop : spec.stop };
+  if (!spec.modes) return spec;
+  return { ...spec, mode, stop: spec.modes[mode].stop, env: { ...spec.commonEnv, ...spec.modes[mode].env } };
 }
 
 /** certrole's arguments in the ENTRYPOINT: `exec [--supervise] -- WRAPS...`, or the spec's own command. */
@@ -440,7 +475,8 @@ export interface UserDockerfileRequest {
   readonly base: string;
   /** An entrypoint spec name: aws-cli, python, node, ruby, generic. */
   readonly runtime: string;
-  readonly supervise: boolean;
+  /** The exec mode; undefined: the spec's own. */
+  readonly mode?: ExecMode;
   /** The command line that printed it, for the header. */
   readonly commandLine: string;
 }
@@ -473,7 +509,15 @@ export function renderUserDockerfile(
   }
   const { denoImage } = parseVariants(inputs.variantsJson);
   const spec = entrypointOf(inputs, request.runtime, "--runtime");
-  const entrypoint = request.supervise ? inMode(spec, "supervise") : spec;
+  if (request.mode && !spec.modes) {
+    throw new CertroleError(
+      "InvalidSetting",
+      `--runtime ${request.runtime} runs \`certrole ${
+        spec.certrole?.join(" ")
+      }\`, not exec: leave out --supervise/--no-supervise`,
+    );
+  }
+  const entrypoint = request.mode ? inMode(spec, request.mode) : spec;
   const how = entrypoint.certrole
     ? `certrole ${entrypoint.certrole.join(" ")}`
     : `certrole exec${entrypoint.mode === "supervise" ? " --supervise" : ""}`;

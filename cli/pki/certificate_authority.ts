@@ -12,6 +12,8 @@
  * @example
  * ```ts
  * const keys = await generateKeyPair("ec-p256");
+ * const notBefore = new Date();
+ * const notAfter = new Date(notBefore.getTime() + 365 * 86_400_000);
  * const caDer = await createCaCertificate({ keys, subject: encodeName({ cn: "myPrivateCA" }), notBefore, notAfter });
  * ```
  */

@@ -11,6 +11,10 @@
  *
  * @example
  * ```ts
+ * import { parseCertificate } from "../identity/certificate.ts";
+ *
+ * const ca = { file: "ca.der", certificate: parseCertificate(await Deno.readFile("ca.der")) };
+ * const leaf = { file: "leaf.der", certificate: parseCertificate(await Deno.readFile("leaf.der")) };
  * const report = await checkRequirements({ ca, leaf, now: new Date() });
  * console.log(formatReport(report));
  * ```

@@ -10,7 +10,10 @@
  *
  * @example
  * ```ts
- * evaluate([parsePolicy(doc)], { action: "s3:ListAllMyBuckets", resource: "*", keys: {} }); // "Allow"
+ * import { parsePolicy } from "./document.ts";
+ *
+ * const policy = parsePolicy({ Version: "2012-10-17", Statement: { Effect: "Allow", Action: "s3:List*", Resource: "*" } });
+ * evaluate([policy], { action: "s3:ListAllMyBuckets", resource: "*", keys: {} }); // "Allow"
  * ```
  */
 import type { ConditionBlock, Policy, Statement } from "./document.ts";

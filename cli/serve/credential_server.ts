@@ -15,6 +15,34 @@ import { answer } from "./credential_endpoints.ts";
 import { ImdsSessions } from "./imds_session.ts";
 import type { ListenAddress } from "./listen_address.ts";
 import { checkTlsPair, readTlsPair, type TlsPair } from "./tls_pair.ts";
+import {
+  DEFAULT_LIMITS,
+  type HttpLimits,
+  type HttpServer,
+  listen,
+  type Rejection,
+} from "../transport/http_listener.ts";
+
+/**
+ * The shared listener's limits (header and idle timeouts, a connection cap, 16 KiB of headers);
+ * no route reads a body (the IMDS token PUT has none), so 16 KiB of it is already generous.
+ */
+const SERVE_LIMITS: HttpLimits = { ...DEFAULT_LIMITS, maxBodyBytes: 16 * 1024 };
+
+/** What the listener refused before a route saw it, as the JSON errors every route answers. */
+function refusal(reason: Rejection): Response {
+  const [status, code, message] = reason === "header-too-large"
+    ? [431, "RequestHeaderFieldsTooLarge", "the request's headers are too large"]
+    : reason === "body-too-large"
+    ? [413, "RequestEntityTooLarge", "the request body is too large (no route reads one)"]
+    : reason === "timeout"
+    ? [408, "RequestTimeout", "the request did not arrive in time"]
+    : [400, "BadRequest", "the request is not HTTP/1.1 this server can parse"];
+  return new Response(JSON.stringify({ Code: code, Message: message }), {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store" },
+  });
+}
 
 export interface CredentialServerOptions {
   readonly settings: SessionSettings;
@@ -61,34 +89,17 @@ export async function startCredentialServer(options: CredentialServerOptions): P
       return new Response('{"Code":"InternalError","Message":"see the server log"}', { status: 500 });
     }
   };
-  const listen = async (port: number, pair?: TlsPair) => {
-    const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
-    const server = Deno.serve({
-      hostname: options.listen.hostname,
-      port,
-      onListen: (address) => resolve(address as Deno.NetAddr),
-      onError: () => new Response('{"Code":"InternalError","Message":"see the server log"}', { status: 500 }),
-      ...(pair ?? {}),
-    }, handler);
-    return { server, address: await listening };
-  };
-
-  const listenAgain = async (port: number, next: TlsPair) => {
-    for (let attempt = 1;; attempt++) {
-      try {
-        return await listen(port, next);
-      } catch (error) {
-        if (!(error instanceof Deno.errors.AddrInUse) || attempt >= 200) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    }
-  };
-
   let pair: TlsPair | undefined;
-  let current: { server: Deno.HttpServer; address: Deno.NetAddr };
+  let server: HttpServer;
   try {
     pair = options.tls && await readTlsPair(options.tls.certFile, options.tls.keyFile);
-    current = await listen(options.listen.port, pair);
+    server = await listen({
+      hostname: options.listen.hostname,
+      port: options.listen.port,
+      tls: pair,
+      limits: SERVE_LIMITS,
+      reject: refusal,
+    }, handler);
   } catch (error) {
     supply.stop();
     if (error instanceof CertroleError) throw error;
@@ -98,7 +109,7 @@ export async function startCredentialServer(options: CredentialServerOptions): P
     }
     fail("ListenFailed", `cannot listen on ${where} (${messageOf(error)})`);
   }
-  const port = current.address.port;
+  const port = server.port;
 
   let reloading = false;
   let rejected = "";
@@ -109,27 +120,16 @@ export async function startCredentialServer(options: CredentialServerOptions): P
       const next = await readTlsPair(options.tls!.certFile, options.tls!.keyFile).catch(() => undefined);
       if (!next || (next.cert === pair!.cert && next.key === pair!.key) || next.cert + next.key === rejected) return;
       try {
-        // Checked on a throwaway listener first: the old one closes only for a pair that works.
+        // node:tls takes any pair and fails every handshake of a bad one: checkTlsPair tries it on a
+        // throwaway Deno listener first (naming what is wrong), so only a pair that works replaces the old one.
         await checkTlsPair(next, options.tls!);
       } catch (error) {
         rejected = next.cert + next.key;
         log(`TLS certificate ${options.tls!.certFile} replaced but refused (${messageOf(error)}): keeping the old one`);
         return;
       }
-      // Deno cannot swap a listener's certificate, nor share a port without --unstable-net: the old
-      // listener stops accepting (its answers in flight finish), the new one binds the same port.
-      // Clients retry the moment in between (botocore and the JS SDK retry credential fetches).
-      const closing = current.server.shutdown();
-      try {
-        current = await listenAgain(port, next);
-      } catch (error) {
-        // Someone else took the port in that moment: without a listener this server is useless,
-        // and exiting lets the orchestrator start it again.
-        log(`cannot listen on port ${port} again after the TLS certificate change (${messageOf(error)}): exiting`);
-        Deno.exit(1);
-      }
+      server.replaceTls(next);
       pair = next;
-      await closing;
       log(`TLS certificate ${options.tls!.certFile} replaced: new connections use it`);
     } finally {
       reloading = false;
@@ -147,7 +147,7 @@ export async function startCredentialServer(options: CredentialServerOptions): P
       clearInterval(tlsWatch);
       supply.stop();
       options.token.stop();
-      await current.server.shutdown();
+      await server.close();
     },
   };
 }

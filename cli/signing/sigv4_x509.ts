@@ -9,8 +9,22 @@
  *
  * @example
  * ```ts
- * const request = createSessionRequest({ endpoint, region: "us-east-1", ...arns,
- *   durationSeconds: 3600, certificate, intermediates: [], algorithm: key.algorithm }, new Date());
+ * import { parseCertificate } from "../identity/certificate.ts";
+ * import { parsePrivateKey } from "../identity/private_key.ts";
+ *
+ * const certificate = parseCertificate(await Deno.readFile("cert.der"));
+ * const key = await parsePrivateKey(await Deno.readFile("key.pem"));
+ * const request = createSessionRequest({
+ *   endpoint: "https://rolesanywhere.us-east-1.amazonaws.com",
+ *   region: "us-east-1",
+ *   trustAnchorArn: "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/ta",
+ *   profileArn: "arn:aws:rolesanywhere:us-east-1:123456789012:profile/p",
+ *   roleArn: "arn:aws:iam::123456789012:role/bucket-lister",
+ *   durationSeconds: 3600,
+ *   certificate,
+ *   intermediates: [],
+ *   algorithm: key.algorithm,
+ * }, new Date());
  * const signed = await signRequest(request, key.signingKey);
  * ```
  */

@@ -65,3 +65,32 @@ export function firstResponse(text: string): { status: number; headers: string; 
   if (!match) return undefined;
   return { status: Number(match[1]), headers: match[2].toLowerCase(), body: match[3] };
 }
+
+/**
+ * A chunked POST that never ends: `block` (whole chunks) written again and again until the server
+ * answers, closes, or `maxBodyBytes` of body went out. `bodyBytesPerBlock` is what one block carries.
+ */
+export async function endlessChunkedBody(
+  port: number,
+  block: Uint8Array,
+  bodyBytesPerBlock: number,
+  maxBodyBytes: number,
+): Promise<{ text: string; sent: number }> {
+  const connection = await rawConnection(port);
+  try {
+    await connection.write(
+      "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n",
+    );
+    const answer = connection.read(60_000);
+    let answered = false;
+    answer.then(() => answered = true);
+    let sent = 0;
+    while (!answered && sent < maxBodyBytes && await connection.write(block)) {
+      sent += bodyBytesPerBlock;
+      await new Promise((resolve) => setTimeout(resolve, 0)); // lets the answer in
+    }
+    return { text: (await answer).text, sent };
+  } finally {
+    connection.close();
+  }
+}
