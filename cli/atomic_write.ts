@@ -15,7 +15,7 @@
  * await replaceFile("/tmp/ready", "http://127.0.0.1:8080\n", { mode: 0o644, what: "--ready-file" });
  * ```
  */
-import { fail, messageOf } from "./errors.ts";
+import { CertroleError, fail, messageOf } from "./errors.ts";
 
 export interface AtomicWriteOptions {
   /** Permission bits from the file's creation on (the umask does not narrow them). */
@@ -123,5 +123,37 @@ export async function replaceFile(path: string, text: string, options: { mode: n
     await writeFileAtomically(path, text, { mode: options.mode, followSymlink: true });
   } catch (error) {
     fail("CannotWrite", `${options.what} "${path}" cannot be written (${messageOf(error)}): pick a writable path`);
+  }
+}
+
+/**
+ * Fails, in one line naming `what`, unless `replaceFile(path, ...)` could succeed now: the path is
+ * not a directory, its directory exists and a file can be created in it (a probe file, removed).
+ * Resident commands call it up front, so a bad path is refused before any work (a signed
+ * CreateSession) whose result would go there.
+ */
+export async function checkReplaceable(path: string, what: string): Promise<void> {
+  let target = path;
+  try {
+    target = await Deno.realPath(path);
+  } catch { /* does not exist yet */ }
+  const parent = parentOf(target);
+  try {
+    if ((await Deno.stat(target).catch(() => undefined))?.isDirectory) {
+      fail("CannotWrite", `${what} "${path}" is a directory: name a file (e.g. ${path.replace(/\/$/, "")}/FILE)`);
+    }
+    const directory = await Deno.stat(parent).catch((error) => {
+      if (error instanceof Deno.errors.NotFound) {
+        fail("CannotWrite", `${what} "${path}": directory "${parent}" does not exist: create it or pick another path`);
+      }
+      throw error;
+    });
+    if (!directory.isDirectory) fail("CannotWrite", `${what} "${path}": "${parent}" is not a directory`);
+    const probe = `${target}.${crypto.randomUUID()}.tmp`;
+    await Deno.writeTextFile(probe, "", { mode: 0o600, createNew: true });
+    await Deno.remove(probe);
+  } catch (error) {
+    if (error instanceof CertroleError) throw error;
+    fail("CannotWrite", `${what} "${path}" cannot be written (${messageOf(error)}): pick a writable path`);
   }
 }

@@ -4,7 +4,7 @@
  * `credential-process` never pays for the PKI or emulator code.
  */
 import { type Command, helpText, writeStderr, writeStdout } from "./command.ts";
-import { CertroleError, INTERNAL_ERROR_EXIT } from "./errors.ts";
+import { CertroleError, ERROR_CODES, INTERNAL_ERROR_EXIT, messageOf } from "./errors.ts";
 import { parseFlags } from "./flags.ts";
 import { readEnv } from "./process/environment.ts";
 import { guardRuntime } from "./process/runtime_guard.ts";
@@ -192,6 +192,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     if (error instanceof CertroleError) {
       writeStderr(`certrole: ${error.message}\n`);
       return error.exitCode;
+    }
+    if (error instanceof Deno.errors.NotCapable) {
+      // A path the fixed permissions exclude (/dev/stdin, /proc/...): the user's input, said without Deno's advice.
+      writeStderr(`certrole: ${messageOf(error)}\n`);
+      return ERROR_CODES.FileUnreadable.exit;
     }
     writeStderr(`certrole: internal error, please report it: ${error instanceof Error ? error.stack : error}\n`);
     return INTERNAL_ERROR_EXIT;

@@ -16,7 +16,13 @@ import { MAX_INPUT_FILE_BYTES } from "../identity/input_file.ts";
 import { commandEnvironment, undecodableCommandEntries } from "../process/command_environment.ts";
 import { replaceProcess, resolveCommand } from "../process/replace_process.ts";
 import { selfCommand } from "../self_command.ts";
-import { SESSION_FLAGS, type SessionSettings, sessionSettingsFrom, TIMEOUT_HELP } from "../session_settings.ts";
+import {
+  refuseArgvPassphrase,
+  SESSION_FLAGS,
+  type SessionSettings,
+  sessionSettingsFrom,
+  TIMEOUT_HELP,
+} from "../session_settings.ts";
 import { sha256Hex } from "../signing/sigv4_x509.ts";
 import { readEnv, undecodableEnvironment } from "../process/environment.ts";
 
@@ -233,6 +239,7 @@ ${TIMEOUT_HELP}`,
   async run(flags) {
     const stopOnSignals = stopOnSignalsAsPid1(debugLog(Boolean(flags.values.debug)));
     const env = readEnv;
+    if (flags.values.supervise) refuseArgvPassphrase(flags, "exec --supervise");
     const settings = sessionSettingsFrom(flags, env);
     const debug = debugLog(settings.debug);
     const profile = (flags.values["aws-profile"] as string | undefined) || env("AWS_PROFILE") || "default";

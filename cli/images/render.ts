@@ -439,7 +439,7 @@ function variantContext(variant: Variant, options: RenderOptions): DockerfileCon
 }
 
 function entrypointOf(inputs: ImageInputs, name: string, user: string): EntrypointSpec {
-  const source = inputs.entrypoints[name];
+  const source = Object.hasOwn(inputs.entrypoints, name) ? inputs.entrypoints[name] : undefined;
   const where = `entrypoints/${name}.json`;
   if (source === undefined) throw specError(user, `${where} does not exist`);
   return parseEntrypoint(source, where);

@@ -19,7 +19,7 @@ import { toPem } from "../identity/pem.ts";
 import { acceptedKeyTypes, keyTypeFinding } from "../identity/roles_anywhere_rules.ts";
 // Type-only: erased at run time, so this module does not load @peculiar/x509.
 import type { SubjectFields } from "./certificate_authority.ts";
-import { altNamesFrom, BACKDATE_MS, isoSeconds, keyTypeFrom, positiveInteger, subjectFrom } from "./issuance_flags.ts";
+import { altNamesFrom, BACKDATE_MS, isoSeconds, keyTypeFrom, subjectFrom, validityMs } from "./issuance_flags.ts";
 import type { KeyType } from "./key_type.ts";
 import { CERTIFICATE_MODE, checkOutputs, KEY_MODE, type OutputFile, writeOutput } from "./output_files.ts";
 import { caPassphraseNames, openKeyFile, passphraseForNewKey } from "./passphrase_prompt.ts";
@@ -81,9 +81,11 @@ export function leafIssuanceFrom(flags: ParsedFlags): LeafIssuance {
   if (value("days") !== undefined && value("hours") !== undefined) {
     fail("ConflictingSettings", "--days and --hours are both given: keep one");
   }
+  // Checked against this moment; issueLeaf's own clock reading is milliseconds later.
+  const checkedAt = new Date();
   const lifetimeMs = value("hours") !== undefined
-    ? positiveInteger(flags, "hours")! * 3_600_000
-    : positiveInteger(flags, "days", 1)! * 86_400_000;
+    ? validityMs(flags, "hours", checkedAt)!
+    : validityMs(flags, "days", checkedAt, 1)!;
   const altNames = altNamesFrom(flags);
   const keyType = csrPath ? undefined : keyTypeFrom(flags);
   const passphraseFile = value("passphrase-file");
