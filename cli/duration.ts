@@ -12,15 +12,20 @@ import { fail } from "./errors.ts";
 
 const UNIT_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000 };
 
+/** The longest duration accepted: 100 000 days (about 273 years), far inside JavaScript's dates. */
+export const MAX_DURATION_MS = 100_000 * 86_400_000;
+
 /** Milliseconds; a bare number is seconds. A one-line usage error names `setting`. */
 export function parseDuration(text: string, setting: string): number {
   const trimmed = text.trim().toLowerCase();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1_000;
-  if (!/^(\d+[dhms])+$/.test(trimmed)) {
+  if (!/^\d+$/.test(trimmed) && !/^(\d+[dhms])+$/.test(trimmed)) {
     fail("InvalidSetting", `${setting} "${text}" is not a duration like 24h, 30m, 7d or 1h30m`);
   }
-  let total = 0;
+  let total = /^\d+$/.test(trimmed) ? Number(trimmed) * 1_000 : 0;
   for (const [, amount, unit] of trimmed.matchAll(/(\d+)([dhms])/g)) total += Number(amount) * UNIT_MS[unit];
+  if (!(total <= MAX_DURATION_MS)) {
+    fail("InvalidSetting", `${setting} "${text}" is too long: use at most 100000d`);
+  }
   return total;
 }
 

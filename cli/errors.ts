@@ -72,6 +72,7 @@ export const ERROR_CODES = {
   OutputExists: { exit: 1, meaning: "an output file already exists (or appeared meanwhile) and --force was not given" },
   OutputDirectoryMissing: { exit: 1, meaning: "the directory for an output file does not exist" },
   CannotWrite: { exit: 1, meaning: "a file or directory certrole must write cannot be written" },
+  UnsafeCache: { exit: 1, meaning: "the cache directory or a lock file in it is a symlink or another user's" },
   NoWritableDirectory: {
     exit: 1,
     meaning: "no private writable directory for exec's AWS config or serve's token file",
@@ -146,10 +147,28 @@ export function oneLine(text: string): string {
   return bounded.length > LONGEST_LINE ? `${bounded.slice(0, 600)}…${bounded.slice(-300)}` : bounded;
 }
 
+/**
+ * Deno's refusal of a path or resource certrole's fixed permissions exclude, said for certrole's
+ * users: Deno's own advice ("run again with the --allow-all flag") is for a program's author, and
+ * wrong here, since certrole always runs with the same permissions. Without --allow-all, Deno opens
+ * nothing under /proc, /dev/fd or /dev/stdin and no memory device, whatever the file's mode.
+ */
+export function runtimeRefusal(text: string): string | undefined {
+  const match = text.match(/^Requires (\w+) access to "?(.*?)"?, run again with the --allow-[\w-]+ flag/);
+  if (!match) return undefined;
+  const [, kind, what] = match;
+  if (what.startsWith("/")) {
+    return `"${what}" is not opened: certrole runs without access to /proc, /dev/fd, /dev/stdin and memory devices; ` +
+      "use a regular file";
+  }
+  return `certrole runs without ${kind} access to "${what}"`;
+}
+
 /** The message of any thrown value, on one line, for wrapping low-level errors. */
 export function messageOf(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return text.split("\n")[0].trim();
+  const line = text.split("\n")[0].trim();
+  return runtimeRefusal(line) ?? line;
 }
 
 /**

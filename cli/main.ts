@@ -4,7 +4,7 @@
  * `credential-process` never pays for the PKI or emulator code.
  */
 import { type Command, helpText, writeStderr, writeStdout } from "./command.ts";
-import { CertroleError, INTERNAL_ERROR_EXIT } from "./errors.ts";
+import { CertroleError, ERROR_CODES, INTERNAL_ERROR_EXIT, messageOf } from "./errors.ts";
 import { parseFlags } from "./flags.ts";
 import { readEnv } from "./process/environment.ts";
 import { guardRuntime } from "./process/runtime_guard.ts";
@@ -13,6 +13,8 @@ import { VERSION } from "./version.ts";
 export interface Entry {
   readonly name: string;
   readonly summary: string;
+  /** Listed apart in --help: commands that work on certrole's source tree, not on credentials. */
+  readonly sourceTree?: true;
   readonly load: () => Promise<{ command: Command }>;
 }
 
@@ -37,16 +39,6 @@ export const COMMANDS: readonly Entry[] = [
     name: "update",
     summary: "write credentials into the shared credentials file (~/.aws/credentials), once or kept fresh",
     load: () => import("./commands/update.ts"),
-  },
-  {
-    name: "image render",
-    summary: "render images/<variant>/Dockerfile from Dockerfile.template (--check: fail when stale)",
-    load: () => import("./commands/image_render.ts"),
-  },
-  {
-    name: "image dockerfile",
-    summary: "print a multi-stage Dockerfile that adds certrole's entrypoint to your own base image",
-    load: () => import("./commands/image_dockerfile.ts"),
   },
   {
     name: "read-certificate-data",
@@ -94,6 +86,18 @@ export const COMMANDS: readonly Entry[] = [
     load: () => import("./commands/emulator.ts"),
   },
   {
+    name: "image dockerfile",
+    summary: "for your own base image: print a multi-stage Dockerfile that adds certrole's entrypoint to it",
+    sourceTree: true,
+    load: () => import("./commands/image_dockerfile.ts"),
+  },
+  {
+    name: "image render",
+    summary: "for certrole's maintainers: re-render this repository's images/<variant>/Dockerfile (--check: CI's)",
+    sourceTree: true,
+    load: () => import("./commands/image_render.ts"),
+  },
+  {
     name: "version",
     summary: "print certrole's version",
     load: () => import("./commands/version.ts"),
@@ -102,13 +106,17 @@ export const COMMANDS: readonly Entry[] = [
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((entry) => entry.name.length)) + 2;
+  const line = (entry: Entry) => `  ${entry.name.padEnd(width)}${entry.summary}`;
   return [
     `certrole ${VERSION}: short-lived AWS credentials from an X.509 certificate (IAM Roles Anywhere)`,
     "",
     "Usage: certrole COMMAND [flags]",
     "",
     "Commands:",
-    ...COMMANDS.map((entry) => `  ${entry.name.padEnd(width)}${entry.summary}`),
+    ...COMMANDS.filter((entry) => !entry.sourceTree).map(line),
+    "",
+    "Images (run in certrole's source tree, which is also the build context):",
+    ...COMMANDS.filter((entry) => entry.sourceTree).map(line),
     "",
     "Run `certrole COMMAND --help` for a command's flags and examples.",
     "",
@@ -184,6 +192,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     if (error instanceof CertroleError) {
       writeStderr(`certrole: ${error.message}\n`);
       return error.exitCode;
+    }
+    if (error instanceof Deno.errors.NotCapable) {
+      // A path the fixed permissions exclude (/dev/stdin, /proc/...): the user's input, said without Deno's advice.
+      writeStderr(`certrole: ${messageOf(error)}\n`);
+      return ERROR_CODES.FileUnreadable.exit;
     }
     writeStderr(`certrole: internal error, please report it: ${error instanceof Error ? error.stack : error}\n`);
     return INTERNAL_ERROR_EXIT;

@@ -89,7 +89,7 @@ export const SESSION_FLAGS = {
     type: "string",
     value: "PASSPHRASE",
     description:
-      "key passphrase (the helper's flag; prefer ROLESANYWHERE_KEY_PASSPHRASE[_FILE], argv is visible to other users)",
+      "key passphrase (the helper's flag; prefer ROLESANYWHERE_KEY_PASSPHRASE[_FILE], argv is visible to other users; refused by serve, update and exec --supervise)",
   },
   "passphrase-file": {
     type: "string",
@@ -142,7 +142,7 @@ export const SESSION_FLAGS = {
     description: "explain each step on stderr (canonical request, string to sign; never secrets)",
   },
   // AWS's helper's flags for key stores certrole does not read: accepted so that a copied
-  // command line gets a line saying what to use instead, not a usage error (HELPER_ONLY_FLAGS).
+  // command line gets a line saying what to use instead, not a usage error (helperOnlyFlags).
   "system-store-name": { type: "string", value: "NAME", hidden: true, description: "ignored (Windows only)" },
   "cert-selector": { type: "string", value: "SELECTOR", hidden: true, description: "not supported" },
   "use-latest-expiring-certificate": { type: "boolean", hidden: true, description: "not supported" },
@@ -155,19 +155,24 @@ export const SESSION_FLAGS = {
 const KEY_FILES = "give the certificate and key as files with --certificate and --private-key (PEM or DER, " +
   "the key encrypted or not)";
 
-/** What certrole says to each helper flag for a key store it does not support. */
-const HELPER_ONLY_FLAGS: readonly (readonly [keyof typeof SESSION_FLAGS, string])[] = [
-  ["cert-selector", `certificate stores (Windows, macOS Keychain) are not supported: ${KEY_FILES}`],
-  ["use-latest-expiring-certificate", `certificate stores (Windows, macOS Keychain) are not supported: ${KEY_FILES}`],
-  ["pkcs11-lib", `PKCS#11 tokens are not supported: ${KEY_FILES}`],
-  ["reuse-pin", `PKCS#11 tokens are not supported: ${KEY_FILES}`],
-  ["tpm-key-password", `TPM keys are not supported: ${KEY_FILES}`],
-  ["no-tpm-key-password", `TPM keys are not supported: ${KEY_FILES}`],
-];
+/** What certrole says to each helper flag for a key store it does not support, `files` being the alternative. */
+function helperOnlyFlags(files: string): readonly (readonly [keyof typeof SESSION_FLAGS, string])[] {
+  return [
+    ["cert-selector", `certificate stores (Windows, macOS Keychain) are not supported: ${files}`],
+    ["use-latest-expiring-certificate", `certificate stores (Windows, macOS Keychain) are not supported: ${files}`],
+    ["pkcs11-lib", `PKCS#11 tokens are not supported: ${files}`],
+    ["reuse-pin", `PKCS#11 tokens are not supported: ${files}`],
+    ["tpm-key-password", `TPM keys are not supported: ${files}`],
+    ["no-tpm-key-password", `TPM keys are not supported: ${files}`],
+  ];
+}
 
-/** Helper flags for stores certrole does not read, and PKCS#11 URIs or TPM handles given as files. */
-function refuseKeyStores(flags: ParsedFlags): void {
-  for (const [name, message] of HELPER_ONLY_FLAGS) {
+/**
+ * Helper flags for stores certrole does not read, and PKCS#11 URIs or TPM handles given as files.
+ * `files` says what to give instead (read-certificate-data takes no key).
+ */
+export function refuseKeyStores(flags: ParsedFlags, files = KEY_FILES): void {
+  for (const [name, message] of helperOnlyFlags(files)) {
     if (flags.values[name] !== undefined) fail("UnsupportedSetting", `--${name}: ${message}`);
   }
   for (const name of ["certificate", "private-key"] as const) {
@@ -176,11 +181,11 @@ function refuseKeyStores(flags: ParsedFlags): void {
     if (/^pkcs11:/i.test(value)) {
       fail(
         "UnsupportedSetting",
-        `${flags.sources[name]} is a PKCS#11 URI; PKCS#11 tokens are not supported: ${KEY_FILES}`,
+        `${flags.sources[name]} is a PKCS#11 URI; PKCS#11 tokens are not supported: ${files}`,
       );
     }
     if (name === "private-key" && /^handle:/i.test(value)) {
-      fail("UnsupportedSetting", `${flags.sources[name]} is a TPM handle; TPM keys are not supported: ${KEY_FILES}`);
+      fail("UnsupportedSetting", `${flags.sources[name]} is a TPM handle; TPM keys are not supported: ${files}`);
     }
   }
   if (flags.values["system-store-name"] !== undefined) {
@@ -237,6 +242,20 @@ export function missingSessionSettings(flags: ParsedFlags): string[] {
     const env = (SESSION_FLAGS[name] as FlagSpec).env;
     return `--${name}${env ? ` / ${env}` : ""} (${what})`;
   });
+}
+
+/**
+ * `--pkcs8-password` for a command that stays running (serve, update, exec --supervise): its argv,
+ * passphrase included, is readable in /proc/PID/cmdline (and `ps`) for the process's whole life,
+ * so it is refused in favour of the environment or a file. `what` names the command.
+ */
+export function refuseArgvPassphrase(flags: ParsedFlags, what: string): void {
+  if (flags.values["pkcs8-password"] === undefined) return;
+  fail(
+    "ConflictingSettings",
+    `--pkcs8-password is refused for \`certrole ${what}\`, whose command line stays readable in /proc while it runs: ` +
+      "give the passphrase in ROLESANYWHERE_KEY_PASSPHRASE_FILE (or --passphrase-file, ROLESANYWHERE_KEY_PASSPHRASE)",
+  );
 }
 
 export function sessionSettingsFrom(

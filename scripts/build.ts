@@ -12,7 +12,6 @@
  * `--image-root DIR` is `--prefix /usr/local --destdir DIR`: the container images' bundle mode,
  * laid out under DIR exactly as the files will sit in the image.
  */
-import $ from "dax-sh";
 import { parseArgs } from "node:util";
 import { launcherScript } from "../cli/build/launcher.ts";
 
@@ -38,9 +37,14 @@ const absolute = (path: string) => path.startsWith("/") ? path : `${root}${path}
 
 async function bundle(lib: string): Promise<void> {
   await Deno.remove(lib, { recursive: true }).catch(() => {});
-  await $`${Deno.execPath()} bundle --quiet --platform deno --code-splitting --outdir ${lib} ${root}cli/main.ts`.cwd(
-    root,
-  );
+  // Deno.Command, not dax: dax's runner writes cursor moves ("\e[0G") around a command's output
+  // whenever any of stdin/stdout/stderr is a terminal, so `make install | cat -v` showed them.
+  const { code } = await new Deno.Command(Deno.execPath(), {
+    args: ["bundle", "--quiet", "--platform", "deno", "--code-splitting", "--outdir", lib, `${root}cli/main.ts`],
+    cwd: root,
+    stdin: "null",
+  }).spawn().status;
+  if (code !== 0) throw new Error(`deno bundle exited with ${code}`);
   await dropEagerRuntimeImports(lib);
 }
 
@@ -87,7 +91,7 @@ const imageRoot = values["image-root"];
 if (imageRoot) {
   const base = absolute(imageRoot).replace(/\/$/, "");
   const launcher = await install("/usr/local", base);
-  $.log(`laid out bundle mode under ${base} (launcher ${launcher})`);
+  console.error(`laid out bundle mode under ${base} (launcher ${launcher})`);
 } else if (values.prefix) {
   if (!values.prefix.startsWith("/")) {
     console.error(`PREFIX must be an absolute path, not "${values.prefix}": e.g. make install PREFIX="$HOME/.local"`);
@@ -96,7 +100,7 @@ if (imageRoot) {
   const prefix = values.prefix.replace(/\/$/, "") || "/";
   const destdir = values.destdir ? absolute(values.destdir).replace(/\/$/, "") : "";
   try {
-    $.log(`installed ${destdir}${await install(prefix, destdir)}`);
+    console.error(`installed ${destdir}${await install(prefix, destdir)}`);
   } catch (error) {
     if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
     console.error(`cannot write to ${destdir}${prefix} (${error.message}): pick a PREFIX you can write, e.g. ~/.local`);
@@ -113,5 +117,5 @@ if (imageRoot) {
     `${values.lib ?? lib}/main.js`,
     values.self ?? launcher,
   );
-  $.log(`built ${launcher} (bundle in ${lib})`);
+  console.error(`built ${launcher} (bundle in ${lib})`);
 }

@@ -271,6 +271,24 @@ if (ready) {
     }
   });
 
+  /** Without the AWS CLI: a call signed with the credentials credential-process hands the container. */
+  const asContainer = async (service: string, method: string, path: string, body = "") => {
+    const credentials = JSON.parse(
+      expectSuccess(await run(certrole, ["credential-process"], sessionEnv), "credential-process"),
+    );
+    return await signedCall(
+      {
+        accessKeyId: credentials.AccessKeyId,
+        secretAccessKey: credentials.SecretAccessKey,
+        sessionToken: credentials.SessionToken,
+      },
+      service,
+      method,
+      path,
+      body,
+    );
+  };
+
   say("\n4. The container's view: certificate credentials only");
   await step("list the buckets (s3:ListAllMyBuckets is allowed)", async () => {
     if (awsCli) {
@@ -281,19 +299,7 @@ if (ready) {
       if (!/walkthrough-logs/.test(output)) throw new Error(`bucket missing from:\n${output}`);
       return `certrole exec -- aws s3 ls\n${output.trim()}`;
     }
-    const credentials = JSON.parse(
-      expectSuccess(await run(certrole, ["credential-process"], sessionEnv), "credential-process"),
-    );
-    const response = await signedCall(
-      {
-        accessKeyId: credentials.AccessKeyId,
-        secretAccessKey: credentials.SecretAccessKey,
-        sessionToken: credentials.SessionToken,
-      },
-      "s3",
-      "GET",
-      "/",
-    );
+    const response = await asContainer("s3", "GET", "/");
     if (response.status !== 200) throw new Error(`ListBuckets: HTTP ${response.status} ${response.text}`);
     return `ListBuckets: ${xmlValues(response.text, "Name").join(", ")}`;
   });
@@ -314,20 +320,7 @@ if (ready) {
         /UnauthorizedOperation/,
       );
     }
-    const credentials = JSON.parse(
-      expectSuccess(await run(certrole, ["credential-process"], sessionEnv), "credential-process"),
-    );
-    const response = await signedCall(
-      {
-        accessKeyId: credentials.AccessKeyId,
-        secretAccessKey: credentials.SecretAccessKey,
-        sessionToken: credentials.SessionToken,
-      },
-      "ec2",
-      "POST",
-      "/",
-      "Action=DescribeInstances&Version=2016-11-15",
-    );
+    const response = await asContainer("ec2", "POST", "/", "Action=DescribeInstances&Version=2016-11-15");
     const code = xmlValues(response.text, "Code")[0];
     if (response.status !== 403 || code !== "UnauthorizedOperation") {
       throw new Error(`expected 403 UnauthorizedOperation, got ${response.status} ${code}`);

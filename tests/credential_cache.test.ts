@@ -125,20 +125,6 @@ Deno.test("corrupt, group-readable and foreign-owned cache files are ignored and
     assert.equal(walkthrough.emulator.state.sessionsIssued, Deno.uid() === 0 ? 4 : 3);
   }));
 
-Deno.test(
-  "a cache directory owned by another user is not used",
-  { ignore: Deno.uid() !== 0 },
-  () =>
-    withWalkthrough(async (walkthrough, cacheDir) => {
-      await Deno.mkdir(cacheDir, { recursive: true, mode: 0o777 });
-      await Deno.chown(cacheDir, 65534, 65534);
-      await fetchKey(walkthrough, cacheDir);
-      await fetchKey(walkthrough, cacheDir);
-      assert.equal(walkthrough.emulator.state.sessionsIssued, 2);
-      assert.deepEqual(await cacheFiles(cacheDir), []);
-    }),
-);
-
 Deno.test("ten concurrent AWS CLI commands share one CreateSession", () =>
   withWalkthrough(async (walkthrough, cacheDir) => {
     const env = await credentialProcessEnv(await tempDir(), "concurrent", leaf, walkthrough, walkthrough.emulator.url, {

@@ -1,7 +1,8 @@
 /**
  * Every command has help with worked examples; unknown commands and flags are one-line usage errors
  * (exit 2), flags named like JavaScript object properties included; AWS's helper's flags for key
- * stores get one line saying what certrole takes instead, and --system-store-name is ignored.
+ * stores get one line saying what certrole takes instead (read-certificate-data too), and
+ * --system-store-name is ignored; the image commands are listed apart, each saying who it is for.
  * The per-command and per-flag cases run in-process (main() and the session settings); one
  * certrole process per behaviour proves the exit code and what reaches stdout and stderr.
  */
@@ -52,6 +53,15 @@ Deno.test("certrole --help lists the commands, and each command's --help, -h and
   assert.equal(processOverview.stdout, overview.stdout);
   assert.equal(processHelp.code, 0);
   assert.equal(processHelp.stdout, (await mainOutput(["pki", "issue", "--help"])).stdout);
+});
+
+Deno.test("--help lists the image commands apart from the credential commands, saying who each is for", async () => {
+  const { stdout } = await certrole(["--help"]);
+  const [commands, images] = stdout.split(/\n\nImages \(run in certrole's source tree[^\n]*\n/);
+  assert.ok(images, stdout);
+  assert.doesNotMatch(commands, /^ {2}image /m, "no image command among the credential commands");
+  assert.match(images, /^ {2}image dockerfile +for your own base image: /m);
+  assert.match(images, /^ {2}image render +for certrole's maintainers: /m);
 });
 
 Deno.test("unknown commands and flags, and missing flag values, are usage errors", async () => {
@@ -116,4 +126,26 @@ Deno.test("a key-store flag as the process sees it: exit 2, one line, the secret
   assert.match(ignored.stderr, /missing settings: --certificate/, "then the usual checks");
   const help = await mainOutput(["credential-process", "--help"]);
   assert.doesNotMatch(help.stdout, /pkcs11|tpm|system-store/, "not advertised in --help");
+});
+
+Deno.test("read-certificate-data takes the helper's store flags of that command and says what certrole reads instead", async () => {
+  for (
+    const args of [
+      ["--cert-selector", "Key=x509Subject,Value=CN=x"],
+      ["--use-latest-expiring-certificate"],
+      ["--certificate", "pkcs11:token=piv;object=cert"],
+    ]
+  ) {
+    const result = await certrole(["read-certificate-data", ...args]);
+    assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
+    assert.match(
+      result.stderr,
+      /^certrole: [^\n]*(certificate stores \(Windows, macOS Keychain\)|PKCS#11 tokens) are not supported: give the certificate as a file with --certificate \(PEM or DER\)\n$/,
+    );
+  }
+  const ignored = await certrole(["read-certificate-data", "--system-store-name", "MY", "--debug"]);
+  assert.match(ignored.stderr, /certrole debug: --system-store-name names a Windows certificate store; ignored/);
+  assert.match(ignored.stderr, /missing settings: --certificate/);
+  const help = await certrole(["read-certificate-data", "--help"]);
+  assert.doesNotMatch(help.stdout, /selector|system-store|latest-expiring|--debug/, "not advertised in --help");
 });

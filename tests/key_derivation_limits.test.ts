@@ -3,8 +3,9 @@
  * above 1,000,000 and scrypt above 256 MiB (128·N·r·p) are refused at once, with one line
  * naming the parameter, the file and the limit (a 2^31-iteration key used to take 18 minutes,
  * scrypt N=2^24 tried to take 16 GiB); parameters no KDF accepts (0 iterations, 2^32 and more,
- * scrypt N not a power of two, r or p of 0) are a corrupt file, not an internal error, and so
- * is an IV of the wrong size (not a wrong passphrase). A PBES1
+ * scrypt N not a power of two, r or p of 0, a key length (scrypt's dkLen) other than the
+ * cipher's) are a corrupt file, not an internal error, and so is an IV of the wrong size (not a
+ * wrong passphrase). A PBES1
  * key at the limit, written by openssl, opens in seconds (it took over a minute).
  */
 import assert from "node:assert/strict";
@@ -107,6 +108,27 @@ Deno.test("KDF parameters no KDF accepts are a corrupt key file, not an internal
       corrupt("scrypt cost N 65536 is not below 2\\^\\(16·r\\) for block size r 1"),
     ),
     refuse("pbkdf2-empty-count", pbkdf2Key(new Uint8Array(0)), corrupt("empty INTEGER")),
+    // The optional key length (scrypt's dkLen) must be the cipher's: it was ignored ("wrong passphrase").
+    refuse(
+      "scrypt-dklen-0",
+      scryptKey(16384n, 8n, 1n, 0n),
+      corrupt("scrypt key length 0 does not match aes-256-cbc's 32-byte key"),
+    ),
+    refuse(
+      "scrypt-dklen-16",
+      scryptKey(16384n, 8n, 1n, 16n),
+      corrupt("scrypt key length 16 does not match aes-256-cbc's 32-byte key"),
+    ),
+    refuse(
+      "scrypt-dklen-huge",
+      scryptKey(16384n, 8n, 1n, 2n ** 200n),
+      corrupt("scrypt key length \\(a 26-byte number\\) does not match aes-256-cbc's 32-byte key"),
+    ),
+    refuse(
+      "pbkdf2-keylength-0",
+      pbkdf2Key(2048n, 16, 0n),
+      corrupt("PBKDF2 key length 0 does not match aes-256-cbc's 32-byte key"),
+    ),
     // Not a KDF parameter, but read beside them: an IV of the wrong size was "wrong passphrase".
     refuse("iv-8-bytes", pbkdf2Key(2048n, 8), corrupt("the aes-256-cbc IV is 8 bytes, not 16")),
   ]);

@@ -1,5 +1,5 @@
 /**
- * IAM policy evaluation (cli/policy/evaluate.ts): an explicit Deny beats any Allow, an Allow is
+ * IAM policy evaluation (cli/emulator/policy/evaluate.ts): an explicit Deny beats any Allow, an Allow is
  * needed, everything else is an implicit deny; Action and Resource wildcards, NotAction and
  * NotResource, and statements without either (which allow nothing); every condition operator
  * the emulator supports, IP address ones included, with present, missing and multi-valued keys,
@@ -7,14 +7,14 @@
  * only narrow what the identity policies allow.
  */
 import assert from "node:assert/strict";
-import { parsePolicy } from "../cli/policy/document.ts";
+import { parsePolicy } from "../cli/emulator/policy/document.ts";
 import {
   evaluate,
   evaluateSession,
   isSupportedOperator,
   type RequestContext,
   wildcardMatch,
-} from "../cli/policy/evaluate.ts";
+} from "../cli/emulator/policy/evaluate.ts";
 
 function policy(...statements: Record<string, unknown>[]) {
   return parsePolicy({ Version: "2012-10-17", Statement: statements });

@@ -1,5 +1,6 @@
 /** `certrole emulator`: a local AWS (IAM, IAM Roles Anywhere, S3, EC2, STS) for the walkthrough and tests. */
 import { isRegionName } from "../aws_partitions.ts";
+import { replaceFile } from "../atomic_write.ts";
 import type { Command } from "../command.ts";
 import { writeStderr, writeStdout } from "../command.ts";
 import { startEmulator } from "../emulator/server.ts";
@@ -175,7 +176,7 @@ sooner than the requested duration, to test refreshing.`,
             ? `${stateDir}/tls-ca-cert.pem`
             : await Deno.makeTempFile({ prefix: "certrole-emulator-ca-", suffix: ".pem" })),
       );
-      await writeAtomically(caBundle, material.caPem, "--ca-bundle");
+      await replaceFile(caBundle, material.caPem, { mode: 0o644, what: "--ca-bundle" });
       tls = { cert: material.chainPem, key: material.keyPem };
     }
 
@@ -226,13 +227,13 @@ sooner than the requested duration, to test refreshing.`,
       ...(caBundle ? [`export AWS_CA_BUNDLE=${shellQuote(caBundle)}`] : []),
     ];
     writeStdout(lines.join("\n") + "\n");
-    const readyFile = values["ready-file"] as string | undefined;
-    if (readyFile) await writeAtomically(readyFile, `${url}\n`, "--ready-file");
-
+    // Stoppable before the ready file says so: a script may signal the moment it appears.
     const { promise: stopped, resolve: stop } = Promise.withResolvers<Deno.Signal>();
     const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
     const listeners = signals.map((signal) => [signal, () => stop(signal)] as const);
     for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
+    const readyFile = values["ready-file"] as string | undefined;
+    if (readyFile) await replaceFile(readyFile, `${url}\n`, { mode: 0o644, what: "--ready-file" });
     const signal = await stopped;
     for (const [name, listener] of listeners) Deno.removeSignalListener(name, listener);
     await emulator.close();
@@ -257,16 +258,4 @@ function integerFlag(value: unknown, flag: string, min: number, max: number, uni
 /** AWS_CA_BUNDLE must hold wherever the printed line is used, so it is absolute. */
 function absolute(path: string): string {
   return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
-}
-
-/** Temp file + rename, so a script polling for the file never reads half of it. */
-async function writeAtomically(path: string, text: string, what: string): Promise<void> {
-  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
-  try {
-    await Deno.writeTextFile(temporary, text);
-    await Deno.rename(temporary, path);
-  } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
-    fail("CannotWrite", `${what} "${path}" cannot be written (${messageOf(error)}): pick a writable path`);
-  }
 }

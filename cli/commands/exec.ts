@@ -3,6 +3,7 @@
  * once (so a container that cannot authenticate stops at once), writes a private AWS config whose
  * profile runs `certrole credential-process`, and replaces itself with the command.
  */
+import { writeFileAtomically } from "../atomic_write.ts";
 import { credentialProcessLine } from "../aws_config/credential_process_command.ts";
 import { mergeProfile, profileHeader } from "../aws_config/config_file.ts";
 import type { Command } from "../command.ts";
@@ -15,7 +16,13 @@ import { MAX_INPUT_FILE_BYTES } from "../identity/input_file.ts";
 import { commandEnvironment, undecodableCommandEntries } from "../process/command_environment.ts";
 import { replaceProcess, resolveCommand } from "../process/replace_process.ts";
 import { selfCommand } from "../self_command.ts";
-import { SESSION_FLAGS, type SessionSettings, sessionSettingsFrom, TIMEOUT_HELP } from "../session_settings.ts";
+import {
+  refuseArgvPassphrase,
+  SESSION_FLAGS,
+  type SessionSettings,
+  sessionSettingsFrom,
+  TIMEOUT_HELP,
+} from "../session_settings.ts";
 import { sha256Hex } from "../signing/sigv4_x509.ts";
 import { readEnv, undecodableEnvironment } from "../process/environment.ts";
 
@@ -180,12 +187,9 @@ async function privateDirectory(
 /** Writes privately and atomically; the name follows the content, so identical setups share a file. */
 async function writeConfig(directory: string, text: string): Promise<string> {
   const path = `${directory}/aws-config-${(await sha256Hex(text)).slice(0, 16)}`;
-  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
   try {
-    await Deno.writeTextFile(temporary, text, { mode: 0o600, createNew: true });
-    await Deno.rename(temporary, path);
+    await writeFileAtomically(path, text, { mode: 0o600 });
   } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
     fail(
       "CannotWrite",
       `exec cannot write its AWS config in ${directory} (${
@@ -235,6 +239,7 @@ ${TIMEOUT_HELP}`,
   async run(flags) {
     const stopOnSignals = stopOnSignalsAsPid1(debugLog(Boolean(flags.values.debug)));
     const env = readEnv;
+    if (flags.values.supervise) refuseArgvPassphrase(flags, "exec --supervise");
     const settings = sessionSettingsFrom(flags, env);
     const debug = debugLog(settings.debug);
     const profile = (flags.values["aws-profile"] as string | undefined) || env("AWS_PROFILE") || "default";

@@ -1,7 +1,7 @@
 /** `certrole iam setup`: the walkthrough's IAM and Roles Anywhere steps in one idempotent command. */
+import { replaceFile } from "../atomic_write.ts";
 import type { Command } from "../command.ts";
 import { writeStdout } from "../command.ts";
-import { fail, messageOf } from "../errors.ts";
 import { usageError } from "../flags.ts";
 import { awsClients } from "../iam/aws_clients.ts";
 import { checkAction } from "../iam/documents.ts";
@@ -124,11 +124,7 @@ never written to or deleted by certrole.`,
         ROLESANYWHERE_ROLE_ARN: result.roleArn,
         ROLESANYWHERE_ENDPOINT: options.endpoint,
       });
-      try {
-        await Deno.writeTextFile(envFile, text);
-      } catch (error) {
-        fail("CannotWrite", `--env-file "${envFile}" cannot be written (${messageOf(error)}): pick a writable path`);
-      }
+      await replaceFile(envFile, text, { mode: 0o644, what: "--env-file" });
     }
     if (flags.values.json) {
       writeStdout(JSON.stringify({ ...result, region: clients.region }, null, 2) + "\n");

@@ -9,7 +9,7 @@ import { VERSION } from "../version.ts";
 
 export const command: Command = {
   name: "image dockerfile",
-  summary: "print a multi-stage Dockerfile that adds certrole's entrypoint to your own base image",
+  summary: "for your own base image: print a multi-stage Dockerfile that adds certrole's entrypoint to it",
   usage: "certrole image dockerfile --base IMAGE [--runtime python|node|ruby|aws-cli|generic] [--[no-]supervise]",
   description: `
 For teams that cannot build FROM certrole's images: prints a Dockerfile made from the same

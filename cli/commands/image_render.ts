@@ -32,9 +32,13 @@ async function leftoverFolders(root: string, variants: ReadonlySet<string>): Pro
 
 export const command: Command = {
   name: "image render",
-  summary: "render images/<variant>/Dockerfile from Dockerfile.template (--check: fail when stale)",
+  summary: "for certrole's maintainers: re-render this repository's images/<variant>/Dockerfile (--check: CI's)",
   usage: "certrole image render [--root DIR] [--check]",
   description: `
+For certrole's maintainers, in certrole's source tree: it rewrites the committed Dockerfiles of
+certrole's own images (make images runs it, CI runs --check). To put certrole on your own base
+image, use \`certrole image dockerfile\` instead.
+
 Fills Dockerfile.template in for every variant of images/variants.json, with the variant's
 entrypoint spec from entrypoints/<name>.json, and writes images/<variant>/Dockerfile with a
 "generated, do not edit" header. A variant whose base image cannot run Deno (musl, no libc,

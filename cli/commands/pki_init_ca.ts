@@ -9,9 +9,9 @@ import {
   isoSeconds,
   KEY_TYPE_FLAG,
   keyTypeFrom,
-  positiveInteger,
   subjectFlags,
   subjectFrom,
+  validityMs,
 } from "../pki/issuance_flags.ts";
 import { describeKeyType } from "../pki/key_type.ts";
 import { CERTIFICATE_MODE, checkOutputs, KEY_MODE, type OutputFile, writeOutput } from "../pki/output_files.ts";
@@ -76,7 +76,7 @@ anchor (aws rolesanywhere create-trust-anchor).`,
     const subject = subjectFrom(flags);
     if (subject.cn === undefined) fail("MissingSettings", "give the CA a name with --cn, e.g. --cn myPrivateCA");
     const keyType = keyTypeFrom(flags);
-    const days = positiveInteger(flags, "days", 1095)!;
+    const lifetimeMs = validityMs(flags, "days", new Date(), 1095)!;
     const encrypt = flags.values["no-passphrase"] !== true;
     const passphraseFile = flags.values["passphrase-file"] as string | undefined;
     if (!encrypt && passphraseFile !== undefined) {
@@ -109,7 +109,7 @@ anchor (aws rolesanywhere create-trust-anchor).`,
       keys,
       subject: subjectDer,
       notBefore: now,
-      notAfter: new Date(now.getTime() + days * 86_400_000),
+      notAfter: new Date(now.getTime() + lifetimeMs),
     });
     const certificate = parseCertificate(der);
     await writeOutput(keyOut, await pki.privateKeyPem(keys.privateKey, passphrase?.value), force);

@@ -1,83 +1,10 @@
 /** `certrole pki issue`: a key and end-entity certificate for Roles Anywhere, signed by the CA from `pki init-ca`. */
 import type { Command } from "../command.ts";
 import { writeStdout } from "../command.ts";
-import { fail } from "../errors.ts";
-import { type Certificate, parseCertificate, parseSubjectPublicKeyInfo, validityAt } from "../identity/certificate.ts";
-import {
-  certificateFromBytes,
-  type FileRole,
-  type KeyFileRole,
-  keyMatchesCertificate,
-  readInputFile,
-} from "../identity/identity.ts";
-import { KEY_PASSPHRASE_NAMES } from "../identity/passphrase.ts";
-import { acceptedKeyTypes, keyTypeFinding } from "../identity/roles_anywhere_rules.ts";
-import { toPem } from "../identity/pem.ts";
-import {
-  altNamesFrom,
-  BACKDATE_MS,
-  COMMON_FLAGS,
-  isoSeconds,
-  KEY_TYPE_FLAG,
-  keyTypeFrom,
-  positiveInteger,
-  subjectFlags,
-  subjectFrom,
-} from "../pki/issuance_flags.ts";
+import { COMMON_FLAGS, isoSeconds, KEY_TYPE_FLAG, subjectFlags } from "../pki/issuance_flags.ts";
 import { describeKeyType } from "../pki/key_type.ts";
-import { CERTIFICATE_MODE, checkOutputs, KEY_MODE, type OutputFile, writeOutput } from "../pki/output_files.ts";
-import { caPassphraseNames, openKeyFile, passphraseForNewKey } from "../pki/passphrase_prompt.ts";
+import { issueLeaf, leafIssuanceFrom } from "../pki/leaf_issuance.ts";
 import { readEnv } from "../process/environment.ts";
-
-const CA_CERT_FILE: FileRole = { what: "CA certificate", setting: "--ca-cert" };
-const CSR_FILE: FileRole = { what: "CSR", setting: "--csr" };
-const CA_KEY_FILE: KeyFileRole = {
-  what: "CA private key",
-  setting: "--ca-key",
-  passphrase: caPassphraseNames("--ca-passphrase-file"),
-};
-
-/** The CA certificate, refused early when it could not sign a certificate Roles Anywhere accepts. */
-async function loadCa(path: string, now: Date): Promise<Certificate> {
-  const ca = certificateFromBytes(await readInputFile(path, CA_CERT_FILE), path, CA_CERT_FILE);
-  if (!ca.basicConstraints?.ca) {
-    fail(
-      "NotACa",
-      `CA certificate "${path}" is not a CA (no basicConstraints CA:TRUE): set --ca-cert to your CA's certificate`,
-    );
-  }
-  if (ca.keyUsage && !ca.keyUsage.keyCertSign) {
-    fail("NotACa", `CA certificate "${path}" lacks keyUsage keyCertSign: re-create the CA (certrole pki init-ca)`);
-  }
-  const state = validityAt(ca, now);
-  if (state !== "valid") {
-    fail(
-      "CaNotValid",
-      `CA certificate "${path}" is ${state === "expired" ? "expired" : "not yet valid"} (valid ${
-        isoSeconds(ca.notBefore)
-      } to ${isoSeconds(ca.notAfter)}): use a current CA`,
-    );
-  }
-  return ca;
-}
-
-/** The CA's key, checked against the CA certificate; a WebCrypto key, which is what signs certificates. */
-async function loadCaKey(path: string, passphraseFile: string | undefined, ca: Certificate): Promise<CryptoKey> {
-  const key = await openKeyFile(path, CA_KEY_FILE, passphraseFile, readEnv);
-  if (!(await keyMatchesCertificate(key, ca))) {
-    fail(
-      "KeyMismatch",
-      `CA private key "${path}" does not belong to the CA certificate: set --ca-key and --ca-cert to a pair`,
-    );
-  }
-  if (!(key.signingKey instanceof CryptoKey)) {
-    fail(
-      "UnsupportedKey",
-      `CA private key "${path}" is an ${key.description} key without its seed (the expanded-only form), which certrole can sign sessions with but not certificates: use the CA key in its seed or seed-and-expanded form`,
-    );
-  }
-  return key.signingKey;
-}
 
 export const command: Command = {
   name: "pki issue",
@@ -140,113 +67,9 @@ instead (subject flags, if given, replace the subject; the CSR's extensions are 
     "certrole credential-process --certificate cert.pem --private-key key.pem --trust-anchor-arn ... --profile-arn ... --role-arn ...",
   ],
   async run(flags) {
-    const env = readEnv;
-    const value = (name: string) => flags.values[name] as string | undefined;
-    const csrPath = value("csr");
-    const subjectFields = subjectFrom(flags);
-    const hasSubjectFlags = Object.values(subjectFields).some((field) => field !== undefined);
-    if (!csrPath && subjectFields.cn === undefined) {
-      fail(
-        "MissingSettings",
-        "give the certificate's common name with --cn, e.g. --cn myContainer (or sign a --csr)",
-      );
-    }
-    if (csrPath) {
-      for (const name of ["key-out", "key-type", "passphrase-file", "no-passphrase"]) {
-        if (flags.values[name] !== undefined) {
-          fail("InvalidSetting", `--${name} does not apply with --csr: the key stays with whoever made the CSR`);
-        }
-      }
-    }
-    if (value("days") !== undefined && value("hours") !== undefined) {
-      fail("ConflictingSettings", "--days and --hours are both given: keep one");
-    }
-    const lifetimeMs = value("hours") !== undefined
-      ? positiveInteger(flags, "hours")! * 3_600_000
-      : positiveInteger(flags, "days", 1)! * 86_400_000;
-    const altNames = altNamesFrom(flags);
-    const keyType = csrPath ? undefined : keyTypeFrom(flags);
-    const encrypt = !csrPath && flags.values["no-passphrase"] !== true;
-    const passphraseFile = value("passphrase-file");
-    if (flags.values["no-passphrase"] === true && passphraseFile !== undefined) {
-      fail("ConflictingSettings", "--no-passphrase and --passphrase-file contradict each other: keep one");
-    }
-    const force = flags.values.force === true;
-    const certOut: OutputFile = {
-      path: value("cert-out") ?? "cert.pem",
-      what: "certificate",
-      flag: "--cert-out",
-      mode: CERTIFICATE_MODE,
-    };
-    const keyOut: OutputFile | undefined = csrPath ? undefined : {
-      path: value("key-out") ?? "key.pem",
-      what: "private key",
-      flag: "--key-out",
-      mode: KEY_MODE,
-    };
-
-    const pki = await import("../pki/certificate_authority.ts");
-    const subjectDer = hasSubjectFlags ? pki.encodeName(subjectFields) : undefined;
-    await checkOutputs(keyOut ? [keyOut, certOut] : [certOut], force);
-
-    const now = new Date();
-    const caPath = value("ca-cert") ?? "ca-cert.pem";
-    const ca = await loadCa(caPath, now);
-    const notBefore = new Date(now.getTime() - BACKDATE_MS);
-    const notAfter = new Date(now.getTime() + lifetimeMs);
-    if (notAfter.getTime() > ca.notAfter.getTime()) {
-      fail(
-        "OutlivesCa",
-        `the certificate would be valid until ${isoSeconds(notAfter)}, after the CA expires (${
-          isoSeconds(ca.notAfter)
-        }): ask for a shorter --days/--hours or renew the CA`,
-      );
-    }
-    const caKeyPath = value("ca-key") ?? "ca-key.pem";
-    const caKey = await loadCaKey(caKeyPath, value("ca-passphrase-file"), ca);
-
-    let publicKey: Uint8Array<ArrayBuffer>;
-    let subject: Uint8Array<ArrayBuffer>;
-    let keyPem: string | undefined;
-    let keyPassphraseSource: string | undefined;
-    if (csrPath) {
-      const request = await pki.readCertificateRequest(await readInputFile(csrPath, CSR_FILE), csrPath);
-      const key = keyTypeFinding(parseSubjectPublicKeyInfo(request.publicKey));
-      if (!key.ok) {
-        fail(
-          "UnsupportedKey",
-          `CSR "${csrPath}" is for a key Roles Anywhere does not accept (${key.found}): make it for ${acceptedKeyTypes()}`,
-        );
-      }
-      publicKey = request.publicKey;
-      subject = subjectDer ?? request.subject;
-      if (subject.length === 2 && !altNames.dns.length && !altNames.uri.length && !altNames.email.length) {
-        fail("MissingSettings", `CSR "${csrPath}" has an empty subject: give --cn`);
-      }
-    } else {
-      const passphrase = encrypt
-        ? await passphraseForNewKey(`key ${keyOut!.path}`, passphraseFile, KEY_PASSPHRASE_NAMES, env)
-        : undefined;
-      keyPassphraseSource = passphrase?.source;
-      const keys = await pki.generateKeyPair(keyType!);
-      publicKey = await pki.spkiOf(keys.publicKey);
-      subject = subjectDer!;
-      keyPem = await pki.privateKeyPem(keys.privateKey, passphrase?.value);
-    }
-
-    const der = await pki.createLeafCertificate({
-      issuer: { certificate: ca, signingKey: caKey },
-      publicKey,
-      subject,
-      altNames,
-      clientAuth: flags.values["client-auth"] === true,
-      notBefore,
-      notAfter,
-    });
-    const certificate = parseCertificate(der);
-    if (keyOut) await writeOutput(keyOut, keyPem!, force);
-    await writeOutput(certOut, toPem("CERTIFICATE", der), force);
-
+    const issuance = leafIssuanceFrom(flags);
+    const { certificate, keyPassphraseSource } = await issueLeaf(issuance, readEnv);
+    const { certOut, keyOut, keyType, encrypt } = issuance;
     const summary = {
       certificate: certOut.path,
       key: keyOut?.path ?? null,
@@ -275,7 +98,7 @@ instead (subject flags, if given, replace the subject; the CSR's extensions are 
       `  valid ${summary.notBefore} to ${summary.notAfter}`,
       "",
       "Next:",
-      `  certrole pki check --ca ${caPath} --cert ${certOut.path}${keyOut ? ` --key ${keyOut.path}` : ""}`,
+      `  certrole pki check --ca ${issuance.caPath} --cert ${certOut.path}${keyOut ? ` --key ${keyOut.path}` : ""}`,
       `  certrole credential-process --certificate ${certOut.path}${
         keyOut ? ` --private-key ${keyOut.path}` : " --private-key KEY"
       } --trust-anchor-arn ... --profile-arn ... --role-arn ...`,

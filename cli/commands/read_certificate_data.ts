@@ -3,6 +3,7 @@ import type { Command } from "../command.ts";
 import { writeStdout } from "../command.ts";
 import { fail } from "../errors.ts";
 import { CERTIFICATE_FILE, certificateFromBytes, readInputFile } from "../identity/identity.ts";
+import { refuseKeyStores, SESSION_FLAGS } from "../session_settings.ts";
 
 export const command: Command = {
   name: "read-certificate-data",
@@ -21,9 +22,15 @@ as ML-DSA signs without a digest).`,
       env: "ROLESANYWHERE_CERT_LOCATION",
       description: "certificate, PEM or DER",
     },
+    // The helper's flags of this command for certificate stores: a line saying what to use instead.
+    "cert-selector": SESSION_FLAGS["cert-selector"],
+    "system-store-name": SESSION_FLAGS["system-store-name"],
+    "use-latest-expiring-certificate": SESSION_FLAGS["use-latest-expiring-certificate"],
+    "debug": { ...SESSION_FLAGS.debug, hidden: true, description: "accepted (the helper's flag)" },
   },
   examples: ["certrole read-certificate-data --certificate cert.pem | jq .serialNumber"],
   async run(flags) {
+    refuseKeyStores(flags, "give the certificate as a file with --certificate (PEM or DER)");
     const path = flags.values.certificate as string | undefined;
     if (!path) {
       fail(

@@ -7,13 +7,13 @@ import { debugLog } from "../debug_log.ts";
 import { fail } from "../errors.ts";
 import type { ParsedFlags } from "../flags.ts";
 import { listenForStop } from "../process/stop_signals.ts";
-import { replaceFile } from "../replace_file.ts";
+import { checkReplaceable, replaceFile } from "../atomic_write.ts";
 import { AuthorizationToken } from "../serve/authorization_token.ts";
 import { CONTAINER_PATH } from "../serve/credential_endpoints.ts";
 import { startCredentialServer } from "../serve/credential_server.ts";
-import { readTlsPair } from "../serve/tls_pair.ts";
+import { checkTlsPair, readTlsPair } from "../serve/tls_pair.ts";
 import { clientHost, DEFAULT_LISTEN, type ListenAddress, parseListen, parsePort } from "../serve/listen_address.ts";
-import { SESSION_FLAGS, sessionSettingsFrom } from "../session_settings.ts";
+import { refuseArgvPassphrase, SESSION_FLAGS, sessionSettingsFrom } from "../session_settings.ts";
 import { shellQuote } from "../shell_quote.ts";
 import { readEnv } from "../process/environment.ts";
 
@@ -99,6 +99,7 @@ token-protected container endpoint.`,
   ],
   async run(flags) {
     const env = readEnv;
+    refuseArgvPassphrase(flags, "serve");
     const settings = sessionSettingsFrom(flags, env);
     const debug = debugLog(settings.debug);
     const log = (line: string) => writeStderr(`certrole serve: ${line}\n`);
@@ -118,7 +119,10 @@ token-protected container endpoint.`,
       );
     }
     const tls = tlsCert !== undefined ? { certFile: absolute(tlsCert), keyFile: absolute(tlsKey!) } : undefined;
-    if (tls) await readTlsPair(tls.certFile, tls.keyFile); // before any network call
+    if (tls) await checkTlsPair(await readTlsPair(tls.certFile, tls.keyFile), tls); // before any network call
+    // Written only once credentials are held: a typo must not cost a signed CreateSession first.
+    if (values["env-file"]) await checkReplaceable(values["env-file"], "--env-file");
+    if (values["ready-file"]) await checkReplaceable(values["ready-file"], "--ready-file");
     let tokenPath = tokenFlag;
     if (tokenPath === undefined) {
       const directory = settings.cacheDir ?? defaultCacheDir(env);

@@ -9,8 +9,8 @@ import { debugLog } from "../debug_log.ts";
 import { CertroleError, fail, messageOf } from "../errors.ts";
 import { readInputFile } from "../identity/input_file.ts";
 import { listenForStop } from "../process/stop_signals.ts";
-import { replaceFile } from "../replace_file.ts";
-import { SESSION_FLAGS, sessionSettingsFrom } from "../session_settings.ts";
+import { checkReplaceable, replaceFile } from "../atomic_write.ts";
+import { refuseArgvPassphrase, SESSION_FLAGS, sessionSettingsFrom } from "../session_settings.ts";
 import { readEnv } from "../process/environment.ts";
 
 const FLAGS = {
@@ -71,12 +71,14 @@ no file: prefer it.`,
   ],
   async run(flags) {
     const env = readEnv;
+    if (!flags.values.once) refuseArgvPassphrase(flags, "update");
     const settings = sessionSettingsFrom(flags, env);
     const profile = (flags.values.profile as string | undefined) ?? "default";
     if (!/^[\w.@+-]+$/.test(profile)) {
       fail("InvalidSetting", `--profile "${profile}" must be letters, digits and . @ + - _`);
     }
     const path = await credentialsPath(env);
+    await checkReplaceable(path, "credentials file"); // before the first CreateSession, whose result goes there
     const log = (line: string) => writeStderr(`certrole update: ${line}\n`);
     const write = async (held: Held) => {
       const text = mergeCredentials(await readExisting(path), profile, held.credentials);

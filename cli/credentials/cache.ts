@@ -3,10 +3,13 @@
  * calls CreateSession every time; certrole keeps one file per identity (certificate fingerprint,
  * ARNs, region, endpoint, duration, session name) in a private directory and reuses the
  * credentials until they come close to expiry. A lock file makes concurrent callers share one
- * CreateSession. Unusable cache state (corrupt, foreign-owned, group/world-readable) is ignored,
- * never trusted and never fatal.
+ * CreateSession. Unusable cache files (corrupt, foreign-owned, group/world-readable) are ignored,
+ * never trusted and never fatal; a cache directory or lock file that is a symlink or another
+ * user's is an error that names it.
  */
+import { linkStatus, writeFileAtomically } from "../atomic_write.ts";
 import type { DebugLog } from "../debug_log.ts";
+import { fail, messageOf } from "../errors.ts";
 import type { SessionCredentials } from "../rolesanywhere/create_session.ts";
 import { openLibc, pidNamespace, processExists } from "../process/libc.ts";
 import { sha256Hex } from "../signing/sigv4_x509.ts";
@@ -83,31 +86,49 @@ export function defaultCacheDir(env: (name: string) => string | undefined): stri
 }
 
 /**
+ * A symlink or another user's file where the cache keeps secrets is refused outright: followed,
+ * it would let whoever controls it choose where credentials go.
+ */
+function refuseForeign(info: Deno.FileInfo, path: string, what: string): void {
+  const fix = "set --cache-dir (ROLESANYWHERE_CACHE_DIR) to a directory of your own, or remove it";
+  if (info.isSymlink) {
+    fail("UnsafeCache", `${what} "${path}" is a symbolic link, which certrole does not follow: ${fix}`);
+  }
+  if (info.uid !== Deno.uid()) {
+    fail("UnsafeCache", `${what} "${path}" belongs to uid ${info.uid}, not to you (uid ${Deno.uid()}): ${fix}`);
+  }
+}
+
+/**
  * Creates the directory 0700 and returns it; an existing one is used as it is when it is ours and
  * no other user may write to it (cache files are 0600 either way). Never changes the mode of a
  * directory it did not create: `--cache-dir /` as root must not make / private. Undefined when it
- * is not safe to use (someone else's, writable by others, not creatable), after saying why on the
- * debug log.
+ * cannot be used (writable by others, not a directory, not creatable), after saying why on the
+ * debug log. A symlink or a directory owned by someone else is a CertroleError.
  */
 export async function prepareCacheDir(dir: string, debug: DebugLog): Promise<string | undefined> {
+  let info: Deno.FileInfo | undefined;
   try {
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    const info = await Deno.stat(dir);
-    if (!info.isDirectory) throw new Error("not a directory");
-    if (info.uid !== Deno.uid()) {
-      debug(`cache directory ${dir} belongs to uid ${info.uid}, not us: caching disabled`);
-      return undefined;
+    info = await linkStatus(dir);
+    if (!info) {
+      await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+      info = await Deno.lstat(dir);
     }
-    if (((info.mode ?? 0) & 0o022) !== 0) {
-      const mode = ((info.mode ?? 0) & 0o7777).toString(8).padStart(4, "0");
-      debug(`cache directory ${dir} is writable by other users (mode ${mode}): caching disabled`);
-      return undefined;
-    }
-    return dir;
   } catch (error) {
-    debug(`cache directory ${dir} unusable (${error instanceof Error ? error.message : error}): caching disabled`);
+    debug(`cache directory ${dir} unusable (${messageOf(error)}): caching disabled`);
     return undefined;
   }
+  refuseForeign(info, dir, "cache directory");
+  if (!info.isDirectory) {
+    debug(`cache directory ${dir} unusable (not a directory): caching disabled`);
+    return undefined;
+  }
+  if (((info.mode ?? 0) & 0o022) !== 0) {
+    const mode = ((info.mode ?? 0) & 0o7777).toString(8).padStart(4, "0");
+    debug(`cache directory ${dir} is writable by other users (mode ${mode}): caching disabled`);
+    return undefined;
+  }
+  return dir;
 }
 
 function isCredentials(value: unknown): value is SessionCredentials {
@@ -141,7 +162,7 @@ export async function readCached(dir: string, key: string, debug: DebugLog): Pro
   }
 }
 
-/** Writes through a private temporary file and a rename, so readers never see half a file. */
+/** Written atomically and privately: concurrent readers never see half a file. */
 export async function writeCached(
   dir: string,
   key: string,
@@ -149,18 +170,15 @@ export async function writeCached(
   debug: DebugLog,
 ): Promise<void> {
   const path = `${dir}/${key}.json`;
-  const temporary = `${path}.${Deno.pid}.${crypto.randomUUID()}.tmp`;
   try {
     const { accessKeyId, secretAccessKey, sessionToken, expiration } = credentials;
-    await Deno.writeTextFile(
-      temporary,
+    await writeFileAtomically(
+      path,
       JSON.stringify({ version: 1, credentials: { accessKeyId, secretAccessKey, sessionToken, expiration } }),
-      { mode: 0o600, createNew: true },
+      { mode: 0o600 },
     );
-    await Deno.rename(temporary, path);
   } catch (error) {
     debug(`could not write cache file ${path}: ${error instanceof Error ? error.message : error}`);
-    await Deno.remove(temporary).catch(() => {});
   }
 }
 
@@ -181,6 +199,16 @@ export async function withLock<T>(
 ): Promise<T> {
   const path = `${dir}/${key}.lock`;
   let file: Deno.FsFile;
+  let existing: Deno.FileInfo | undefined;
+  try {
+    existing = await linkStatus(path);
+  } catch (error) {
+    debug(`running without the cache lock: ${messageOf(error)}`);
+    return await work();
+  }
+  // Checked before the open, which follows links: the directory is ours and nobody else may
+  // write to it, so nobody else can put a link there between the two.
+  if (existing) refuseForeign(existing, path, "cache lock file");
   try {
     file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
   } catch (error) {

@@ -16,7 +16,7 @@ import { fingerprintSha256 } from "../identity/certificate.ts";
 import { resolvePassphrase } from "../identity/passphrase.ts";
 import { createSession, type SessionCredentials, withNextStep } from "../rolesanywhere/create_session.ts";
 import type { SessionSettings } from "../session_settings.ts";
-import { proxyFor, type TransportOptions } from "../transport/http_client.ts";
+import { proxyFor, redactedProxyUrl, type TransportOptions } from "../transport/http_client.ts";
 import { trustedCertificates } from "../transport/trust_store.ts";
 import {
   cacheKey,
@@ -60,6 +60,7 @@ export async function transportOptions(
   debug: DebugLog = () => {},
 ): Promise<TransportOptions> {
   const proxy = proxyFor(new URL(settings.endpoint), env);
+  debug(proxy ? `through proxy ${redactedProxyUrl(proxy.href)}` : "no proxy");
   return {
     caCerts: new URL(settings.endpoint).protocol === "https:" ? await trustedCertificates(env, debug) : undefined,
     connectTimeoutMs: settings.connectTimeoutMs,
@@ -126,8 +127,13 @@ export async function fetchCredentials(
       random: Math.random,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     },
-  ).catch((error) => {
-    throw withNextStep(error, files);
+  ).catch(async (error) => {
+    throw await withNextStep(error, {
+      certificate: identity.certificate,
+      intermediates: identity.intermediates,
+      files,
+      now: now(),
+    });
   });
 }
 

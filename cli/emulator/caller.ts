@@ -5,8 +5,8 @@
  * for session credentials against the request's global condition keys (request_context.ts),
  * while administrator keys may do anything, like an account's root.
  */
-import type { Policy } from "../policy/document.ts";
-import { evaluateSession } from "../policy/evaluate.ts";
+import type { Policy } from "./policy/document.ts";
+import { evaluateSession } from "./policy/evaluate.ts";
 import { Fault } from "./fault.ts";
 import { policyFromText } from "./parsed_cache.ts";
 import { type RequestFacts, sessionConditionKeys } from "./request_context.ts";

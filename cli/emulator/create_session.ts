@@ -14,13 +14,21 @@ import { verifyChain } from "../identity/chain.ts";
 import { ecdsaDerToRaw } from "../identity/der.ts";
 import { CURVES } from "../identity/oids.ts";
 import { pathViolations } from "../identity/roles_anywhere_rules.ts";
-import { PolicyError } from "../policy/document.ts";
-import { evaluate } from "../policy/evaluate.ts";
-import { principalTags, trustPolicyKeys } from "../rolesanywhere/principal_tags.ts";
+import { PolicyError } from "./policy/document.ts";
+import { evaluate } from "./policy/evaluate.ts";
+import { principalTags, trustPolicyKeys } from "./principal_tags.ts";
 import { accessDenied, notFound, validation } from "./fault.ts";
 import { anchorCertificates, certificateFromBase64, policyFromText, verificationKey } from "./parsed_cache.ts";
 import { parseAmzDate, type ParsedAuthorization, type ReceivedRequest, x509StringToSign } from "./sigv4_verify.ts";
-import { type EmulatorState, type IssuedSession, partitionOf, randomId, randomSecret } from "./state.ts";
+import {
+  type EmulatorState,
+  type IssuedSession,
+  partitionOf,
+  type Profile,
+  randomId,
+  randomSecret,
+  type Role,
+} from "./state.ts";
 
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
@@ -76,11 +84,49 @@ export async function createSession(
   auth: ParsedAuthorization,
   { state, now, credentialLifetimeSeconds }: SessionRequestContext,
 ): Promise<{ session: IssuedSession; body: unknown }> {
+  const { leaf, intermediates } = await signedCertificates(request, auth, state.region, now);
+  const { trustAnchorArn, profileArn, roleArn } = requestedArns(state, request.url.searchParams);
+  await requireTrustedPath(state, trustAnchorArn, leaf, intermediates, now);
+  const { profile, role } = listedRole(state, profileArn, roleArn);
+  const keys = trustPolicyKeys(leaf, trustAnchorArn);
+  requireTrustPolicyAllows(role, keys);
+  const { durationSeconds, roleSessionName } = sessionParameters(request.body, profile, leaf);
+
+  const lifetimeSeconds = Math.min(durationSeconds, credentialLifetimeSeconds ?? durationSeconds);
+  const session: IssuedSession = {
+    accessKeyId: `ASIA${randomId(16)}`,
+    secretAccessKey: randomSecret(30),
+    sessionToken: `IQoJb3JpZ2luX2VjE${randomSecret(300)}`,
+    expiration: isoSeconds(new Date(now.getTime() + lifetimeSeconds * 1000)),
+    issuedAt: isoSeconds(now),
+    roleArn,
+    roleSessionName,
+    sessionPolicy: profile.sessionPolicy,
+    trustAnchorArn,
+    profileArn,
+    certificateSerial: leaf.serialDecimal,
+    principalTags: principalTags(leaf),
+    sourceIdentity: keys["sts:SourceIdentity"],
+  };
+  return { session, body: responseBody(session, role, state) };
+}
+
+/**
+ * The credential scope and signed headers, the certificates of X-Amz-X509 and X-Amz-X509-Chain,
+ * the Credential serial, X-Amz-Date's skew and the SigV4-X509 signature itself: what makes the
+ * request the certificate holder's, before any resource is looked up.
+ */
+async function signedCertificates(
+  request: ReceivedRequest,
+  auth: ParsedAuthorization,
+  region: string,
+  now: Date,
+): Promise<{ leaf: Certificate; intermediates: Certificate[] }> {
   if (auth.service !== "rolesanywhere") {
     throw accessDenied(`Credential scope names service "${auth.service}", not rolesanywhere`);
   }
-  if (auth.region !== state.region) {
-    throw accessDenied(`Credential scope region ${auth.region} is not this endpoint's region ${state.region}`);
+  if (auth.region !== region) {
+    throw accessDenied(`Credential scope region ${auth.region} is not this endpoint's region ${region}`);
   }
   for (const required of ["host", "x-amz-date", "x-amz-x509"]) {
     if (!auth.signedHeaders.includes(required)) {
@@ -111,8 +157,13 @@ export async function createSession(
     throw accessDenied("Credential scope date does not match X-Amz-Date");
   }
   if (!(await verifyX509Signature(request, auth, leaf))) throw accessDenied("Invalid signature");
+  return { leaf, intermediates };
+}
 
-  const query = request.url.searchParams;
+function requestedArns(
+  state: EmulatorState,
+  query: URLSearchParams,
+): { trustAnchorArn: string; profileArn: string; roleArn: string } {
   const trustAnchorArn = query.get("trustAnchorArn");
   const profileArn = query.get("profileArn");
   const roleArn = query.get("roleArn");
@@ -120,6 +171,43 @@ export async function createSession(
     throw validation("profileArn, roleArn and trustAnchorArn are required query parameters");
   }
   requireEndpointArns(state, { trustAnchorArn, profileArn, roleArn });
+  return { trustAnchorArn, profileArn, roleArn };
+}
+
+/**
+ * Roles Anywhere is regional: an endpoint holds the trust anchors and profiles of its own region
+ * and vends roles of its own partition, so an ARN of another partition or region (an arn:aws-cn
+ * trust anchor at us-east-1, a profile in another region than the trust anchor) names nothing it
+ * can use. CreateSession's API reference documents two errors, AccessDeniedException (403) for
+ * requests it does not authenticate and ValidationException (400) for input that fails
+ * validation; the signature here is valid and the input is what is wrong, so ValidationException.
+ * The message naming the mismatch is the emulator's own (AWS's wording is not documented).
+ */
+function requireEndpointArns(
+  state: EmulatorState,
+  arns: { trustAnchorArn: string; profileArn: string; roleArn: string },
+): void {
+  const partition = partitionOf(state);
+  for (const [name, text] of Object.entries(arns)) {
+    const arn = tryParseArn(text);
+    if (!arn) throw validation(`${name} ${text} is not an ARN`);
+    if (arn.partition !== partition) {
+      throw validation(`${name} ${text} is in partition ${arn.partition}, not this endpoint's ${partition}`);
+    }
+    if (name !== "roleArn" && arn.region !== state.region) {
+      throw validation(`${name} ${text} is in region ${arn.region}, not this endpoint's ${state.region}`);
+    }
+  }
+}
+
+/** The trust anchor exists and is enabled, and the certificate is valid now and chains to it by the rules. */
+async function requireTrustedPath(
+  state: EmulatorState,
+  trustAnchorArn: string,
+  leaf: Certificate,
+  intermediates: Certificate[],
+  now: Date,
+): Promise<void> {
   const anchor = Object.values(state.trustAnchors).find((candidate) => candidate.trustAnchorArn === trustAnchorArn);
   if (!anchor) throw notFound(`Trust anchor ${trustAnchorArn} not found`);
   if (!anchor.enabled) throw accessDenied("Trust anchor is disabled");
@@ -138,7 +226,10 @@ export async function createSession(
   // (aws/rolesanywhere-credential-helper#108); the emulator adds which rule the path breaks.
   const broken = pathViolations([...chain.path, chain.anchor]);
   if (broken.length) throw accessDenied(`Untrusted signing certificate: ${broken[0]}`);
+}
 
+/** The profile exists, is enabled and lists the role, which exists. */
+function listedRole(state: EmulatorState, profileArn: string, roleArn: string): { profile: Profile; role: Role } {
   const profile = Object.values(state.profiles).find((candidate) => candidate.profileArn === profileArn);
   if (!profile) throw notFound(`Profile ${profileArn} not found`);
   if (!profile.enabled) throw accessDenied("Profile is disabled");
@@ -147,32 +238,42 @@ export async function createSession(
   }
   const role = Object.values(state.roles).find((candidate) => candidate.arn === roleArn);
   if (!role) throw accessDenied(`Unable to assume role ${roleArn}: role does not exist`);
+  return { profile, role };
+}
 
+/** The role's trust policy allows Roles Anywhere to assume it, tag the session and set its source identity. */
+function requireTrustPolicyAllows(role: Role, keys: ReturnType<typeof trustPolicyKeys>): void {
   let trustPolicy;
   try {
     trustPolicy = policyFromText(role.assumeRolePolicyDocument);
   } catch (error) {
     throw accessDenied(
-      `Unable to assume role ${roleArn}: its trust policy is invalid (${(error as PolicyError).message})`,
+      `Unable to assume role ${role.arn}: its trust policy is invalid (${(error as PolicyError).message})`,
     );
   }
-  const keys = trustPolicyKeys(leaf, trustAnchorArn);
   for (const action of ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"]) {
     const decision = evaluate([trustPolicy], {
       action,
-      resource: roleArn,
+      resource: role.arn,
       principal: { Service: "rolesanywhere.amazonaws.com" },
       keys,
     });
     if (decision !== "Allow") {
       throw accessDenied(
-        `Unable to assume role ${roleArn}: its trust policy does not allow ${action} for this certificate`,
+        `Unable to assume role ${role.arn}: its trust policy does not allow ${action} for this certificate`,
       );
     }
   }
+}
 
+/** durationSeconds and roleSessionName from the request body, checked against the profile. */
+function sessionParameters(
+  requestBody: Uint8Array,
+  profile: Profile,
+  leaf: Certificate,
+): { durationSeconds: number; roleSessionName: string } {
   let body: { durationSeconds?: unknown; roleSessionName?: unknown } = {};
-  const text = new TextDecoder().decode(request.body);
+  const text = new TextDecoder().decode(requestBody);
   if (text.trim()) {
     try {
       body = JSON.parse(text);
@@ -205,73 +306,35 @@ export async function createSession(
   if (typeof roleSessionName !== "string" || !/^[\w+=,.@-]{2,64}$/.test(roleSessionName)) {
     throw validation("roleSessionName must be 2 to 64 characters of [\\w+=,.@-]");
   }
+  return { durationSeconds, roleSessionName };
+}
 
-  const lifetimeSeconds = Math.min(durationSeconds, credentialLifetimeSeconds ?? durationSeconds);
-  const expiration = new Date(now.getTime() + lifetimeSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
-  const session: IssuedSession = {
-    accessKeyId: `ASIA${randomId(16)}`,
-    secretAccessKey: randomSecret(30),
-    sessionToken: `IQoJb3JpZ2luX2VjE${randomSecret(300)}`,
-    expiration,
-    issuedAt: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
-    roleArn,
-    roleSessionName,
-    sessionPolicy: profile.sessionPolicy,
-    trustAnchorArn,
-    profileArn,
-    certificateSerial: leaf.serialDecimal,
-    principalTags: principalTags(leaf),
-    sourceIdentity: keys["sts:SourceIdentity"],
-  };
-  const account = parseArn(roleArn).account;
-  const sourceIdentity = session.sourceIdentity;
+/** CreateSession's answer: the credential set and a fresh subject ARN. */
+function responseBody(session: IssuedSession, role: Role, state: EmulatorState): unknown {
+  const account = parseArn(session.roleArn).account;
   return {
-    session,
-    body: {
-      credentialSet: [{
-        assumedRoleUser: {
-          arn: `arn:${partitionOf(state)}:sts::${account}:assumed-role/${role.roleName}/${roleSessionName}`,
-          assumedRoleId: `${role.roleId}:${roleSessionName}`,
-        },
-        credentials: {
-          accessKeyId: session.accessKeyId,
-          secretAccessKey: session.secretAccessKey,
-          sessionToken: session.sessionToken,
-          expiration: session.expiration,
-        },
-        packedPolicySize: 0,
-        roleArn,
-        sourceIdentity,
-      }],
-      subjectArn: `arn:${
-        partitionOf(state)
-      }:rolesanywhere:${state.region}:${state.accountId}:subject/${crypto.randomUUID()}`,
-    },
+    credentialSet: [{
+      assumedRoleUser: {
+        arn: `arn:${partitionOf(state)}:sts::${account}:assumed-role/${role.roleName}/${session.roleSessionName}`,
+        assumedRoleId: `${role.roleId}:${session.roleSessionName}`,
+      },
+      credentials: {
+        accessKeyId: session.accessKeyId,
+        secretAccessKey: session.secretAccessKey,
+        sessionToken: session.sessionToken,
+        expiration: session.expiration,
+      },
+      packedPolicySize: 0,
+      roleArn: session.roleArn,
+      sourceIdentity: session.sourceIdentity,
+    }],
+    subjectArn: `arn:${
+      partitionOf(state)
+    }:rolesanywhere:${state.region}:${state.accountId}:subject/${crypto.randomUUID()}`,
   };
 }
 
-/**
- * Roles Anywhere is regional: an endpoint holds the trust anchors and profiles of its own region
- * and vends roles of its own partition, so an ARN of another partition or region (an arn:aws-cn
- * trust anchor at us-east-1, a profile in another region than the trust anchor) names nothing it
- * can use. CreateSession's API reference documents two errors, AccessDeniedException (403) for
- * requests it does not authenticate and ValidationException (400) for input that fails
- * validation; the signature here is valid and the input is what is wrong, so ValidationException.
- * The message naming the mismatch is the emulator's own (AWS's wording is not documented).
- */
-function requireEndpointArns(
-  state: EmulatorState,
-  arns: { trustAnchorArn: string; profileArn: string; roleArn: string },
-): void {
-  const partition = partitionOf(state);
-  for (const [name, text] of Object.entries(arns)) {
-    const arn = tryParseArn(text);
-    if (!arn) throw validation(`${name} ${text} is not an ARN`);
-    if (arn.partition !== partition) {
-      throw validation(`${name} ${text} is in partition ${arn.partition}, not this endpoint's ${partition}`);
-    }
-    if (name !== "roleArn" && arn.region !== state.region) {
-      throw validation(`${name} ${text} is in region ${arn.region}, not this endpoint's ${state.region}`);
-    }
-  }
+/** An ISO 8601 time to the second, as AWS writes them. */
+function isoSeconds(time: Date): string {
+  return time.toISOString().replace(/\.\d{3}Z$/, "Z");
 }

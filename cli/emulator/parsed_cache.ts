@@ -7,7 +7,7 @@
  */
 import { type Certificate, parseCertificate } from "../identity/certificate.ts";
 import { parsePem } from "../identity/pem.ts";
-import { parsePolicy, type Policy } from "../policy/document.ts";
+import { parsePolicy, type Policy } from "./policy/document.ts";
 
 const LIMIT = 1000;
 

@@ -1,6 +1,6 @@
 /**
  * The AWS Query protocol (IAM, STS, EC2): parameters from a form-encoded body or the query
- * string, `Member.N` lists, and XML answers wrapped the way each service wraps them.
+ * string, `Prefix.member.N` lists, and XML answers wrapped the way each service wraps them.
  */
 import { escapeXml } from "./fault.ts";
 import type { ReceivedRequest } from "./sigv4_verify.ts";
@@ -15,11 +15,11 @@ export function queryParameters(request: ReceivedRequest): URLSearchParams {
   return parameters;
 }
 
-/** Values of `Prefix.member.1`, `Prefix.member.2`, ... (or `Prefix.1`, ... as EC2 writes them). */
+/** Values of `Prefix.member.1`, `Prefix.member.2`, ..., the Query protocol's list of strings. */
 export function memberList(parameters: URLSearchParams, prefix: string): string[] {
   const values: string[] = [];
   for (let i = 1;; i++) {
-    const value = parameters.get(`${prefix}.member.${i}`) ?? parameters.get(`${prefix}.${i}`);
+    const value = parameters.get(`${prefix}.member.${i}`);
     if (value === null) return values;
     values.push(value);
   }

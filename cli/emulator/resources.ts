@@ -6,8 +6,8 @@
  */
 import { parseCertificate } from "../identity/certificate.ts";
 import { parsePem, PemError } from "../identity/pem.ts";
-import { parsePolicy, type Policy, PolicyError } from "../policy/document.ts";
-import { isSupportedOperator } from "../policy/evaluate.ts";
+import { parsePolicy, type Policy, PolicyError } from "./policy/document.ts";
+import { isSupportedOperator } from "./policy/evaluate.ts";
 import { checkTags, IAM_TAG_RULES, ROLES_ANYWHERE_TAG_RULES, withoutTags, withTags } from "./resource_tags.ts";
 import type { Tag } from "./state.ts";
 import { Fault, notFound, validation } from "./fault.ts";

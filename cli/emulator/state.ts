@@ -6,6 +6,7 @@
  * null-prototype objects (`keyed()`), so a role named `constructor` or `__proto__` is just a
  * name, never an inherited property.
  */
+import { writeFileAtomically } from "../atomic_write.ts";
 
 import { partitionOfRegion } from "../aws_partitions.ts";
 
@@ -205,19 +206,11 @@ export async function loadState(dir: string): Promise<EmulatorState | undefined>
 }
 
 /**
- * Temp file + rename in the same directory: a crash mid-write leaves the previous state intact.
- * Administrator keys the user gave stay out of the file.
+ * Written atomically: a crash mid-write leaves the previous state intact. Administrator keys the
+ * user gave stay out of the file.
  */
 export async function saveState(dir: string, state: EmulatorState): Promise<void> {
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  const path = `${dir}/${STATE_FILE}`;
-  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
   const admins = Object.fromEntries(Object.entries(state.admins).filter(([, admin]) => admin.generated));
-  try {
-    await Deno.writeTextFile(temporary, JSON.stringify({ ...state, admins }), { mode: 0o600 });
-    await Deno.rename(temporary, path);
-  } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
-    throw error;
-  }
+  await writeFileAtomically(`${dir}/${STATE_FILE}`, JSON.stringify({ ...state, admins }), { mode: 0o600 });
 }

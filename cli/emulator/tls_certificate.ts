@@ -5,6 +5,7 @@
  * @peculiar/x509, imported only when --tls is used. ECDSA P-256 keeps generation and handshakes
  * fast.
  */
+import { writeFileAtomically } from "../atomic_write.ts";
 import { parseCertificate, validityAt } from "../identity/certificate.ts";
 import { parsePem } from "../identity/pem.ts";
 
@@ -134,9 +135,6 @@ export async function loadTlsMaterial(dir: string): Promise<TlsMaterial | undefi
 export async function saveTlsMaterial(dir: string, material: TlsMaterial): Promise<void> {
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   for (const [field, name] of Object.entries(FILES)) {
-    const path = `${dir}/${name}`;
-    const temporary = `${path}.${crypto.randomUUID()}.tmp`;
-    await Deno.writeTextFile(temporary, material[field as keyof TlsMaterial], { mode: 0o600 });
-    await Deno.rename(temporary, path);
+    await writeFileAtomically(`${dir}/${name}`, material[field as keyof TlsMaterial], { mode: 0o600 });
   }
 }

@@ -12,6 +12,7 @@ import type { IAMClient } from "@aws-sdk/client-iam";
 import type { RolesAnywhereClient } from "@aws-sdk/client-rolesanywhere";
 import { isRegionName } from "../aws_partitions.ts";
 import { fail, messageOf, quoted } from "../errors.ts";
+import { awsPercentEncode } from "../signing/sigv4_x509.ts";
 import { proxyFor, send, type TransportOptions } from "../transport/http_client.ts";
 import { trustedCertificates } from "../transport/trust_store.ts";
 
@@ -43,16 +44,13 @@ interface SdkRequest {
   readonly body?: string | Uint8Array;
 }
 
-/** AWS's query-string escaping (RFC 3986 unreserved characters stay as they are). */
-function escape(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
 function queryString(query: SdkRequest["query"]): string {
   const parts: string[] = [];
   for (const [key, value] of Object.entries(query ?? {})) {
-    if (value === null) parts.push(escape(key));
-    else for (const item of Array.isArray(value) ? value : [value]) parts.push(`${escape(key)}=${escape(item)}`);
+    if (value === null) parts.push(awsPercentEncode(key));
+    else {for (const item of Array.isArray(value) ? value : [value]) {
+        parts.push(`${awsPercentEncode(key)}=${awsPercentEncode(item)}`);
+      }}
   }
   return parts.length ? `?${parts.join("&")}` : "";
 }

@@ -8,6 +8,7 @@
  * Everything is read and every refusal decided before the first change, so a refusal leaves
  * the account as it was.
  */
+import type { GetRolePolicyCommandOutput, Role } from "@aws-sdk/client-iam";
 import type { ProfileDetail, TrustAnchorDetail } from "@aws-sdk/client-rolesanywhere";
 import { CertroleError, type ErrorCode } from "../errors.ts";
 import {
@@ -178,44 +179,73 @@ async function planProfile(clients: AwsClients, plan: SetupPlan): Promise<Profil
   return { kind: "converge", profile, tags, adopting: false };
 }
 
-export async function setUp(clients: AwsClients, plan: SetupPlan): Promise<SetupResult> {
-  const ra = clients.rolesAnywhereSdk;
-  const iam = clients.iamSdk;
+/** The role and its inline policy as they are, and what certrole may do to them. */
+interface RolePlan {
+  /** undefined: no such role yet. */
+  readonly role?: Role;
+  readonly tags: Tag[];
+  /** It carries certrole's tag (not merely adopted). */
+  readonly ours: boolean;
+  /** The inline policy of plan.policyName, when there is one. */
+  readonly policy?: GetRolePolicyCommandOutput;
+  /** The inline policy certrole wrote before (its name from the role's tags). */
+  readonly previousPolicyName?: string;
+  /** An inline policy of that name that certrole did not write (adopted with --adopt). */
+  readonly policyIsForeign: boolean;
+}
 
+export async function setUp(clients: AwsClients, plan: SetupPlan): Promise<SetupResult> {
   // Read and decide everything first.
   const anchors = await allTrustAnchors(clients);
   const anchorPlan = await planTrustAnchor(clients, plan, anchors);
+  const rolePlan = await planRole(clients, plan);
+  const profilePlan = await planProfile(clients, plan);
+
+  // The trust anchor first: the role's trust policy names it (aws:SourceArn).
+  const anchorStep = await applyTrustAnchor(clients, plan, anchorPlan);
+  const trustAnchorArn = anchorStep.arn!;
+  const roleStep = await applyRole(clients, plan, rolePlan, anchors, trustAnchorArn);
+  const roleArn = roleStep.arn!;
+  const policySteps = await applyPolicy(clients, plan, rolePlan);
+  const profileStep = await applyProfile(clients, plan, profilePlan, roleArn);
+  const steps = [anchorStep, roleStep, ...policySteps, profileStep];
+  return { trustAnchorArn, roleArn, profileArn: profileStep.arn!, steps };
+}
+
+async function planRole(clients: AwsClients, plan: SetupPlan): Promise<RolePlan> {
+  const iam = clients.iamSdk;
   const role = await getRole(clients, plan.roleName);
-  const currentRoleTags = fromIamTags(role?.Tags);
-  const roleIsOurs = role !== undefined && isManaged(currentRoleTags);
-  if (role && !roleIsOurs && !plan.adopt) {
+  const tags = fromIamTags(role?.Tags);
+  const ours = role !== undefined && isManaged(tags);
+  if (role && !ours && !plan.adopt) {
     refuse(
       "NotCreatedByCertrole",
       `role "${plan.roleName}" exists and was not created by certrole (no certrole:managed-by tag): pick another --role-name, or pass --adopt to let certrole manage it (its trust policy is replaced)`,
     );
   }
-  const currentPolicy = role
+  const policy = role
     ? await lookup(
       "reading the role's inline policy",
       () => clients.iam.send(new iam.GetRolePolicyCommand({ RoleName: plan.roleName, PolicyName: plan.policyName })),
     )
     : undefined;
-  const previousPolicy = roleIsOurs ? certrolePolicy(currentRoleTags) : undefined;
-  const policyIsForeign = currentPolicy !== undefined && previousPolicy !== plan.policyName;
+  const previousPolicyName = ours ? certrolePolicy(tags) : undefined;
+  const policyIsForeign = policy !== undefined && previousPolicyName !== plan.policyName;
   if (policyIsForeign && !plan.adopt) {
     refuse(
       "NotCreatedByCertrole",
       `inline policy "${plan.policyName}" of role "${plan.roleName}" was not written by certrole: pick another --policy-name, or pass --adopt to replace it`,
     );
   }
-  const profilePlan = await planProfile(clients, plan);
+  return { role, tags, ours, policy, previousPolicyName, policyIsForeign };
+}
 
-  const steps: Step[] = [];
-  // The trust anchor first: the role's trust policy names it (aws:SourceArn).
+async function applyTrustAnchor(clients: AwsClients, plan: SetupPlan, anchorPlan: AnchorPlan): Promise<Step> {
+  const ra = clients.rolesAnywhereSdk;
   const source = { sourceType: "CERTIFICATE_BUNDLE" as const, sourceData: { x509CertificateData: plan.caPem } };
   let anchor: TrustAnchorDetail | undefined;
-  let anchorChange: Change = "unchanged";
-  let anchorNote: string | undefined;
+  let change: Change = "unchanged";
+  let note: string | undefined;
   if (anchorPlan.kind === "create") {
     anchor = (await call("creating the trust anchor", () =>
       clients.rolesAnywhere.send(
@@ -226,7 +256,7 @@ export async function setUp(clients: AwsClients, plan: SetupPlan): Promise<Setup
           tags: trustAnchorTags(plan.roleName),
         }),
       ))).trustAnchor;
-    anchorChange = "created";
+    change = "created";
   } else {
     anchor = anchorPlan.anchor;
     const id = anchor.trustAnchorId!;
@@ -234,7 +264,7 @@ export async function setUp(clients: AwsClients, plan: SetupPlan): Promise<Setup
     if (anchorPlan.kind === "replace-ca") {
       anchor = (await call("updating the trust anchor's CA", () =>
         clients.rolesAnywhere.send(new ra.UpdateTrustAnchorCommand({ trustAnchorId: id, source })))).trustAnchor;
-      anchorChange = "updated";
+      change = "updated";
     }
     if (ours) {
       await tagResource(
@@ -246,21 +276,30 @@ export async function setUp(clients: AwsClients, plan: SetupPlan): Promise<Setup
       if (!anchor?.enabled) {
         anchor = (await call("enabling the trust anchor", () =>
           clients.rolesAnywhere.send(new ra.EnableTrustAnchorCommand({ trustAnchorId: id })))).trustAnchor;
-        anchorChange = "updated";
+        change = "updated";
       }
       const others = roleUsers(anchorPlan.tags).filter((name) => name !== plan.roleName);
-      if (others.length) anchorNote = `also trusted by role ${others.join(", ")}`;
+      if (others.length) note = `also trusted by role ${others.join(", ")}`;
     } else {
-      anchorNote = "not created by certrole: used as it is";
+      note = "not created by certrole: used as it is";
     }
-    if (anchorPlan.adopting) anchorChange = "adopted";
+    if (anchorPlan.adopting) change = "adopted";
   }
-  const trustAnchorArn = anchor!.trustAnchorArn!;
-  steps.push({ what: `trust anchor ${anchor!.name}`, change: anchorChange, arn: trustAnchorArn, note: anchorNote });
+  return { what: `trust anchor ${anchor!.name}`, change, arn: anchor!.trustAnchorArn!, note };
+}
 
+/** The role, its tags and its trust policy: certificates with the CN, through this trust anchor. */
+async function applyRole(
+  clients: AwsClients,
+  plan: SetupPlan,
+  { role, tags: currentTags, ours }: RolePlan,
+  anchors: readonly TrustAnchorDetail[],
+  trustAnchorArn: string,
+): Promise<Step> {
+  const iam = clients.iamSdk;
   const trust = JSON.stringify(trustPolicy({ cn: plan.cn, trustAnchorArns: [trustAnchorArn] }));
   let roleArn: string;
-  let roleChange: Change = "unchanged";
+  let change: Change = "unchanged";
   if (!role) {
     roleArn = (await call("creating the role", () =>
       clients.iam.send(
@@ -271,10 +310,10 @@ export async function setUp(clients: AwsClients, plan: SetupPlan): Promise<Setup
           Tags: toIamTags(roleTags(plan.policyName)),
         }),
       ))).Role!.Arn!;
-    roleChange = "created";
+    change = "created";
   } else {
     roleArn = role.Arn!;
-    const tags = missingTags(currentRoleTags, roleTags(plan.policyName));
+    const tags = missingTags(currentTags, roleTags(plan.policyName));
     if (tags.length) {
       await call(
         "tagging the role",
@@ -287,20 +326,24 @@ export async function setUp(clients: AwsClients, plan: SetupPlan): Promise<Setup
         () =>
           clients.iam.send(new iam.UpdateAssumeRolePolicyCommand({ RoleName: plan.roleName, PolicyDocument: trust })),
       );
-      roleChange = "updated";
-      if (roleIsOurs) await forgetTrustAnchors(clients, anchors, role.AssumeRolePolicyDocument, trustAnchorArn, plan);
+      change = "updated";
+      if (ours) await forgetTrustAnchors(clients, anchors, role.AssumeRolePolicyDocument, trustAnchorArn, plan);
     }
-    if (!roleIsOurs) roleChange = "adopted";
+    if (!ours) change = "adopted";
   }
-  steps.push({
-    what: `role ${plan.roleName} (trust policy: CN=${plan.cn} via this trust anchor)`,
-    change: roleChange,
-    arn: roleArn,
-  });
+  return { what: `role ${plan.roleName} (trust policy: CN=${plan.cn} via this trust anchor)`, change, arn: roleArn };
+}
 
+/** The inline permissions policy, and the one certrole wrote under another name before, deleted. */
+async function applyPolicy(
+  clients: AwsClients,
+  plan: SetupPlan,
+  { policy, previousPolicyName, policyIsForeign }: RolePlan,
+): Promise<Step[]> {
+  const iam = clients.iamSdk;
   const permissions = JSON.stringify(permissionsPolicy({ allow: plan.allow, resources: plan.resources }));
-  let policyChange: Change = "unchanged";
-  if (!sameDocument(currentPolicy?.PolicyDocument, permissions)) {
+  let change: Change = "unchanged";
+  if (!sameDocument(policy?.PolicyDocument, permissions)) {
     await call("writing the role's inline policy", () =>
       clients.iam.send(
         new iam.PutRolePolicyCommand({
@@ -309,26 +352,36 @@ export async function setUp(clients: AwsClients, plan: SetupPlan): Promise<Setup
           PolicyDocument: permissions,
         }),
       ));
-    policyChange = currentPolicy ? "updated" : "created";
+    change = policy ? "updated" : "created";
   }
-  if (policyIsForeign) policyChange = "adopted";
-  steps.push({ what: `inline policy ${plan.policyName} (allow ${plan.allow.join(", ")})`, change: policyChange });
-  if (previousPolicy !== undefined && previousPolicy !== plan.policyName) {
+  if (policyIsForeign) change = "adopted";
+  const steps: Step[] = [{ what: `inline policy ${plan.policyName} (allow ${plan.allow.join(", ")})`, change }];
+  if (previousPolicyName !== undefined && previousPolicyName !== plan.policyName) {
     const gone = await lookup(
-      `deleting inline policy ${previousPolicy}`,
-      () => clients.iam.send(new iam.DeleteRolePolicyCommand({ RoleName: plan.roleName, PolicyName: previousPolicy })),
+      `deleting inline policy ${previousPolicyName}`,
+      () =>
+        clients.iam.send(new iam.DeleteRolePolicyCommand({ RoleName: plan.roleName, PolicyName: previousPolicyName })),
     );
     if (gone) {
       steps.push({
-        what: `inline policy ${previousPolicy}`,
+        what: `inline policy ${previousPolicyName}`,
         change: "deleted",
         note: `replaced by ${plan.policyName}`,
       });
     }
   }
+  return steps;
+}
 
+async function applyProfile(
+  clients: AwsClients,
+  plan: SetupPlan,
+  profilePlan: ProfilePlan,
+  roleArn: string,
+): Promise<Step> {
+  const ra = clients.rolesAnywhereSdk;
   let profile: ProfileDetail | undefined;
-  let profileChange: Change = "unchanged";
+  let change: Change = "unchanged";
   if (profilePlan.kind === "create") {
     profile = (await call("creating the profile", () =>
       clients.rolesAnywhere.send(
@@ -340,7 +393,7 @@ export async function setUp(clients: AwsClients, plan: SetupPlan): Promise<Setup
           tags: profileTags(plan.roleName),
         }),
       ))).profile;
-    profileChange = "created";
+    change = "created";
   } else {
     profile = profilePlan.profile;
     const id = profile.profileId!;
@@ -357,18 +410,16 @@ export async function setUp(clients: AwsClients, plan: SetupPlan): Promise<Setup
         clients.rolesAnywhere.send(
           new ra.UpdateProfileCommand({ profileId: id, roleArns, durationSeconds: plan.durationSeconds }),
         ))).profile;
-      profileChange = "updated";
+      change = "updated";
     }
     if (!profile?.enabled) {
       profile = (await call("enabling the profile", () =>
         clients.rolesAnywhere.send(new ra.EnableProfileCommand({ profileId: id })))).profile;
-      profileChange = "updated";
+      change = "updated";
     }
-    if (profilePlan.adopting) profileChange = "adopted";
+    if (profilePlan.adopting) change = "adopted";
   }
-  const profileArn = profile!.profileArn!;
-  steps.push({ what: `profile ${plan.profileName}`, change: profileChange, arn: profileArn });
-  return { trustAnchorArn, roleArn, profileArn, steps };
+  return { what: `profile ${plan.profileName}`, change, arn: profile!.profileArn! };
 }
 
 /**

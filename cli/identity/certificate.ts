@@ -1,7 +1,7 @@
 /**
  * X.509 certificates: parsing DER into the fields certrole signs with, checks and evaluates
  * policies on (serial in decimal, validity, names, public key, the extensions Roles Anywhere
- * cares about). Pure; reading files lives in identity_files.ts.
+ * cares about). Pure; reading files lives in identity.ts.
  *
  * @example
  * ```ts
@@ -114,13 +114,6 @@ export interface Certificate {
   readonly authorityKeyId?: Uint8Array;
 }
 
-export class CertificateError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "CertificateError";
-  }
-}
-
 function copy(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(bytes);
 }
@@ -131,7 +124,7 @@ function copy(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
  */
 export const MAX_SERIAL_BYTES = 64;
 
-/** Parses one DER certificate. Throws CertificateError (or DerError) when it is not one. */
+/** Parses one DER certificate. Throws DerError when it is not one. */
 export function parseCertificate(der: Uint8Array): Certificate {
   const root = readDocument(der);
   const [tbsNode, signatureAlgorithmNode, signatureNode] = sequenceOf(root, "Certificate");

@@ -274,10 +274,6 @@ export function octetString(content: Uint8Array): Uint8Array<ArrayBuffer> {
   return tlv(TAG.OCTET_STRING, content);
 }
 
-export function bitString(content: Uint8Array): Uint8Array<ArrayBuffer> {
-  return tlv(TAG.BIT_STRING, concatBytes([Uint8Array.of(0), content]));
-}
-
 export function nullValue(): Uint8Array<ArrayBuffer> {
   return Uint8Array.of(TAG.NULL, 0);
 }

@@ -109,6 +109,22 @@ function readScryptParameters(fields: DerNode[]): { cost: number; blockSize: num
   return { cost, blockSize, parallelization };
 }
 
+/**
+ * The optional keyLength of PBKDF2-params and scrypt-params (RFC 8018 A.2, RFC 7914 7.1): when
+ * present it must be the cipher's key length, as OpenSSL requires; anything else (0, 16 for
+ * AES-256, a huge number) is a malformed file, never a reason to derive a key of that length.
+ */
+function checkKeyLength(node: DerNode | undefined, kdf: string, cipher: CipherName): void {
+  if (node === undefined || node.tag !== TAG.INTEGER) return;
+  const expected = CIPHERS[cipher].keyLength;
+  const length = node.end - node.valueStart;
+  const value = length > 8 ? undefined : readInteger(node);
+  if (value === BigInt(expected)) return;
+  throw new DerError(
+    `${kdf} key length ${value ?? `(a ${length}-byte number)`} does not match ${cipher}'s ${expected}-byte key`,
+  );
+}
+
 /** An IV of the cipher's block size; any other length is a malformed file, not a wrong passphrase. */
 function readIv(node: DerNode | undefined, cipher: CipherName): Uint8Array {
   const iv = readOctetString(expectTag(node, TAG.OCTET_STRING, "IV"));
@@ -178,6 +194,7 @@ export async function decryptPkcs8(der: Uint8Array, passphrase: string): Promise
   if (kdf === OID.pbkdf2) {
     const salt = readOctetString(kdfFields[0]);
     const iterations = readCount(kdfFields[1], "PBKDF2 iteration count", KEY_DERIVATION_LIMITS.pbkdf2Iterations);
+    checkKeyLength(kdfFields[2], "PBKDF2", cipher);
     // keyLength (INTEGER) and prf (SEQUENCE) are both optional; an absent prf means HMAC-SHA1.
     const prfNode = kdfFields.slice(2).find((field) => field.tag === TAG.SEQUENCE);
     const prfOid = prfNode ? readOid(sequenceOf(prfNode, "prf")[0]) : OID.hmacWithSHA1;
@@ -186,7 +203,9 @@ export async function decryptPkcs8(der: Uint8Array, passphrase: string): Promise
     key = await pbkdf2(utf8(passphrase), salt, iterations, prf, keyLength);
   } else if (kdf === OID.scrypt) {
     const salt = readOctetString(kdfFields[0]);
-    key = await scrypt(utf8(passphrase), salt, readScryptParameters(kdfFields), keyLength);
+    const parameters = readScryptParameters(kdfFields);
+    checkKeyLength(kdfFields[4], "scrypt", cipher);
+    key = await scrypt(utf8(passphrase), salt, parameters, keyLength);
   } else {
     throw new UnsupportedEncryptionError(oidName(kdf));
   }

@@ -27,6 +27,7 @@ import {
   valueOf,
 } from "./der.ts";
 import { ML_DSA, type MlDsaParameterSet } from "./oids.ts";
+import { publicJwkOf } from "./public_key.ts";
 
 export type MlDsaKeyForm = "seed" | "expanded" | "both";
 
@@ -121,30 +122,26 @@ export async function importMlDsaKey(parts: MlDsaPrivateKeyParts): Promise<Impor
   const algorithm = { name: parameterSet };
   if (parts.seed) {
     const seedOnly = seedPkcs8(parameterSet, parts.seed);
+    const both = parts.expanded && bothPkcs8(parameterSet, parts.seed, parts.expanded);
     try {
-      let extractable: CryptoKey;
-      try {
-        extractable = await crypto.subtle.importKey(
-          "pkcs8",
-          parts.expanded ? bothPkcs8(parameterSet, parts.seed, parts.expanded) : seedOnly,
-          algorithm,
-          true,
-          ["sign"],
-        );
-      } catch (error) {
-        if (!parts.expanded) throw error;
-        await crypto.subtle.importKey("pkcs8", seedOnly, algorithm, false, ["sign"]);
-        return {
-          ok: false,
-          problem: "disagree",
-          detail:
-            `its ${parameterSet} seed and expanded key disagree (the expanded key is not the one the seed derives)`,
-        };
-      }
-      const jwk = await crypto.subtle.exportKey("jwk", extractable);
-      const publicKey = Uint8Array.fromBase64((jwk as { pub?: string }).pub ?? "", { alphabet: "base64url" });
-      // Re-import without extractability so the seed cannot leave WebCrypto again.
+      // Non-extractable throughout: the seed never leaves WebCrypto, not even as a JWK.
       const signingKey = await crypto.subtle.importKey("pkcs8", seedOnly, algorithm, false, ["sign"]);
+      if (both) {
+        // WebCrypto refuses a both-form key whose expanded half is not the one its seed derives.
+        const agrees = await crypto.subtle.importKey("pkcs8", both, algorithm, false, ["sign"]).then(
+          () => true,
+          () => false,
+        );
+        if (!agrees) {
+          return {
+            ok: false,
+            problem: "disagree",
+            detail:
+              `its ${parameterSet} seed and expanded key disagree (the expanded key is not the one the seed derives)`,
+          };
+        }
+      }
+      const publicKey = Uint8Array.fromBase64((await publicJwkOf(signingKey)).pub ?? "", { alphabet: "base64url" });
       return { ok: true, signingKey, publicKey };
     } catch (error) {
       return {
@@ -154,6 +151,7 @@ export async function importMlDsaKey(parts: MlDsaPrivateKeyParts): Promise<Impor
       };
     } finally {
       seedOnly.fill(0);
+      if (both) both.fill(0);
     }
   }
   const { expandedPublicKey } = await import("./ml_dsa_expanded.ts");

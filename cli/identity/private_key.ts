@@ -40,6 +40,7 @@ import {
 import { type ExpandedMlDsaKey, importMlDsaKey, type MlDsaKeyForm, readMlDsaPrivateKey } from "./ml_dsa_key.ts";
 import { CURVES, ML_DSA, type MlDsaParameterSet, OID, oidName } from "./oids.ts";
 import { looksLikePem, parsePem, PemError } from "./pem.ts";
+import { publicJwkOf } from "./public_key.ts";
 import { messageOf } from "../errors.ts";
 
 export type SigningAlgorithm = "AWS4-X509-RSA-SHA256" | "AWS4-X509-ECDSA-SHA256" | "AWS4-X509-MLDSA";
@@ -192,21 +193,22 @@ async function importKey(der: Uint8Array, kind: "pkcs8" | "pkcs1" | "sec1", encr
   const importAlgorithm = type === "RSA"
     ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }
     : { name: "ECDSA", namedCurve: curve! };
+  // Non-extractable from the start: the private half never leaves WebCrypto, not even as a JWK.
+  let signingKey: CryptoKey;
   let jwk: JsonWebKey;
   try {
-    const extractable = await crypto.subtle.importKey("pkcs8", pkcs8, importAlgorithm, true, ["sign"]);
-    // Deno imports some invalid keys and fails only when they are used: exporting proves the key.
-    jwk = await crypto.subtle.exportKey("jwk", extractable);
+    signingKey = await crypto.subtle.importKey("pkcs8", pkcs8, importAlgorithm, false, ["sign"]);
+    // Deno imports some invalid keys and fails only when they are used: deriving the public half proves more.
+    jwk = await publicJwkOf(signingKey);
   } catch (error) {
     if (encrypted) throw new KeyError("wrong-passphrase", "the passphrase does not decrypt the private key");
     throw new KeyError("corrupt", `the private key does not load: ${messageOf(error)}`);
+  } finally {
+    pkcs8.fill(0);
   }
   const publicJwk: JsonWebKey = type === "RSA"
     ? { kty: "RSA", n: jwk.n, e: jwk.e }
     : { kty: "EC", crv: jwk.crv, x: jwk.x, y: jwk.y };
-  // Re-import without extractability so the private scalar cannot leave WebCrypto again.
-  const signingKey = await crypto.subtle.importKey("pkcs8", pkcs8, importAlgorithm, false, ["sign"]);
-  pkcs8.fill(0);
   await proveKeyPair(signingKey, publicJwk, importAlgorithm);
   return {
     type,

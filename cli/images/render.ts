@@ -99,7 +99,9 @@ export interface RenderedFile {
 /** Where certrole sits in every image, in both build modes. */
 export const CERTROLE_PATH = "/usr/local/bin/certrole";
 export const IMAGE_HOME = "/home/certrole";
-export const IMAGE_USER = "65532:65532";
+/** The numeric user the images run as (no passwd entry); group 0 also owns HOME. */
+export const IMAGE_UID = 65532;
+export const IMAGE_USER = `${IMAGE_UID}:${IMAGE_UID}`;
 
 function specError(where: string, message: string): CertroleError {
   return new CertroleError("ImageSpecError", `${where}: ${message}`);
@@ -418,6 +420,8 @@ export function renderDockerfile(
     stopSignal: entrypoint.stop.signal,
     entrypoint: execForm([CERTROLE_PATH, ...entrypointArgs(entrypoint)]),
     cmd: entrypoint.cmd.length ? `CMD ${execForm(entrypoint.cmd)}` : "",
+    imageUid: String(IMAGE_UID),
+    imageUser: IMAGE_USER,
   }).trimEnd() + "\n";
 }
 
@@ -435,7 +439,7 @@ function variantContext(variant: Variant, options: RenderOptions): DockerfileCon
 }
 
 function entrypointOf(inputs: ImageInputs, name: string, user: string): EntrypointSpec {
-  const source = inputs.entrypoints[name];
+  const source = Object.hasOwn(inputs.entrypoints, name) ? inputs.entrypoints[name] : undefined;
   const where = `entrypoints/${name}.json`;
   if (source === undefined) throw specError(user, `${where} does not exist`);
   return parseEntrypoint(source, where);

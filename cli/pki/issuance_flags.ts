@@ -60,6 +60,35 @@ export function positiveInteger(flags: ParsedFlags, name: string, fallback?: num
   return Number(text);
 }
 
+/** The last instant an X.509 time can hold (GeneralizedTime, RFC 5280 4.1.2.5): 9999-12-31T23:59:59Z. */
+export const LAST_X509_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
+
+/**
+ * A validity from `--days` or `--hours` (whole units, at least 1) in ms, checked so that the
+ * certificate's notAfter (`now` plus it) is a date X.509 can hold: a huge number is a one-line
+ * error naming the flag and the largest value that fits, not an unparseable certificate.
+ */
+export function validityMs(
+  flags: ParsedFlags,
+  name: "days" | "hours",
+  now: Date,
+  fallback?: number,
+): number | undefined {
+  const count = positiveInteger(flags, name, fallback);
+  if (count === undefined) return undefined;
+  const unitMs = name === "days" ? 86_400_000 : 3_600_000;
+  const largest = Math.floor((LAST_X509_TIME_MS - now.getTime()) / unitMs);
+  if (count > largest) {
+    fail(
+      "InvalidSetting",
+      `--${name} ${
+        flags.values[name]
+      } would end after 9999-12-31, the last date a certificate can hold: use at most ${largest}`,
+    );
+  }
+  return count * unitMs;
+}
+
 /**
  * How far a new certificate's notBefore is set back: a machine whose clock runs a little ahead
  * of AWS's would otherwise mint certificates Roles Anywhere calls "not yet valid".

@@ -17,26 +17,29 @@ export const KEY_TYPES = [
 ] as const;
 export type KeyType = typeof KEY_TYPES[number];
 
-const ALIASES: Record<string, KeyType> = {
-  rsa2048: "rsa-2048",
-  rsa3072: "rsa-3072",
-  rsa4096: "rsa-4096",
-  ecp256: "ec-p256",
-  p256: "ec-p256",
-  prime256v1: "ec-p256",
-  ecprime256v1: "ec-p256",
-  ecp384: "ec-p384",
-  p384: "ec-p384",
-  secp384r1: "ec-p384",
-  ecsecp384r1: "ec-p384",
-  mldsa44: "ml-dsa-44",
-  mldsa65: "ml-dsa-65",
-  mldsa87: "ml-dsa-87",
-};
+// A Map, not an object: a value like "constructor" or "__proto__" must not find Object's own properties.
+const ALIASES: ReadonlyMap<string, KeyType> = new Map(Object.entries(
+  {
+    rsa2048: "rsa-2048",
+    rsa3072: "rsa-3072",
+    rsa4096: "rsa-4096",
+    ecp256: "ec-p256",
+    p256: "ec-p256",
+    prime256v1: "ec-p256",
+    ecprime256v1: "ec-p256",
+    ecp384: "ec-p384",
+    p384: "ec-p384",
+    secp384r1: "ec-p384",
+    ecsecp384r1: "ec-p384",
+    mldsa44: "ml-dsa-44",
+    mldsa65: "ml-dsa-65",
+    mldsa87: "ml-dsa-87",
+  } satisfies Record<string, KeyType>,
+));
 
 /** Accepts the canonical names and the spellings people carry over from openssl ("rsa:2048", "P-256"). */
 export function parseKeyType(text: string, setting = "--key-type"): KeyType {
-  return ALIASES[text.toLowerCase().replace(/[^a-z0-9]/g, "")] ??
+  return ALIASES.get(text.toLowerCase().replace(/[^a-z0-9]/g, "")) ??
     fail(
       "InvalidSetting",
       `${setting} "${text}" is not a key type Roles Anywhere accepts: use ${KEY_TYPES.join(", ")}`,

@@ -1,9 +1,10 @@
 /**
  * The files `certrole pki` writes: all of them checked before any is written (an existing file
  * is never replaced without --force, two outputs never share a path), private keys created with
- * mode 0600 and certificates 0644. With --force a file is replaced atomically (write beside it,
- * then rename), so a reader never sees half a key and the new file gets the new mode.
+ * mode 0600 and certificates 0644, each written atomically (a reader never sees half a key; with
+ * --force the replaced file gets the new mode).
  */
+import { linkStatus, parentOf, writeFileAtomically } from "../atomic_write.ts";
 import { fail, messageOf } from "../errors.ts";
 
 export interface OutputFile {
@@ -18,20 +19,6 @@ export interface OutputFile {
 export const KEY_MODE = 0o600;
 export const CERTIFICATE_MODE = 0o644;
 
-async function exists(path: string): Promise<Deno.FileInfo | undefined> {
-  try {
-    return await Deno.lstat(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-}
-
-function parentOf(path: string): string {
-  const slash = path.lastIndexOf("/");
-  return slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
-}
-
 /** Fails with one line on the first output that cannot be written; writes nothing. */
 export async function checkOutputs(outputs: readonly OutputFile[], force: boolean): Promise<void> {
   const seen = new Map<string, OutputFile>();
@@ -44,7 +31,7 @@ export async function checkOutputs(outputs: readonly OutputFile[], force: boolea
       );
     }
     seen.set(output.path, output);
-    const info = await exists(output.path);
+    const info = await linkStatus(output.path);
     if (info?.isDirectory) {
       fail(
         "NotARegularFile",
@@ -57,7 +44,7 @@ export async function checkOutputs(outputs: readonly OutputFile[], force: boolea
         `${output.what} "${output.path}" already exists: pass --force to replace it, or choose another path with ${output.flag}`,
       );
     }
-    const parent = await exists(parentOf(output.path));
+    const parent = await linkStatus(parentOf(output.path));
     if (!parent?.isDirectory) {
       fail(
         "OutputDirectoryMissing",
@@ -70,18 +57,7 @@ export async function checkOutputs(outputs: readonly OutputFile[], force: boolea
 /** Writes one output; without `force` it refuses to replace a file that appeared since the check. */
 export async function writeOutput(output: OutputFile, text: string, force: boolean): Promise<void> {
   try {
-    if (!force) {
-      await Deno.writeTextFile(output.path, text, { createNew: true, mode: output.mode });
-      return;
-    }
-    const temporary = `${output.path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-    try {
-      await Deno.writeTextFile(temporary, text, { createNew: true, mode: output.mode });
-      await Deno.rename(temporary, output.path);
-    } catch (error) {
-      await Deno.remove(temporary).catch(() => {});
-      throw error;
-    }
+    await writeFileAtomically(output.path, text, { mode: output.mode, followSymlink: true, replace: force });
   } catch (error) {
     if (error instanceof Deno.errors.AlreadyExists) {
       fail("OutputExists", `${output.what} "${output.path}" appeared while certrole was working: nothing was replaced`);

@@ -158,108 +158,72 @@ function commonRequirements(item: ItemId, role: Role, certificate: Certificate, 
   return results;
 }
 
+/** A certificate to check: where it sits in the path, where it came from, when to warn before it expires. */
+interface CertificateUnderCheck {
+  readonly id: ItemId;
+  readonly label: string;
+  readonly file: string;
+  readonly certificate: Certificate;
+  readonly role: Role;
+  readonly warnWithin: number;
+  /** What to do before it expires. */
+  readonly renew: string;
+}
+
 /** Evaluates every requirement; see the module comment for the list. */
 export async function checkRequirements(input: RequirementsInput): Promise<RequirementsReport> {
   const { ca, leaf, now } = input;
   const intermediates = input.intermediates?.certificates ?? [];
-  const items: CheckedItem[] = [];
-  const describe = (id: ItemId, label: string, file: string, certificate: Certificate) =>
-    items.push({
-      id,
-      label,
-      file,
-      name: certificate.subject.text,
-      notBefore: iso(certificate.notBefore),
-      notAfter: iso(certificate.notAfter),
-    });
-  const requirements: RequirementResult[] = [];
-  const warnings: Warning[] = [];
   const caWarnWithin = input.caWarnWithin ?? DEFAULT_CA_WARN_WITHIN;
-  const leafWarnWithin = input.leafWarnWithin ?? defaultLeafWarnWithin(leaf.certificate);
+  const certificates: CertificateUnderCheck[] = [
+    {
+      id: "ca",
+      label: "CA certificate",
+      file: ca.file,
+      certificate: ca.certificate,
+      role: "ca",
+      warnWithin: caWarnWithin,
+      renew: "create a new CA and register it as the trust anchor before then",
+    },
+    ...intermediates.map((certificate, index): CertificateUnderCheck => ({
+      id: `intermediate-${index + 1}`,
+      label: `intermediate certificate ${index + 1}`,
+      file: input.intermediates!.file,
+      certificate,
+      role: "intermediate",
+      warnWithin: caWarnWithin,
+      renew: "have the intermediate CA re-issued before then",
+    })),
+    {
+      id: "leaf",
+      label: "certificate",
+      file: leaf.file,
+      certificate: leaf.certificate,
+      role: "leaf",
+      warnWithin: input.leafWarnWithin ?? defaultLeafWarnWithin(leaf.certificate),
+      renew: "issue a new certificate before then (certrole pki issue)",
+    },
+  ];
 
-  const expiring = (item: ItemId, certificate: Certificate, within: number, fix: string) => {
-    const left = certificate.notAfter.getTime() - now.getTime();
-    if (validityAt(certificate, now) === "valid" && left <= within) {
-      warnings.push({
-        item,
-        id: "expires-soon",
-        text: `expires in ${formatDuration(left)}, at ${iso(certificate.notAfter)}`,
-        fix,
-      });
-    }
-  };
-
-  describe("ca", "CA certificate", ca.file, ca.certificate);
-  requirements.push(...commonRequirements("ca", "ca", ca.certificate, now));
-  expiring("ca", ca.certificate, caWarnWithin, "create a new CA and register it as the trust anchor before then");
-
-  intermediates.forEach((certificate, index) => {
-    const id = `intermediate-${index + 1}`;
-    describe(id, `intermediate certificate ${index + 1}`, input.intermediates!.file, certificate);
-    requirements.push(...commonRequirements(id, "intermediate", certificate, now));
-    expiring(id, certificate, caWarnWithin, "have the intermediate CA re-issued before then");
-  });
-
-  describe("leaf", "certificate", leaf.file, leaf.certificate);
-  requirements.push(...commonRequirements("leaf", "leaf", leaf.certificate, now));
-  const found = await verifyChain(leaf.certificate, intermediates, [ca.certificate], now, { checkValidity: false });
-  const tooLong = found.ok ? pathLengthViolation([...found.path, found.anchor]) : undefined;
-  const chain = tooLong ? { ok: false as const, reason: tooLong } : found;
-  const through = chain.ok && chain.path.length > 1
-    ? ` through ${chain.path.slice(1).map((certificate) => `"${certificate.subject.text}"`).join(", ")}`
-    : "";
-  // WebCrypto cannot check MD5 (or unknown) signatures: say that, rather than "no issuer".
-  const unverifiable = found.ok
-    ? undefined
-    : [leaf.certificate, ...intermediates].find((certificate) => !verifiableScheme(certificate));
-  requirements.push({
-    item: "leaf",
-    id: "chain",
-    ok: chain.ok,
-    text: chain.ok
-      ? `chains to the CA "${ca.certificate.subject.text}"${through}, signatures verified`
-      : unverifiable
-      ? `cannot verify the chain to the CA "${ca.certificate.subject.text}": "${unverifiable.subject.text}" is signed with ${
-        oidName(unverifiable.signatureAlgorithm.oid)
-      }`
-      : `does not chain to the CA "${ca.certificate.subject.text}": ${chain.reason}`,
-    fix: chain.ok
-      ? undefined
-      : unverifiable
-      ? "re-issue it signed with SHA-256 (openssl ... -sha256, or certrole pki issue)"
-      : tooLong
-      ? "issue it from a CA whose pathLenConstraint allows the intermediates in between, or from a CA nearer the anchor"
-      : leaf.certificate.issuer.text !== ca.certificate.subject.text && intermediates.length === 0
-      ? `it was issued by "${leaf.certificate.issuer.text}": check it against that CA, pass the CAs in between with --intermediates, or issue it from this CA (certrole pki issue)`
-      : "this CA's key did not sign it: check it against the CA that did, or issue it from this CA (certrole pki issue)",
-  });
-  expiring("leaf", leaf.certificate, leafWarnWithin, "issue a new certificate before then (certrole pki issue)");
-  if (
-    chain.ok && validityAt(leaf.certificate, now) === "valid" &&
-    leaf.certificate.notAfter.getTime() > ca.certificate.notAfter.getTime()
-  ) {
-    warnings.push({
-      item: "leaf",
-      id: "outlives-ca",
-      text: `is valid until ${iso(leaf.certificate.notAfter)}, after its CA expires (${
-        iso(ca.certificate.notAfter)
-      }), and stops working then`,
-      fix: "plan the CA's renewal, or issue certificates that end before it",
-    });
-  }
-
+  const items: CheckedItem[] = certificates.map(({ id, label, file, certificate }) => ({
+    id,
+    label,
+    file,
+    name: certificate.subject.text,
+    notBefore: iso(certificate.notBefore),
+    notAfter: iso(certificate.notAfter),
+  }));
+  const requirements = certificates.flatMap((checked) =>
+    commonRequirements(checked.id, checked.role, checked.certificate, now)
+  );
+  const chain = await chainRequirement(leaf.certificate, intermediates, ca.certificate, now);
+  requirements.push(chain);
+  const warnings = certificates.flatMap((checked) => expiryWarning(checked, now) ?? []);
+  const outlives = chain.ok ? outlivesCaWarning(leaf.certificate, ca.certificate, now) : undefined;
+  if (outlives) warnings.push(outlives);
   if (input.key) {
     items.push({ id: "key", label: "private key", file: input.key.file });
-    const matches = await keyMatchesCertificate(input.key.key, leaf.certificate);
-    requirements.push({
-      item: "key",
-      id: "key-matches",
-      ok: matches,
-      text: matches
-        ? `${input.key.key.description} key, matches the certificate`
-        : `${input.key.key.description} key, does not match the certificate's public key`,
-      fix: matches ? undefined : "use the key the certificate was issued for (or issue a certificate for this key)",
-    });
+    requirements.push(await keyRequirement(input.key.key, leaf.certificate));
   }
 
   return {
@@ -268,6 +232,83 @@ export async function checkRequirements(input: RequirementsInput): Promise<Requi
     items,
     requirements,
     warnings,
+  };
+}
+
+/** A certificate valid now that expires within its warning window. */
+function expiryWarning(checked: CertificateUnderCheck, now: Date): Warning | undefined {
+  const { certificate } = checked;
+  const left = certificate.notAfter.getTime() - now.getTime();
+  if (validityAt(certificate, now) !== "valid" || left > checked.warnWithin) return undefined;
+  return {
+    item: checked.id,
+    id: "expires-soon",
+    text: `expires in ${formatDuration(left)}, at ${iso(certificate.notAfter)}`,
+    fix: checked.renew,
+  };
+}
+
+/** The leaf chains to the CA through the intermediates, signatures verified, within every pathLenConstraint. */
+async function chainRequirement(
+  leaf: Certificate,
+  intermediates: readonly Certificate[],
+  ca: Certificate,
+  now: Date,
+): Promise<RequirementResult> {
+  const found = await verifyChain(leaf, intermediates, [ca], now, { checkValidity: false });
+  const tooLong = found.ok ? pathLengthViolation([...found.path, found.anchor]) : undefined;
+  const chain = tooLong ? { ok: false as const, reason: tooLong } : found;
+  const through = chain.ok && chain.path.length > 1
+    ? ` through ${chain.path.slice(1).map((certificate) => `"${certificate.subject.text}"`).join(", ")}`
+    : "";
+  // WebCrypto cannot check MD5 (or unknown) signatures: say that, rather than "no issuer".
+  const unverifiable = found.ok
+    ? undefined
+    : [leaf, ...intermediates].find((certificate) => !verifiableScheme(certificate));
+  return {
+    item: "leaf",
+    id: "chain",
+    ok: chain.ok,
+    text: chain.ok
+      ? `chains to the CA "${ca.subject.text}"${through}, signatures verified`
+      : unverifiable
+      ? `cannot verify the chain to the CA "${ca.subject.text}": "${unverifiable.subject.text}" is signed with ${
+        oidName(unverifiable.signatureAlgorithm.oid)
+      }`
+      : `does not chain to the CA "${ca.subject.text}": ${chain.reason}`,
+    fix: chain.ok
+      ? undefined
+      : unverifiable
+      ? "re-issue it signed with SHA-256 (openssl ... -sha256, or certrole pki issue)"
+      : tooLong
+      ? "issue it from a CA whose pathLenConstraint allows the intermediates in between, or from a CA nearer the anchor"
+      : leaf.issuer.text !== ca.subject.text && intermediates.length === 0
+      ? `it was issued by "${leaf.issuer.text}": check it against that CA, pass the CAs in between with --intermediates, or issue it from this CA (certrole pki issue)`
+      : "this CA's key did not sign it: check it against the CA that did, or issue it from this CA (certrole pki issue)",
+  };
+}
+
+/** A leaf valid now whose validity runs past its CA's, which stops it working early. */
+function outlivesCaWarning(leaf: Certificate, ca: Certificate, now: Date): Warning | undefined {
+  if (validityAt(leaf, now) !== "valid" || leaf.notAfter.getTime() <= ca.notAfter.getTime()) return undefined;
+  return {
+    item: "leaf",
+    id: "outlives-ca",
+    text: `is valid until ${iso(leaf.notAfter)}, after its CA expires (${iso(ca.notAfter)}), and stops working then`,
+    fix: "plan the CA's renewal, or issue certificates that end before it",
+  };
+}
+
+async function keyRequirement(key: PrivateKey, leaf: Certificate): Promise<RequirementResult> {
+  const matches = await keyMatchesCertificate(key, leaf);
+  return {
+    item: "key",
+    id: "key-matches",
+    ok: matches,
+    text: matches
+      ? `${key.description} key, matches the certificate`
+      : `${key.description} key, does not match the certificate's public key`,
+    fix: matches ? undefined : "use the key the certificate was issued for (or issue a certificate for this key)",
   };
 }
 

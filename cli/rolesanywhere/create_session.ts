@@ -11,6 +11,8 @@ import { type CreateSessionInput, createSessionRequest, signRequest } from "../s
 import { type HttpResponse, send, TransportError, type TransportOptions } from "../transport/http_client.ts";
 import { isRetryableStatus, retryDelayMs } from "../transport/retry.ts";
 import { VERSION } from "../version.ts";
+// Type-only: the hint (and the chain code it runs) loads only when a refusal needs it.
+import type { UntrustedContext } from "./untrusted_hint.ts";
 
 export interface SessionCredentials {
   readonly accessKeyId: string;
@@ -56,19 +58,22 @@ export function parseServiceError(response: HttpResponse): ServiceError {
 }
 
 /**
- * The next step for a refusal whose cause can be found locally. Roles Anywhere answers
- * "Untrusted signing certificate" when the certificate does not chain to the trust anchor's CA,
- * or the intermediates it needs were not sent; pki check shows which link is missing.
+ * The next step for a refusal whose cause can be looked for locally. Roles Anywhere answers
+ * "Untrusted signing certificate" for any path it does not trust, naming no cause; what the
+ * client can check itself (untrusted_hint.ts) goes after it, then the pki check command that
+ * compares the certificate with the trust anchor's CA.
  */
-export function withNextStep(error: unknown, files: { certificate: string; intermediates?: string }): unknown {
+export async function withNextStep(error: unknown, context: UntrustedContext): Promise<unknown> {
   if (
     !(error instanceof CertroleError) || error.awsCode !== "AccessDeniedException" ||
     !/Untrusted signing certificate/i.test(error.message)
   ) return error;
+  const { files } = context;
+  const { untrustedCause } = await import("./untrusted_hint.ts");
   const intermediates = files.intermediates ? ` --intermediates ${shellQuote(files.intermediates)}` : "";
   return new CertroleError(
     error.code,
-    `${error.message}: the certificate does not chain to the trust anchor's CA; find the missing link with ` +
+    `${error.message}: ${await untrustedCause(context)}; compare with the trust anchor's CA: ` +
       `certrole pki check --ca <trust anchor CA> --cert ${shellQuote(files.certificate)}${intermediates}`,
     { awsCode: error.awsCode },
   );

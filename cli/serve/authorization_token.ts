@@ -6,6 +6,7 @@
  * is checked and re-read every second, so replacing it revokes the old token. Comparison is
  * constant-time over SHA-256 digests.
  */
+import { writeFileAtomically } from "../atomic_write.ts";
 import { fail, messageOf } from "../errors.ts";
 
 /** What a request's Authorization header amounts to. */
@@ -47,23 +48,13 @@ export class AuthorizationToken {
     const existing = await readTokenFile(path, setting);
     if (existing !== undefined) return { token: new AuthorizationToken(existing, path), created: false };
     const value = randomToken();
-    // Written under a temporary name, then linked into place: readers never see an empty file,
-    // and a token another process created meanwhile is kept (link fails when the name exists).
-    const temporary = `${path}.${crypto.randomUUID()}.tmp`;
+    // Never replaced: a token another process created meanwhile is kept.
     try {
-      await Deno.writeTextFile(temporary, value, { createNew: true, mode: 0o440 });
-      await Deno.chmod(temporary, 0o440);
-      try {
-        await Deno.link(temporary, path);
-      } catch (error) {
-        if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-        const raced = await readTokenFile(path, setting);
-        if (raced !== undefined) return { token: new AuthorizationToken(raced, path), created: false };
-      }
+      await writeFileAtomically(path, value, { mode: 0o440, replace: false });
     } catch (error) {
+      const raced = error instanceof Deno.errors.AlreadyExists ? await readTokenFile(path, setting) : undefined;
+      if (raced !== undefined) return { token: new AuthorizationToken(raced, path), created: false };
       fail("CannotWrite", `${setting} "${path}" cannot be created (${messageOf(error)}): pick a writable directory`);
-    } finally {
-      await Deno.remove(temporary).catch(() => {});
     }
     return { token: new AuthorizationToken(value, path), created: true };
   }

@@ -14,7 +14,7 @@ import type { AuthorizationToken } from "./authorization_token.ts";
 import { answer } from "./credential_endpoints.ts";
 import { ImdsSessions } from "./imds_session.ts";
 import type { ListenAddress } from "./listen_address.ts";
-import { readTlsPair, type TlsPair } from "./tls_pair.ts";
+import { checkTlsPair, readTlsPair, type TlsPair } from "./tls_pair.ts";
 import {
   DEFAULT_LIMITS,
   type HttpLimits,
@@ -120,9 +120,9 @@ export async function startCredentialServer(options: CredentialServerOptions): P
       const next = await readTlsPair(options.tls!.certFile, options.tls!.keyFile).catch(() => undefined);
       if (!next || (next.cert === pair!.cert && next.key === pair!.key) || next.cert + next.key === rejected) return;
       try {
-        // node:tls takes any pair and fails every handshake of a bad one: a throwaway Deno
-        // listener checks it first, so only a pair that works replaces the old one.
-        Deno.listenTls({ hostname: "127.0.0.1", port: 0, ...next }).close();
+        // node:tls takes any pair and fails every handshake of a bad one: checkTlsPair tries it on a
+        // throwaway Deno listener first (naming what is wrong), so only a pair that works replaces the old one.
+        await checkTlsPair(next, options.tls!);
       } catch (error) {
         rejected = next.cert + next.key;
         log(`TLS certificate ${options.tls!.certFile} replaced but refused (${messageOf(error)}): keeping the old one`);

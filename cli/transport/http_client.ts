@@ -70,11 +70,23 @@ export function proxyFor(url: URL, env: (name: string) => string | undefined): U
     throw new CertroleError(
       "InvalidProxy",
       `${name} ${
-        quoted(value.replace(/\/\/[^/]*@/, "//…@"))
+        quoted(redactedProxyUrl(value))
       } is not a proxy URL like http://proxy.example.com:3128: fix or unset ${name}`,
     );
   }
   return proxy;
+}
+
+/**
+ * A proxy setting as it may appear in a message or --debug: its user name and password become
+ * `***`, as the AWS CLI masks them. Works on text that is not a valid URL too (everything up to
+ * the last "@" is credentials, since a password may hold unescaped "/" or "@").
+ */
+export function redactedProxyUrl(text: string): string {
+  const at = text.lastIndexOf("@");
+  if (at < 0) return text;
+  const scheme = text.match(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//)?.[0] ?? "";
+  return `${scheme}***:***${text.slice(at)}`;
 }
 
 function bareHost(host: string): string {

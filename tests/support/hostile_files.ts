@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import {
-  bitString,
   childrenOf,
+  concatBytes,
   encodedOf,
   integer,
   nullValue,
@@ -15,6 +15,7 @@ import {
   readDocument,
   sequence,
   sequenceOf,
+  TAG,
   tlv,
 } from "../../cli/identity/der.ts";
 import { OID } from "../../cli/identity/oids.ts";
@@ -34,20 +35,28 @@ function pem(der: Uint8Array): string {
   return toPem("ENCRYPTED PRIVATE KEY", der);
 }
 
-/** PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC, `iterations` as given (a number or raw INTEGER). */
-export function pbkdf2Key(iterations: bigint | Uint8Array, ivLength = 16): string {
+/**
+ * PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC, `iterations` as given (a number or raw INTEGER),
+ * with the optional keyLength field when `keyLength` is given.
+ */
+export function pbkdf2Key(iterations: bigint | Uint8Array, ivLength = 16, keyLength?: bigint): string {
   const count = typeof iterations === "bigint" ? integer(iterations) : rawInteger(iterations);
+  const length = keyLength === undefined ? [] : [integer(keyLength)];
   const kdf = sequence(
     oid(OID.pbkdf2),
-    sequence(octetString(new Uint8Array(8)), count, sequence(oid(OID.hmacWithSHA256), nullValue())),
+    sequence(octetString(new Uint8Array(8)), count, ...length, sequence(oid(OID.hmacWithSHA256), nullValue())),
   );
   const aes = sequence(oid(OID.aes256Cbc), octetString(new Uint8Array(ivLength)));
   return pem(sequence(sequence(oid(OID.pbes2), sequence(kdf, aes)), octetString(junk)));
 }
 
-/** PBES2 with scrypt and AES-256-CBC. */
-export function scryptKey(n: bigint, r: bigint, p: bigint): string {
-  const kdf = sequence(oid(OID.scrypt), sequence(octetString(new Uint8Array(8)), integer(n), integer(r), integer(p)));
+/** PBES2 with scrypt and AES-256-CBC; the optional keyLength (dkLen) field when `keyLength` is given. */
+export function scryptKey(n: bigint, r: bigint, p: bigint, keyLength?: bigint): string {
+  const length = keyLength === undefined ? [] : [integer(keyLength)];
+  const kdf = sequence(
+    oid(OID.scrypt),
+    sequence(octetString(new Uint8Array(8)), integer(n), integer(r), integer(p), ...length),
+  );
   return pem(sequence(sequence(oid(OID.pbes2), sequence(kdf, aes256())), octetString(junk)));
 }
 
@@ -78,7 +87,7 @@ export function notBeforeOf(der: Uint8Array): Uint8Array {
 export function offCurveP256PublicKey(): Uint8Array {
   return sequence(
     sequence(oid(OID.ecPublicKey), oid(OID.prime256v1)),
-    bitString(Uint8Array.of(4, ...new Uint8Array(64).fill(1))),
+    tlv(TAG.BIT_STRING, concatBytes([Uint8Array.of(0, 4), new Uint8Array(64).fill(1)])),
   );
 }
 
