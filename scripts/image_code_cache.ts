@@ -94,6 +94,11 @@ async function startEmulator() {
 }
 
 const throwaway = { DENO_DIR: throwawayDenoDir };
+/** A container credential client: one GET with the token, failing unless credentials come back. */
+const ASK = `const response = await fetch(Deno.env.get("AWS_CONTAINER_CREDENTIALS_FULL_URI"), {
+  headers: { Authorization: Deno.env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN") },
+});
+if (!response.ok || !(await response.json()).AccessKeyId) Deno.exit(1);`;
 await certrole(["pki", "init-ca", "--cn", "warmUpCA", "--no-passphrase"], throwaway);
 await certrole(["pki", "issue", "--cn", "warmUp", "--no-passphrase"], throwaway);
 const passphrase = crypto.randomUUID();
@@ -126,8 +131,13 @@ try {
   await Deno.mkdir(denoDir, { recursive: true });
   await certrole(["exec", "--", "true"], { ...session, ROLESANYWHERE_PREFLIGHT: "false" });
   await certrole(["exec", "--", "true"], session);
-  // What the python, node and aws-cli images run: the credential server and the supervisor.
-  await certrole(["exec", "--supervise", "--", "true"], session);
+  // What the python, node and aws-cli images run: the credential server and the supervisor, and
+  // the server answering its child, as an SDK asks it (the request and response path compiles
+  // code of its own). The child is this Deno with a throwaway cache of its own.
+  await certrole(
+    ["exec", "--supervise", "--", "env", `DENO_DIR=${throwawayDenoDir}`, Deno.execPath(), "eval", ASK],
+    session,
+  );
   await certrole(["credential-process"], session);
   await certrole(["credential-process", "--no-cache"], session);
 } finally {
