@@ -12,6 +12,7 @@ import { OFFLINE_ARNS } from "./support/exec.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
 import { baseEnv, certroleArgv, run, tempDir } from "./support/run.ts";
 import { asNobody, canRunUnprivileged, unprivilegedLauncher } from "./support/unprivileged.ts";
+import { readOnlyRoot } from "./support/read_only_root.ts";
 
 const canUnshare = Deno.uid() === 0 && (await run("unshare", ["-m", "true"]).catch(() => ({ code: 1 }))).code === 0;
 
@@ -19,19 +20,6 @@ const dir = await tempDir();
 const ca = await makeCa(dir);
 const leaf = await issueLeaf(ca, "leaf");
 const caPem = await Deno.readTextFile(ca.cert);
-
-/** Runs the remaining arguments with / read-only, as a --read-only container; with `tmpfs`, a tmpfs there. */
-function readOnlyRoot(tmpfs?: string): string[] {
-  const mountTmpfs = tmpfs ? `&& mount -t tmpfs -o mode=1777 tmpfs ${tmpfs} ` : "";
-  return [
-    "unshare",
-    "-m",
-    "sh",
-    "-c",
-    `mount --bind / / && mount -o remount,bind,ro / ${mountTmpfs}&& exec "$@"`,
-    "sh",
-  ];
-}
 
 async function spawn(argv: string[], env: Record<string, string>) {
   const [command, ...args] = argv;
