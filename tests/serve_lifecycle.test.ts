@@ -53,7 +53,9 @@ Deno.test("serve writes its env and ready files, logs without secrets, and stops
         `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=${dir}/token\n` +
         `AWS_EC2_METADATA_SERVICE_ENDPOINT=${base}/\n`,
     );
-    assert.equal(await Deno.readTextFile(`${dir}/ready`), `${base}\n`);
+    // The ready file comes last, after the export lines spawnServe waited for.
+    const ready = await waitFor(() => Deno.readTextFile(`${dir}/ready`).catch(() => undefined), 10_000, "--ready-file");
+    assert.equal(ready, `${base}\n`);
     const start = await serve.waitForLog(/^certrole serve: serving role /);
     assert.ok(start.includes(session.accessKeyId) && start.includes(`certificate serial ${session.certificateSerial}`));
     const health = await fetch(`${base}/healthz`);
