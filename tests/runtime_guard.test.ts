@@ -83,8 +83,15 @@ Deno.test("the emulator ignores SIGUSR1 (no inspector on 9229) and cannot dump c
   }
 });
 
-// SIGQUIT's default action dumps core (into the cwd, with this machine's core_pattern "core").
-Deno.test("SIGQUIT (which dumps core by default) leaves no core file", async () => {
+// SIGQUIT's default action dumps core (into the cwd, with this machine's core_pattern "core"). A
+// test run started in the background by a shell without job control inherits SIGQUIT ignored,
+// and so would the emulator: nothing to prove then.
+const SIGQUIT_BIT = 1n << 2n;
+const sigquitIgnored = (signalSet(Deno.pid, "SigIgn") & SIGQUIT_BIT) !== 0n;
+Deno.test({
+  name: "SIGQUIT (which dumps core by default) leaves no core file",
+  ignore: sigquitIgnored,
+}, async () => {
   const dir = await tempDir();
   const [command, ...prefix] = certroleArgv();
   // Start with an unlimited core limit, as a shell with `ulimit -c unlimited` would.
