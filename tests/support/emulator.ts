@@ -9,7 +9,7 @@ import { createProfile, createRole, createTrustAnchor, putRolePolicy } from "../
 import { type Emulator, type EmulatorOptions, startEmulator } from "../../cli/emulator/server.ts";
 import { parseSessionLog, type SessionLogEntry } from "../../cli/emulator/session_log.ts";
 import { permissionsPolicy, trustPolicy } from "../../cli/iam/documents.ts";
-import { baseEnv, certroleArgv } from "./run.ts";
+import { spawnResident } from "./run.ts";
 
 export interface Walkthrough {
   readonly emulator: Emulator;
@@ -129,43 +129,22 @@ export async function spawnEmulator(
   const readyFile = `${dir}/ready-${crypto.randomUUID()}`;
   const logIndex = args.indexOf("--session-log");
   const sessionLogPath = logIndex >= 0 ? args[logIndex + 1] : `${dir}/sessions-${crypto.randomUUID()}.jsonl`;
-  const [command, ...prefix] = certroleArgv();
-  const child = new Deno.Command(command, {
-    args: [
-      ...prefix,
-      "emulator",
-      ...(args.includes("--port") ? [] : ["--port", "0"]),
-      "--ready-file",
-      readyFile,
-      ...(logIndex >= 0 ? [] : ["--session-log", sessionLogPath]),
-      ...args,
-    ],
-    env: { ...baseEnv(), ...env },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let stdout = "";
-  let stderr = "";
-  const collect = async (stream: ReadableStream<Uint8Array>, append: (text: string) => void) => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) append(chunk);
-  };
-  const collected = Promise.all([
-    collect(child.stdout, (text) => stdout += text),
-    collect(child.stderr, (text) => stderr += text),
-  ]);
+  const { child, output, status } = spawnResident([
+    "emulator",
+    ...(args.includes("--port") ? [] : ["--port", "0"]),
+    "--ready-file",
+    readyFile,
+    ...(logIndex >= 0 ? [] : ["--session-log", sessionLogPath]),
+    ...args,
+  ], env);
   let exited = false;
-  const status = child.status.then((value) => {
-    exited = true;
-    return value;
-  });
+  child.status.then(() => exited = true);
   const deadline = Date.now() + 30_000;
-  while (!(await exists(readyFile)) || !stdout.includes("AWS_DEFAULT_REGION")) {
+  while (!(await exists(readyFile)) || !output().stdout.includes("AWS_DEFAULT_REGION")) {
     if (exited || Date.now() > deadline) {
       if (!exited) child.kill("SIGKILL");
       await status;
-      await collected;
+      const { stdout, stderr } = output();
       throw new Error(`certrole emulator did not become ready:\n${stdout}\n${stderr}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
@@ -174,15 +153,14 @@ export async function spawnEmulator(
   return {
     url,
     pid: child.pid,
-    exports: parseExports(stdout),
+    exports: parseExports(output().stdout),
     readyFile,
     sessionLog: () => readSessionLog(sessionLogPath),
-    output: () => ({ stdout, stderr }),
+    output,
     async stop(signal: Deno.Signal = "SIGTERM") {
       if (!exited) child.kill(signal);
       const { code } = await status;
-      await collected;
-      return { code, stdout, stderr };
+      return { code, ...output() };
     },
   };
 }

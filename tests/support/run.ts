@@ -104,3 +104,33 @@ export async function openssl(args: readonly string[], options: RunOptions = {})
 export async function tempDir(prefix = "certrole-test-"): Promise<string> {
   return await Deno.makeTempDir({ prefix });
 }
+
+/** Starts a certrole command with piped output; `ready` says when its start-up is done. */
+export function spawnResident(
+  args: readonly string[],
+  env: Record<string, string>,
+): { child: Deno.ChildProcess; output: () => { stdout: string; stderr: string }; status: Promise<Deno.CommandStatus> } {
+  const [command, ...prefix] = certroleArgv();
+  const child = new Deno.Command(command, {
+    args: [...prefix, ...args],
+    env: { ...baseEnv(), ...env },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let stdout = "";
+  let stderr = "";
+  const collect = async (stream: ReadableStream<Uint8Array>, append: (text: string) => void) => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) append(chunk);
+  };
+  const collected = Promise.all([
+    collect(child.stdout, (text) => stdout += text),
+    collect(child.stderr, (text) => stderr += text),
+  ]);
+  const status = child.status.then(async (value) => {
+    await collected;
+    return value;
+  });
+  return { child, output: () => ({ stdout, stderr }), status };
+}

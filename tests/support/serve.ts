@@ -1,6 +1,8 @@
 /** `certrole serve` (or `update`) as a real child process: its printed variables, its log, stopping it. */
 import { parseExports } from "./emulator.ts";
-import { baseEnv, certroleArgv } from "./run.ts";
+import { spawnResident } from "./run.ts";
+
+export { spawnResident };
 
 export interface ServeProcess {
   readonly child: Deno.ChildProcess;
@@ -12,36 +14,6 @@ export interface ServeProcess {
   /** Resolves once the log has a line matching `pattern` (or rejects after `timeoutMs`). */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
   stop(signal?: Deno.Signal): Promise<{ code: number; stdout: string; stderr: string }>;
-}
-
-/** Starts a certrole command with piped output; `ready` says when its start-up is done. */
-export function spawnResident(
-  args: readonly string[],
-  env: Record<string, string>,
-): { child: Deno.ChildProcess; output: () => { stdout: string; stderr: string }; status: Promise<Deno.CommandStatus> } {
-  const [command, ...prefix] = certroleArgv();
-  const child = new Deno.Command(command, {
-    args: [...prefix, ...args],
-    env: { ...baseEnv(), ...env },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let stdout = "";
-  let stderr = "";
-  const collect = async (stream: ReadableStream<Uint8Array>, append: (text: string) => void) => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) append(chunk);
-  };
-  const collected = Promise.all([
-    collect(child.stdout, (text) => stdout += text),
-    collect(child.stderr, (text) => stderr += text),
-  ]);
-  const status = child.status.then(async (value) => {
-    await collected;
-    return value;
-  });
-  return { child, output: () => ({ stdout, stderr }), status };
 }
 
 export async function waitFor<T>(
