@@ -210,176 +210,234 @@ function json(status: number, body: unknown, requestId: string): Response {
   });
 }
 
+/**
+ * Saves run one after another and each writes the state as it is when it starts. A change made
+ * while a save is waiting to start rides along with it, so under load many changes share one
+ * write, and every caller still gets its answer only once its change is on disk.
+ */
+function stateSaver(stateDir: string | undefined, state: EmulatorState) {
+  let saving = Promise.resolve();
+  let queued: Promise<void> | undefined;
+  return {
+    save(): Promise<void> {
+      if (!stateDir) return Promise.resolve();
+      if (queued) return queued;
+      const next = saving.then(() => {
+        queued = undefined;
+        return saveState(stateDir, state);
+      });
+      queued = next;
+      saving = next.catch(() => {});
+      return next;
+    },
+    /** Every save started so far has finished (or failed). */
+    settled: (): Promise<void> => saving,
+  };
+}
+
+/** What the request handlers share for the emulator's lifetime. */
+interface Running {
+  readonly options: EmulatorOptions;
+  readonly state: EmulatorState;
+  readonly now: () => Date;
+  readonly save: () => Promise<void>;
+  readonly throttle?: Throttle;
+}
+
+/** The throttle bucket a CreateSession call counts against. */
+function throttleBucket(scope: ThrottleScope | undefined, fingerprintSha256: string | undefined, credential: string) {
+  if (scope === "account") return "account";
+  return fingerprintSha256 ?? `credential ${credential}`;
+}
+
+/** The ARNs a refused CreateSession asked for, for its session log entry. */
+function askedArns(query: URLSearchParams): Record<string, string> {
+  return Object.fromEntries(
+    ["trustAnchorArn", "profileArn", "roleArn"].flatMap((name) => {
+      const value = query.get(name);
+      return value ? [[name, value]] : [];
+    }),
+  );
+}
+
+/**
+ * CreateSession: throttle, verify and issue, record the session (saved before the answer), and
+ * tell the session log about the outcome, issued or refused.
+ */
+async function answerCreateSession(
+  running: Running,
+  request: ReceivedRequest,
+  auth: ParsedAuthorization,
+  at: Date,
+  requestId: string,
+): Promise<Response> {
+  const { options, state, throttle } = running;
+  const sizeProblem = certificateSizeProblem(request.headers);
+  const der = sizeProblem ? undefined : certificateDer(request.headers.get("x-amz-x509"));
+  const fingerprintSha256 = der && await sha256Hex(der);
+  const logged = {
+    time: at.toISOString(),
+    requestId,
+    certificate: { serial: auth.credential, ...(fingerprintSha256 ? { fingerprintSha256 } : {}) },
+  };
+  const log = (entry: SessionLogEntry) => options.onSession?.(entry);
+  try {
+    if (sizeProblem) throw validation(sizeProblem);
+    // Counted before any verification, as a front door would: a throttled call costs nothing.
+    const bucket = throttleBucket(options.throttleScope, fingerprintSha256, auth.credential);
+    if (throttle && !throttle.admit(bucket, at.getTime())) {
+      throw new Fault(429, "ThrottlingException", "Rate exceeded");
+    }
+    const { session, body } = await createSession(request, auth, {
+      state,
+      now: at,
+      credentialLifetimeSeconds: options.credentialLifetimeSeconds,
+    });
+    state.sessions[session.accessKeyId] = session;
+    state.sessionsIssued++;
+    if (state.sessionsIssued % 1000 === 0) pruneSessions(state, at);
+    await running.save();
+    await log({
+      ...logged,
+      status: 201,
+      outcome: "issued",
+      trustAnchorArn: session.trustAnchorArn,
+      profileArn: session.profileArn,
+      roleArn: session.roleArn,
+      roleSessionName: session.roleSessionName,
+      accessKeyId: session.accessKeyId,
+      expiration: session.expiration,
+    });
+    return json(201, body, requestId);
+  } catch (error) {
+    if (error instanceof Fault) {
+      const asked = askedArns(request.url.searchParams);
+      await log({ ...logged, status: error.status, outcome: error.code, message: error.message, ...asked });
+    }
+    throw error;
+  }
+}
+
+/** A call signed with an access key: authenticate the caller, run the service, save what changed. */
+async function answerService(
+  running: Running,
+  request: ReceivedRequest,
+  auth: ParsedAuthorization,
+  at: Date,
+  requestId: string,
+  info: HandlerInfo,
+): Promise<Response> {
+  const { options, state } = running;
+  const service = Object.hasOwn(SERVICES, auth.service) ? SERVICES[auth.service] : undefined;
+  if (!service) throw new Fault(400, "UnsupportedOperation", `service ${auth.service} is not emulated`);
+  requireSignedHost(auth);
+  requireScopeRegion(auth, state.region);
+  const caller = await authenticate(request, auth, state, at, {
+    secureTransport: options.tls !== undefined,
+    sourceIp: info.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : undefined,
+  });
+  let mutated = false;
+  const response = await service.handle(request, {
+    state,
+    now: at,
+    requestId,
+    caller,
+    mutated: () => mutated = true,
+  });
+  if (mutated) await running.save();
+  return response;
+}
+
+/** Every request: route it by its signature, and answer any failure in the caller's service's format. */
+async function answer(running: Running, incoming: Request, info: HandlerInfo): Promise<Response> {
+  const requestId = crypto.randomUUID();
+  const url = new URL(incoming.url);
+  let auth: ParsedAuthorization | undefined;
+  try {
+    auth = parseAuthorization(incoming.headers.get("authorization"));
+    const request: ReceivedRequest = {
+      method: incoming.method,
+      url,
+      headers: incoming.headers,
+      // Read whole (and bounded) by the listener before this handler runs.
+      body: new Uint8Array(await incoming.arrayBuffer()),
+    };
+    if (!auth) {
+      throw new Fault(
+        403,
+        "MissingAuthenticationTokenException",
+        "Missing or malformed Authorization header (SigV4 or SigV4-X509 expected)",
+      );
+    }
+    const at = running.now();
+    if (!auth.algorithm.startsWith("AWS4-X509-")) {
+      return await answerService(running, request, auth, at, requestId, info);
+    }
+    if (incoming.method !== "POST" || url.pathname !== "/sessions") {
+      throw new Fault(
+        404,
+        "ResourceNotFoundException",
+        `${incoming.method} ${url.pathname} is not an operation (CreateSession is POST /sessions)`,
+      );
+    }
+    return await answerCreateSession(running, request, auth, at, requestId);
+  } catch (error) {
+    const fault = error instanceof Fault
+      ? error
+      : new Fault(500, "InternalFailure", `emulator error: ${error instanceof Error ? error.message : error}`);
+    if (!(error instanceof Fault)) console.error(error);
+    return renderFault(fault, protocolOf(auth?.service, incoming.headers), requestId);
+  }
+}
+
+type RequestHandler = (incoming: Request, info: HandlerInfo) => Promise<Response>;
+
+/** Hold every answer back by latencyMs: a wide-area round trip on loopback. */
+function withLatency(handler: RequestHandler, latencyMs: number): RequestHandler {
+  if (latencyMs <= 0) return handler;
+  return async (incoming, info) => {
+    const response = await handler(incoming, info);
+    await new Promise((resolve) => setTimeout(resolve, latencyMs));
+    return response;
+  };
+}
+
+/** The URL clients use. The TLS certificate names localhost; a wildcard address is reached through loopback. */
+function emulatorUrl(hostname: string, port: number, tls: boolean): string {
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  if (!tls) return `http://${host}:${port}`;
+  const loopback = ["127.0.0.1", "0.0.0.0", "[::]", "[::1]"].includes(host);
+  return `https://${loopback ? "localhost" : host}:${port}`;
+}
+
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const now = options.now ?? (() => new Date());
   const state = await initialState(options, now());
   const admin = administrator(state, options.admin);
-  // Saves run one after another and each writes the state as it is when it starts. A change
-  // made while a save is waiting to start rides along with it, so under load many changes
-  // share one write, and every caller still gets its answer only once its change is on disk.
-  let saving = Promise.resolve();
-  let queued: Promise<void> | undefined;
-  const save = (): Promise<void> => {
-    if (!options.stateDir) return Promise.resolve();
-    if (queued) return queued;
-    const next = saving.then(() => {
-      queued = undefined;
-      return saveState(options.stateDir!, state);
-    });
-    queued = next;
-    saving = next.catch(() => {});
-    return next;
+  const saver = stateSaver(options.stateDir, state);
+  if (options.stateDir) await saver.save();
+  const running: Running = {
+    options,
+    state,
+    now,
+    save: saver.save,
+    throttle: options.throttleTps ? new Throttle(options.throttleTps) : undefined,
   };
-  if (options.stateDir) await save();
-
-  const limits = { ...EMULATOR_LIMITS, ...options.limits };
-  const throttle = options.throttleTps ? new Throttle(options.throttleTps) : undefined;
-  const answerCreateSession = async (
-    request: ReceivedRequest,
-    auth: ParsedAuthorization,
-    at: Date,
-    requestId: string,
-  ): Promise<Response> => {
-    const sizeProblem = certificateSizeProblem(request.headers);
-    const der = sizeProblem ? undefined : certificateDer(request.headers.get("x-amz-x509"));
-    const fingerprintSha256 = der && await sha256Hex(der);
-    const logged = {
-      time: at.toISOString(),
-      requestId,
-      certificate: { serial: auth.credential, ...(fingerprintSha256 ? { fingerprintSha256 } : {}) },
-    };
-    const log = (entry: SessionLogEntry) => options.onSession?.(entry);
-    try {
-      if (sizeProblem) throw validation(sizeProblem);
-      // Counted before any verification, as a front door would: a throttled call costs nothing.
-      const bucket = options.throttleScope === "account"
-        ? "account"
-        : fingerprintSha256 ?? `credential ${auth.credential}`;
-      if (throttle && !throttle.admit(bucket, at.getTime())) {
-        throw new Fault(429, "ThrottlingException", "Rate exceeded");
-      }
-      const { session, body } = await createSession(request, auth, {
-        state,
-        now: at,
-        credentialLifetimeSeconds: options.credentialLifetimeSeconds,
-      });
-      state.sessions[session.accessKeyId] = session;
-      state.sessionsIssued++;
-      if (state.sessionsIssued % 1000 === 0) pruneSessions(state, at);
-      await save();
-      await log({
-        ...logged,
-        status: 201,
-        outcome: "issued",
-        trustAnchorArn: session.trustAnchorArn,
-        profileArn: session.profileArn,
-        roleArn: session.roleArn,
-        roleSessionName: session.roleSessionName,
-        accessKeyId: session.accessKeyId,
-        expiration: session.expiration,
-      });
-      return json(201, body, requestId);
-    } catch (error) {
-      if (error instanceof Fault) {
-        const query = request.url.searchParams;
-        const asked = Object.fromEntries(
-          ["trustAnchorArn", "profileArn", "roleArn"].flatMap((name) => {
-            const value = query.get(name);
-            return value ? [[name, value]] : [];
-          }),
-        );
-        await log({ ...logged, status: error.status, outcome: error.code, message: error.message, ...asked });
-      }
-      throw error;
-    }
-  };
-
-  const answer = async (incoming: Request, info: HandlerInfo): Promise<Response> => {
-    const requestId = crypto.randomUUID();
-    const url = new URL(incoming.url);
-    let auth: ParsedAuthorization | undefined;
-    try {
-      auth = parseAuthorization(incoming.headers.get("authorization"));
-      const request: ReceivedRequest = {
-        method: incoming.method,
-        url,
-        headers: incoming.headers,
-        // Read whole (and bounded) by the listener before this handler runs.
-        body: new Uint8Array(await incoming.arrayBuffer()),
-      };
-      if (!auth) {
-        throw new Fault(
-          403,
-          "MissingAuthenticationTokenException",
-          "Missing or malformed Authorization header (SigV4 or SigV4-X509 expected)",
-        );
-      }
-      const at = now();
-      if (auth.algorithm.startsWith("AWS4-X509-")) {
-        if (incoming.method !== "POST" || url.pathname !== "/sessions") {
-          throw new Fault(
-            404,
-            "ResourceNotFoundException",
-            `${incoming.method} ${url.pathname} is not an operation (CreateSession is POST /sessions)`,
-          );
-        }
-        return await answerCreateSession(request, auth, at, requestId);
-      }
-      const service = Object.hasOwn(SERVICES, auth.service) ? SERVICES[auth.service] : undefined;
-      if (!service) throw new Fault(400, "UnsupportedOperation", `service ${auth.service} is not emulated`);
-      requireSignedHost(auth);
-      requireScopeRegion(auth, state.region);
-      const caller = await authenticate(request, auth, state, at, {
-        secureTransport: options.tls !== undefined,
-        sourceIp: info.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : undefined,
-      });
-      let mutated = false;
-      const response = await service.handle(request, {
-        state,
-        now: at,
-        requestId,
-        caller,
-        mutated: () => mutated = true,
-      });
-      if (mutated) await save();
-      return response;
-    } catch (error) {
-      const fault = error instanceof Fault
-        ? error
-        : new Fault(500, "InternalFailure", `emulator error: ${error instanceof Error ? error.message : error}`);
-      if (!(error instanceof Fault)) console.error(error);
-      return renderFault(fault, protocolOf(auth?.service, incoming.headers), requestId);
-    }
-  };
-
-  const latencyMs = options.latencyMs ?? 0;
-  const handler = latencyMs > 0
-    ? async (incoming: Request, info: HandlerInfo): Promise<Response> => {
-      const response = await answer(incoming, info);
-      await new Promise((resolve) => setTimeout(resolve, latencyMs));
-      return response;
-    }
-    : answer;
-
+  const handler = withLatency((incoming, info) => answer(running, incoming, info), options.latencyMs ?? 0);
   const server = await listen({
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
     tls: options.tls,
-    limits,
+    limits: { ...EMULATOR_LIMITS, ...options.limits },
     reject: rejection,
   }, handler);
-  const host = server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname;
-  const scheme = options.tls ? "https" : "http";
   return {
-    // The TLS certificate names localhost; a wildcard address is reached through loopback.
-    url: `${scheme}://${
-      options.tls && ["127.0.0.1", "0.0.0.0", "[::]", "[::1]"].includes(host) ? "localhost" : host
-    }:${server.port}`,
+    url: emulatorUrl(server.hostname, server.port, options.tls !== undefined),
     state,
     admin,
     async close() {
       await server.close();
-      await saving;
+      await saver.settled();
     },
   };
 }
