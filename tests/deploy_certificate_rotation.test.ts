@@ -8,19 +8,8 @@
  * then use the credentials issued to the new certificate. Prints the rotation latency.
  */
 import assert from "node:assert/strict";
-import {
-  callLines,
-  certificateFiles,
-  DEPLOY_TESTS_SKIPPED,
-  deployImages,
-  eventually,
-  freePort,
-  makeDeployPki,
-  startDeployWalkthrough,
-} from "./support/deploy.ts";
-import { writeProjection } from "./support/atomic_writer.ts";
+import { callLines, DEPLOY_TESTS_SKIPPED, eventually, withPod } from "./support/deploy.ts";
 import { issuedSessions } from "./support/emulator.ts";
-import { type PlayedPod, playPod, removePod } from "./support/kube_play.ts";
 import { csiVariant } from "./support/kubernetes_manifests.ts";
 import { openssl } from "./support/run.ts";
 
@@ -31,64 +20,50 @@ async function decimalSerial(certificate: string): Promise<string> {
   return BigInt(`0x${hex}`).toString();
 }
 
-Deno.test({ name: "certificate rotation: a ..data swap is used within seconds, no call fails", ignore }, async () => {
-  const images = await deployImages();
-  const pki = await makeDeployPki();
-  const first = await pki.issue("first");
-  const second = await pki.issue("second");
-  const [firstSerial, secondSerial] = [await decimalSerial(first.cert), await decimalSerial(second.cert)];
-  assert.notEqual(firstSerial, secondSerial);
-  const certificateDir = `${pki.dir}/csi-volume`;
-  await writeProjection(certificateDir, await certificateFiles(pki, first), { uid: 65532 });
-  const emulator = await startDeployWalkthrough(pki);
-  let pod: PlayedPod | undefined;
-  try {
-    const deployment = await csiVariant("kubernetes/native-sidecar/deployment.yaml", {
-      CERTROLE_IMAGE: images.sidecar,
-      APP_IMAGE: images.boto3App,
-      AWS_REGION: "us-east-1",
-      CERT_MANAGER_ISSUER: "roles-anywhere-ca",
-    });
-    pod = await playPod({
-      deployment,
-      configMaps: [emulator.configMap],
-      certificateDir,
-      appEnv: emulator.appEnv,
-      port: freePort(),
-    });
-    assert.equal(pod.startFailure, undefined, await pod.logs("certrole"));
-    const calls = async () => callLines(await pod!.logs("app"));
-    await eventually("three calls", 60, async () => (await calls()).length >= 3);
-    const firstKey = (await calls())[0].key;
+Deno.test(
+  { name: "certificate rotation: a ..data swap is used within seconds, no call fails", ignore },
+  () =>
+    withPod({ leaf: (pki) => pki.issue("first") }, async ({ images, pki, emulator, leaf: first, play, project }) => {
+      const second = await pki.issue("second");
+      const [firstSerial, secondSerial] = [await decimalSerial(first.cert), await decimalSerial(second.cert)];
+      assert.notEqual(firstSerial, secondSerial);
+      const deployment = await csiVariant("kubernetes/native-sidecar/deployment.yaml", {
+        CERTROLE_IMAGE: images.sidecar,
+        APP_IMAGE: images.boto3App,
+        AWS_REGION: "us-east-1",
+        CERT_MANAGER_ISSUER: "roles-anywhere-ca",
+      });
+      const pod = await play(deployment);
+      assert.equal(pod.startFailure, undefined, await pod.logs("certrole"));
+      const calls = async () => callLines(await pod.logs("app"));
+      await eventually("three calls", 60, async () => (await calls()).length >= 3);
+      const firstKey = (await calls())[0].key;
 
-    const swapped = Date.now();
-    await writeProjection(certificateDir, await certificateFiles(pki, second), { uid: 65532 });
-    const sessions = () => issuedSessions(emulator.walkthrough.sessionLog);
-    await eventually(
-      "a CreateSession with the new serial",
-      15,
-      () => sessions().some((entry) => entry.certificate.serial === secondSerial),
-    );
-    const rotated = sessions().find((entry) => entry.certificate.serial === secondSerial)!;
-    const latencyMs = Date.parse(rotated.time) - swapped;
-    const callsAtSwap = (await calls()).length;
-    await eventually("calls with the new certificate's credentials", 30, async () => {
-      return (await calls()).slice(callsAtSwap).some((call) => call.key === rotated.accessKeyId);
-    });
-    await eventually("three more calls", 30, async () => (await calls()).length >= callsAtSwap + 3);
+      const swapped = Date.now();
+      await project(second);
+      const sessions = () => issuedSessions(emulator.walkthrough.sessionLog);
+      await eventually(
+        "a CreateSession with the new serial",
+        15,
+        () => sessions().some((entry) => entry.certificate.serial === secondSerial),
+      );
+      const rotated = sessions().find((entry) => entry.certificate.serial === secondSerial)!;
+      const latencyMs = Date.parse(rotated.time) - swapped;
+      const callsAtSwap = (await calls()).length;
+      await eventually("calls with the new certificate's credentials", 30, async () => {
+        return (await calls()).slice(callsAtSwap).some((call) => call.key === rotated.accessKeyId);
+      });
+      await eventually("three more calls", 30, async () => (await calls()).length >= callsAtSwap + 3);
 
-    const all = await calls();
-    assert.deepEqual(all.filter((call) => !call.ok).map((call) => call.line), [], "no call failed");
-    assert.equal(sessions()[0].certificate.serial, firstSerial);
-    assert.notEqual(firstKey, rotated.accessKeyId);
-    assert.ok(latencyMs < 10_000, `the new serial reached CreateSession ${latencyMs} ms after the swap`);
-    assert.match(await pod.logs("certrole"), /rotat/i, "serve logged the rotation");
-    console.log(
-      `rotation: new serial at CreateSession ${latencyMs} ms after the ..data swap; ` +
-        `${all.length} calls, ${all.length - callsAtSwap} after the swap, none failed`,
-    );
-  } finally {
-    await removePod(pod);
-    await emulator.close();
-  }
-});
+      const all = await calls();
+      assert.deepEqual(all.filter((call) => !call.ok).map((call) => call.line), [], "no call failed");
+      assert.equal(sessions()[0].certificate.serial, firstSerial);
+      assert.notEqual(firstKey, rotated.accessKeyId);
+      assert.ok(latencyMs < 10_000, `the new serial reached CreateSession ${latencyMs} ms after the swap`);
+      assert.match(await pod.logs("certrole"), /rotat/i, "serve logged the rotation");
+      console.log(
+        `rotation: new serial at CreateSession ${latencyMs} ms after the ..data swap; ` +
+          `${all.length} calls, ${all.length - callsAtSwap} after the swap, none failed`,
+      );
+    }),
+);

@@ -7,21 +7,8 @@
  * 137 (killed after the grace period). serve and exec --supervise included. Prints the times.
  */
 import assert from "node:assert/strict";
-import {
-  callLines,
-  certificateFiles,
-  DEPLOY_TESTS_SKIPPED,
-  type DeployImages,
-  deployImages,
-  eventually,
-  freePort,
-  makeDeployPki,
-  startDeployWalkthrough,
-} from "./support/deploy.ts";
-import { writeProjection } from "./support/atomic_writer.ts";
+import { callLines, DEPLOY_TESTS_SKIPPED, type DeployImages, eventually, withPod } from "./support/deploy.ts";
 import { podmanOk } from "./support/images.ts";
-import { type PlayedPod, playPod, removePod } from "./support/kube_play.ts";
-import { loadManifests } from "./support/kubernetes_manifests.ts";
 
 const ignore = DEPLOY_TESTS_SKIPPED !== undefined;
 
@@ -34,27 +21,11 @@ const PATTERNS: { pattern: string; app: keyof DeployImages }[] = [
 for (const { pattern, app } of PATTERNS) {
   Deno.test(
     { name: `pod stop: the ${pattern} pod stops on SIGTERM within seconds, then kube down`, ignore },
-    async () => {
-      const images = await deployImages();
-      const pki = await makeDeployPki();
-      const certificateDir = `${pki.dir}/certificate`;
-      await writeProjection(certificateDir, await certificateFiles(pki, await pki.issue("app")), { uid: 65532 });
-      const emulator = await startDeployWalkthrough(pki);
-      let pod: PlayedPod | undefined;
-      try {
-        const [deployment] = await loadManifests(`kubernetes/${pattern}/deployment.yaml`, {
-          CERTROLE_IMAGE: images.sidecar,
-          APP_IMAGE: images[app],
-          AWS_REGION: "us-east-1",
-        });
-        pod = await playPod({
-          deployment,
-          configMaps: [emulator.configMap],
-          certificateDir,
-          appEnv: emulator.appEnv,
-          port: freePort(),
-        });
-        await eventually("a call", 60, async () => callLines(await pod!.logs("app")).length >= 1);
+    () =>
+      withPod({}, async (test) => {
+        const deployment = await test.deployment(pattern, app);
+        const pod = await test.play(deployment);
+        await eventually("a call", 60, async () => callLines(await pod.logs("app")).length >= 1);
         const grace = String(deployment.spec.template.spec.terminationGracePeriodSeconds);
         const stopping = performance.now();
         await podmanOk(["pod", "stop", "-t", grace, pod.adapted.podName]);
@@ -70,16 +41,11 @@ for (const { pattern, app } of PATTERNS) {
         }
         assert.ok(stopMs < Number(grace) * 1000, `the pod took ${stopMs} ms to stop`);
         assert.ok(elapsedMs < 9000, `kube down took ${elapsedMs} ms`);
-        pod = undefined;
         console.log(
           `${pattern}: stopped on SIGTERM in ${Math.round(stopMs)} ms (exit codes ${
             exits.map((pair) => pair.join(" ")).join(", ")
           }), then kube down ${Math.round(elapsedMs)} ms`,
         );
-      } finally {
-        await removePod(pod);
-        await emulator.close();
-      }
-    },
+      }),
   );
 }

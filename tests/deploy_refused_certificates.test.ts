@@ -6,66 +6,36 @@
  * does with a native sidecar.
  */
 import assert from "node:assert/strict";
-import {
-  certificateFiles,
-  DEPLOY_TESTS_SKIPPED,
-  deployImages,
-  freePort,
-  makeDeployPki,
-  startDeployWalkthrough,
-} from "./support/deploy.ts";
-import { writeProjection } from "./support/atomic_writer.ts";
+import { DEPLOY_TESTS_SKIPPED, type DeployPki, withPod } from "./support/deploy.ts";
 import { podman } from "./support/images.ts";
-import { type PlayedPod, playPod, removePod } from "./support/kube_play.ts";
-import { loadManifests } from "./support/kubernetes_manifests.ts";
 import type { Leaf } from "./support/pki.ts";
 
 const ignore = DEPLOY_TESTS_SKIPPED !== undefined;
 
-const CASES: { name: string; leaf: (pki: Awaited<ReturnType<typeof makeDeployPki>>) => Promise<Leaf>; why: RegExp }[] =
-  [
-    {
-      name: "a CN the trust policy refuses",
-      leaf: (pki) => pki.issue("stranger", { cn: "someoneElse" }),
-      why: /AccessDenied/,
-    },
-    { name: "an expired certificate", leaf: (pki) => pki.expired("expired"), why: /expired/i },
-  ];
+const CASES: { name: string; leaf: (pki: DeployPki) => Promise<Leaf>; why: RegExp }[] = [
+  {
+    name: "a CN the trust policy refuses",
+    leaf: (pki) => pki.issue("stranger", { cn: "someoneElse" }),
+    why: /AccessDenied/,
+  },
+  { name: "an expired certificate", leaf: (pki) => pki.expired("expired"), why: /expired/i },
+];
 
 for (const { name, leaf, why } of CASES) {
-  Deno.test({ name: `refused certificates: ${name}: the pod is not ready and its log says why`, ignore }, async () => {
-    const images = await deployImages();
-    const pki = await makeDeployPki();
-    const certificateDir = `${pki.dir}/certificate`;
-    await writeProjection(certificateDir, await certificateFiles(pki, await leaf(pki)), { uid: 65532 });
-    const emulator = await startDeployWalkthrough(pki);
-    let pod: PlayedPod | undefined;
-    try {
-      const [deployment] = await loadManifests("kubernetes/native-sidecar/deployment.yaml", {
-        CERTROLE_IMAGE: images.sidecar,
-        APP_IMAGE: images.boto3App,
-        AWS_REGION: "us-east-1",
-      });
-      pod = await playPod({
-        deployment,
-        configMaps: [emulator.configMap],
-        certificateDir,
-        appEnv: emulator.appEnv,
-        port: freePort(),
-        startupWaitSeconds: 8,
-      });
-      assert.match(pod.startFailure ?? "", /startupProbe of certrole did not pass/);
-      assert.equal(await pod.ready(), false);
-      const state = await podman(["inspect", "--format", "{{.State.Status}}", pod.containerName("app")]);
-      assert.equal(state.stdout.trim(), "created", "the application was never started");
-      const log = await pod.logs("certrole");
-      assert.match(log, why);
-      const reason = log.split("\n").find((line) => why.test(line))!;
-      assert.doesNotMatch(log, /^\s+at /m, "one line, no stack trace");
-      console.log(`sidecar's log: ${reason}`);
-    } finally {
-      await removePod(pod);
-      await emulator.close();
-    }
-  });
+  Deno.test(
+    { name: `refused certificates: ${name}: the pod is not ready and its log says why`, ignore },
+    () =>
+      withPod({ leaf }, async ({ deployment, play }) => {
+        const pod = await play(await deployment("native-sidecar", "boto3App"), { startupWaitSeconds: 8 });
+        assert.match(pod.startFailure ?? "", /startupProbe of certrole did not pass/);
+        assert.equal(await pod.ready(), false);
+        const state = await podman(["inspect", "--format", "{{.State.Status}}", pod.containerName("app")]);
+        assert.equal(state.stdout.trim(), "created", "the application was never started");
+        const log = await pod.logs("certrole");
+        assert.match(log, why);
+        const reason = log.split("\n").find((line) => why.test(line))!;
+        assert.doesNotMatch(log, /^\s+at /m, "one line, no stack trace");
+        console.log(`sidecar's log: ${reason}`);
+      }),
+  );
 }

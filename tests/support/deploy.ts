@@ -11,8 +11,9 @@
 import { issueDated, issueLeaf, type Leaf, makeCa } from "./pki.ts";
 import { startWalkthrough, type Walkthrough } from "./emulator.ts";
 import { buildFixture, buildVariant, ensureDebian, podmanOk, STATE_DIR, TEST_TAG, testImage } from "./images.ts";
-import { configMapFromEnvFile } from "./kube_play.ts";
-import type { Manifest } from "./kubernetes_manifests.ts";
+import { writeProjection } from "./atomic_writer.ts";
+import { configMapFromEnvFile, type PlayedPod, playPod, removePod } from "./kube_play.ts";
+import { loadManifests, type Manifest } from "./kubernetes_manifests.ts";
 import { ROOT, run } from "./run.ts";
 
 export const DEPLOY_TESTS_SKIPPED = Deno.env.get("CERTROLE_DEPLOY_TESTS") === "1"
@@ -224,4 +225,88 @@ export async function eventually(
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`${what}: not within ${seconds} s`);
+}
+
+/** What a pod test works with, set up by withPod. */
+export interface PodTest {
+  readonly images: DeployImages;
+  readonly pki: DeployPki;
+  readonly emulator: DeployWalkthrough;
+  /** The leaf first projected into the certificate volume. */
+  readonly leaf: Leaf;
+  /** Host directory of the pod's `certificate` volume, written as the kubelet projects a Secret. */
+  readonly certificateDir: string;
+  /** deploy/kubernetes/PATTERN/deployment.yaml filled in with this run's images, as a user fills it. */
+  deployment(pattern: string, app: keyof DeployImages): Promise<Manifest>;
+  /** Plays a Deployment with the emulator's ConfigMap and the certificate volume; removed after the test. */
+  play(deployment: Manifest, options?: { startupWaitSeconds?: number }): Promise<PlayedPod>;
+  /** Projects a leaf's files into the certificate volume (one ..data swap, as a rotation). */
+  project(leaf: Leaf): Promise<void>;
+}
+
+/** The container user of every image: the projected files are owned by it, as fsGroup makes them. */
+const POD_UID = 65532;
+
+/**
+ * The set-up every pod test shares: images, a cert-manager-like PKI with one leaf (pki.issue("app")
+ * unless `leaf` says otherwise) projected into the certificate volume, and an emulator seeded for
+ * the manifests' role. Runs `body`, then removes the pod it played and stops the emulator.
+ */
+export async function withPod(
+  setup: {
+    readonly leaf?: (pki: DeployPki) => Promise<Leaf>;
+    readonly emulator?: Parameters<typeof startDeployWalkthrough>[1];
+  },
+  body: (test: PodTest) => Promise<void>,
+): Promise<void> {
+  const images = await deployImages();
+  const pki = await makeDeployPki();
+  const leaf = await (setup.leaf ?? ((pki) => pki.issue("app")))(pki);
+  const certificateDir = `${pki.dir}/certificate`;
+  const project = async (leaf: Leaf) =>
+    await writeProjection(certificateDir, await certificateFiles(pki, leaf), { uid: POD_UID });
+  await project(leaf);
+  const emulator = await startDeployWalkthrough(pki, setup.emulator);
+  let pod: PlayedPod | undefined;
+  try {
+    await body({
+      images,
+      pki,
+      emulator,
+      leaf,
+      certificateDir,
+      project,
+      async deployment(pattern, app) {
+        const [deployment] = await loadManifests(`kubernetes/${pattern}/deployment.yaml`, {
+          CERTROLE_IMAGE: images.sidecar,
+          APP_IMAGE: images[app],
+          AWS_REGION: "us-east-1",
+        });
+        return deployment;
+      },
+      async play(deployment, options = {}) {
+        pod = await playPod({
+          deployment,
+          configMaps: [emulator.configMap],
+          certificateDir,
+          appEnv: emulator.appEnv,
+          port: freePort(),
+          ...options,
+        });
+        return pod;
+      },
+    });
+  } finally {
+    await removePod(pod);
+    await emulator.close();
+  }
+}
+
+/** PID 1's resident and private (anonymous) memory in a running container, in KiB. */
+export async function pid1Memory(container: string): Promise<{ rssKiB: number; anonKiB: number }> {
+  const status = await podmanOk(["exec", container, "cat", "/proc/1/status"]);
+  return {
+    rssKiB: Number(status.match(/VmRSS:\s+(\d+) kB/)?.[1]),
+    anonKiB: Number(status.match(/RssAnon:\s+(\d+) kB/)?.[1]),
+  };
 }
