@@ -7,22 +7,14 @@
  */
 import assert from "node:assert/strict";
 import { messageOf, runtimeRefusal } from "../cli/errors.ts";
-import { OFFLINE_ARNS } from "./support/exec.ts";
+import { singleCallEnv } from "./support/exec.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
 import { certrole, tempDir } from "./support/run.ts";
 
 const dir = await tempDir();
 const ca = await makeCa(dir);
 const leaf = await issueLeaf(ca, "leaf");
-const env = {
-  ...OFFLINE_ARNS,
-  HOME: dir,
-  ROLESANYWHERE_CERT_LOCATION: leaf.cert,
-  ROLESANYWHERE_KEY_LOCATION: leaf.key,
-  ROLESANYWHERE_NO_CACHE: "1",
-  AWS_MAX_ATTEMPTS: "1",
-  ROLESANYWHERE_ENDPOINT: "http://127.0.0.1:9",
-};
+const env = singleCallEnv(leaf, dir, "http://127.0.0.1:9", { passphrase: false });
 
 function assertNoDenoAdvice(stderr: string, path: string): void {
   assert.doesNotMatch(stderr, /--allow|run again|internal error/, stderr);

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { CertroleError } from "../cli/errors.ts";
 import { readPassphraseFile } from "../cli/identity/passphrase.ts";
 import { MAX_INPUT_FILE_BYTES } from "../cli/identity/input_file.ts";
-import { OFFLINE_ARNS } from "./support/exec.ts";
+import { singleCallEnv } from "./support/exec.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
 import { certrole, run, tempDir } from "./support/run.ts";
 
@@ -40,14 +40,7 @@ Deno.test("readPassphraseFile refuses directories and huge files, naming the set
 Deno.test("credential-process and pki init-ca with such a passphrase file: one line, exit 1, no hang", async () => {
   const ca = await makeCa(`${dir}/ca`);
   const leaf = await issueLeaf(ca, "leaf");
-  const env = {
-    ...OFFLINE_ARNS,
-    HOME: dir,
-    ROLESANYWHERE_CERT_LOCATION: leaf.cert,
-    ROLESANYWHERE_KEY_LOCATION: leaf.key,
-    ROLESANYWHERE_NO_CACHE: "1",
-    ROLESANYWHERE_ENDPOINT: "http://127.0.0.1:9",
-  };
+  const env = singleCallEnv(leaf, dir, "http://127.0.0.1:9", { passphrase: false });
   for (const [path, problem] of KINDS) {
     const viaEnv = await certrole(["credential-process"], {
       env: { ...env, ROLESANYWHERE_KEY_PASSPHRASE_FILE: path },

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { CertroleError } from "../cli/errors.ts";
 import { proxyFor, redactedProxyUrl } from "../cli/transport/http_client.ts";
-import { OFFLINE_ARNS } from "./support/exec.ts";
+import { singleCallEnv } from "./support/exec.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
 import { certrole, tempDir } from "./support/run.ts";
 
@@ -14,16 +14,7 @@ const SECRET = "s3cr3t-Pa55";
 const dir = await tempDir();
 const ca = await makeCa(dir);
 const leaf = await issueLeaf(ca, "leaf");
-const env = {
-  ...OFFLINE_ARNS,
-  HOME: dir,
-  ROLESANYWHERE_CERT_LOCATION: leaf.cert,
-  ROLESANYWHERE_KEY_LOCATION: leaf.key,
-  ROLESANYWHERE_KEY_PASSPHRASE: leaf.passphrase!,
-  ROLESANYWHERE_NO_CACHE: "1",
-  AWS_MAX_ATTEMPTS: "1",
-  ROLESANYWHERE_ENDPOINT: "https://rolesanywhere.us-east-1.amazonaws.com",
-};
+const env = singleCallEnv(leaf, dir, "https://rolesanywhere.us-east-1.amazonaws.com");
 
 /** Every form the password could leak in: as typed, URL-decoded, and inside the Basic credentials. */
 function assertNoSecret(text: string, user = "alice", secret = SECRET): void {

@@ -5,7 +5,7 @@
  * together, and the help states what a call can take in total with the defaults.
  */
 import assert from "node:assert/strict";
-import { OFFLINE_ARNS } from "./support/exec.ts";
+import { singleCallEnv } from "./support/exec.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
 import { certrole, tempDir } from "./support/run.ts";
 import { silentListener } from "./support/servers.ts";
@@ -14,17 +14,8 @@ import { callBudgetMs } from "../cli/transport/retry.ts";
 const dir = await tempDir();
 const ca = await makeCa(dir);
 const leaf = await issueLeaf(ca, "leaf");
-const env = {
-  ...OFFLINE_ARNS,
-  HOME: dir,
-  ROLESANYWHERE_CERT_LOCATION: leaf.cert,
-  ROLESANYWHERE_KEY_LOCATION: leaf.key,
-  ROLESANYWHERE_KEY_PASSPHRASE: leaf.passphrase!,
-  ROLESANYWHERE_NO_CACHE: "1",
-  AWS_MAX_ATTEMPTS: "1",
-  // Never reached: the proxy is where it hangs.
-  ROLESANYWHERE_ENDPOINT: "https://rolesanywhere.us-east-1.amazonaws.com",
-};
+// The endpoint is never reached: the proxy is where it hangs.
+const env = singleCallEnv(leaf, dir, "https://rolesanywhere.us-east-1.amazonaws.com");
 
 /** A proxy that reads the CONNECT and answers 200, then says nothing (no TLS ever comes back). */
 function stallingProxy(): { port: number; close(): void } {

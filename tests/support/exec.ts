@@ -58,3 +58,25 @@ export function offlineExecEnv(leaf: Leaf, home: string): Record<string, string>
     ROLESANYWHERE_PREFLIGHT: "false",
   };
 }
+
+/**
+ * credential-process on a real identity, one call: no cache, one attempt, at `endpoint`. The
+ * leaf's passphrase is in the environment unless `passphrase: false` (a test gives it another way).
+ */
+export function singleCallEnv(
+  leaf: Leaf,
+  home: string,
+  endpoint: string,
+  options: { passphrase?: boolean } = {},
+): Record<string, string> {
+  return {
+    ...OFFLINE_ARNS,
+    HOME: home,
+    ROLESANYWHERE_CERT_LOCATION: leaf.cert,
+    ROLESANYWHERE_KEY_LOCATION: leaf.key,
+    ...(leaf.passphrase && options.passphrase !== false ? { ROLESANYWHERE_KEY_PASSPHRASE: leaf.passphrase } : {}),
+    ROLESANYWHERE_NO_CACHE: "1",
+    AWS_MAX_ATTEMPTS: "1",
+    ROLESANYWHERE_ENDPOINT: endpoint,
+  };
+}
