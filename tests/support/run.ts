@@ -105,7 +105,10 @@ export async function tempDir(prefix = "certrole-test-"): Promise<string> {
   return await Deno.makeTempDir({ prefix });
 }
 
-/** Starts a certrole command with piped output; `ready` says when its start-up is done. */
+/**
+ * Starts a long-running certrole command. Its output is collected as it comes (`output()` reads it
+ * so far); `status` resolves once the process has exited and all of its output is in.
+ */
 export function spawnResident(
   args: readonly string[],
   env: Record<string, string>,
