@@ -122,8 +122,12 @@ export async function replaceFile(path: string, text: string, options: { mode: n
   try {
     await writeFileAtomically(path, text, { mode: options.mode, followSymlink: true });
   } catch (error) {
-    fail("CannotWrite", `${options.what} "${path}" cannot be written (${messageOf(error)}): pick a writable path`);
+    cannotWrite(options.what, path, error);
   }
+}
+
+function cannotWrite(what: string, path: string, error: unknown): never {
+  fail("CannotWrite", `${what} "${path}" cannot be written (${messageOf(error)}): pick a writable path`);
 }
 
 /**
@@ -133,12 +137,10 @@ export async function replaceFile(path: string, text: string, options: { mode: n
  * CreateSession) whose result would go there.
  */
 export async function checkReplaceable(path: string, what: string): Promise<void> {
-  let target = path;
   try {
-    target = await Deno.realPath(path);
-  } catch { /* does not exist yet */ }
-  const parent = parentOf(target);
-  try {
+    // Where replaceFile would write: beside a symlink's target, even a dangling one's.
+    const target = await targetOf(path, true);
+    const parent = parentOf(target);
     if ((await Deno.stat(target).catch(() => undefined))?.isDirectory) {
       fail("CannotWrite", `${what} "${path}" is a directory: name a file (e.g. ${path.replace(/\/$/, "")}/FILE)`);
     }
@@ -154,6 +156,6 @@ export async function checkReplaceable(path: string, what: string): Promise<void
     await Deno.remove(probe);
   } catch (error) {
     if (error instanceof CertroleError) throw error;
-    fail("CannotWrite", `${what} "${path}" cannot be written (${messageOf(error)}): pick a writable path`);
+    cannotWrite(what, path, error);
   }
 }

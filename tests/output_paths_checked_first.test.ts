@@ -36,6 +36,19 @@ Deno.test("checkReplaceable refuses what replaceFile would fail on, and leaves n
   assert.deepEqual([...Deno.readDirSync(fresh)], [], "the probe file is removed");
 });
 
+Deno.test("checkReplaceable judges a symlink by where replaceFile writes: beside its target, even a dangling one's", async () => {
+  const links = await tempDir();
+  await Deno.mkdir(`${links}/real`);
+  await Deno.symlink(`${links}/gone/out`, `${links}/dangling`);
+  await assert.rejects(
+    checkReplaceable(`${links}/dangling`, "--ready-file"),
+    (error: unknown) => error instanceof CertroleError && /directory ".*\/gone" does not exist/.test(error.message),
+  );
+  await Deno.symlink("real/out", `${links}/relative`);
+  await checkReplaceable(`${links}/relative`, "--ready-file");
+  assert.deepEqual([...Deno.readDirSync(`${links}/real`)], [], "the probe file went beside the target, and is removed");
+});
+
 Deno.test("serve --env-file/--ready-file and update's credentials file: refused before any CreateSession", async () => {
   const walkthrough = await startWalkthrough(await Deno.readTextFile(ca.cert));
   try {
