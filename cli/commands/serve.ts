@@ -64,6 +64,13 @@ function absolute(path: string): string {
   return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
 }
 
+/** The TLS pair read and tried before any network call; the server listens with this very pair. */
+async function checkedTls(certFile: string, keyFile: string) {
+  const pair = await readTlsPair(certFile, keyFile);
+  await checkTlsPair(pair, { certFile, keyFile });
+  return { certFile, keyFile, pair };
+}
+
 export const command: Command = {
   name: "serve",
   summary: "serve credentials to SDKs and the AWS CLI (container endpoint, IMDSv2), refreshed in the background",
@@ -118,8 +125,7 @@ token-protected container endpoint.`,
           "only to loopback, so give --token-file and --tls-cert/--tls-key (or listen on 127.0.0.1)",
       );
     }
-    const tls = tlsCert !== undefined ? { certFile: absolute(tlsCert), keyFile: absolute(tlsKey!) } : undefined;
-    if (tls) await checkTlsPair(await readTlsPair(tls.certFile, tls.keyFile), tls); // before any network call
+    const tls = tlsCert !== undefined ? await checkedTls(absolute(tlsCert), absolute(tlsKey!)) : undefined;
     // Written only once credentials are held: a typo must not cost a signed CreateSession first.
     if (values["env-file"]) await checkReplaceable(values["env-file"], "--env-file");
     if (values["ready-file"]) await checkReplaceable(values["ready-file"], "--ready-file");

@@ -48,8 +48,11 @@ export interface CredentialServerOptions {
   readonly settings: SessionSettings;
   readonly environment: Environment;
   readonly listen: ListenAddress;
-  /** PEM certificate chain and key files: serve HTTPS (and reload them when they are replaced). */
-  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /**
+   * PEM certificate chain and key files, and the pair read from them and checked (checkTlsPair):
+   * serve HTTPS with it, and reload the files when they are replaced.
+   */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly pair: TlsPair };
   readonly token: AuthorizationToken;
   /** Offer IMDSv2 (only on loopback: it has no client authentication). */
   readonly imds: boolean;
@@ -89,10 +92,9 @@ export async function startCredentialServer(options: CredentialServerOptions): P
       return new Response('{"Code":"InternalError","Message":"see the server log"}', { status: 500 });
     }
   };
-  let pair: TlsPair | undefined;
+  let pair = options.tls?.pair;
   let server: HttpServer;
   try {
-    pair = options.tls && await readTlsPair(options.tls.certFile, options.tls.keyFile);
     server = await listen({
       hostname: options.listen.hostname,
       port: options.listen.port,

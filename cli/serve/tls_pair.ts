@@ -1,5 +1,4 @@
 /**
-/**
  * The credential server's TLS certificate chain and key, PEM, read from their files: at start (a
  * problem is a one-line CertroleError; regular files of bounded size only, as for the identity)
  * and again whenever the files change, so a certificate that cert-manager or another issuer renews
