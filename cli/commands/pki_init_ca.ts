@@ -6,7 +6,6 @@ import { parseCertificate } from "../identity/certificate.ts";
 import { toPem } from "../identity/pem.ts";
 import {
   COMMON_FLAGS,
-  isoSeconds,
   KEY_TYPE_FLAG,
   keyTypeFrom,
   subjectFlags,
@@ -17,6 +16,7 @@ import { describeKeyType } from "../pki/key_type.ts";
 import { CERTIFICATE_MODE, checkOutputs, KEY_MODE, type OutputFile, writeOutput } from "../pki/output_files.ts";
 import { caPassphraseNames, passphraseForNewKey } from "../pki/passphrase_prompt.ts";
 import { readEnv } from "../process/environment.ts";
+import { isoSeconds } from "../iso_time.ts";
 
 const DEMO_WARNING =
   "certrole: warning: a CA made by hand is for demos and tests. In production use your existing PKI or " +

@@ -1,7 +1,8 @@
 /** `certrole pki issue`: a key and end-entity certificate for Roles Anywhere, signed by the CA from `pki init-ca`. */
 import type { Command } from "../command.ts";
 import { writeStdout } from "../command.ts";
-import { COMMON_FLAGS, isoSeconds, KEY_TYPE_FLAG, subjectFlags } from "../pki/issuance_flags.ts";
+import { COMMON_FLAGS, KEY_TYPE_FLAG, subjectFlags } from "../pki/issuance_flags.ts";
+import { isoSeconds } from "../iso_time.ts";
 import { describeKeyType } from "../pki/key_type.ts";
 import { issueLeaf, leafIssuanceFrom } from "../pki/leaf_issuance.ts";
 import { readEnv } from "../process/environment.ts";

@@ -22,6 +22,7 @@
  * plan.usableUntil.toISOString(); // "2024-01-01T00:45:00.000Z" (15 minutes before expiry)
  * ```
  */
+import { isoSeconds } from "../iso_time.ts";
 
 /** botocore's advisory refresh window: never hand out credentials closer to expiry than this. */
 export const HANDOUT_FLOOR_MS = 15 * 60 * 1000;
@@ -71,5 +72,5 @@ export function retryDelayMs(failures: number, random: number, msUntilUnusable?:
 
 /** Expiration as AWS's metadata services write it: whole seconds, UTC, `Z` (botocore parses IMDS's so). */
 export function metadataTime(date: Date): string {
-  return new Date(Math.floor(date.getTime() / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return isoSeconds(date);
 }

@@ -29,6 +29,7 @@ import {
   randomSecret,
   type Role,
 } from "./state.ts";
+import { isoSeconds } from "../iso_time.ts";
 
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
@@ -332,9 +333,4 @@ function responseBody(session: IssuedSession, role: Role, state: EmulatorState):
       partitionOf(state)
     }:rolesanywhere:${state.region}:${state.accountId}:subject/${crypto.randomUUID()}`,
   };
-}
-
-/** An ISO 8601 time to the second, as AWS writes them. */
-function isoSeconds(time: Date): string {
-  return time.toISOString().replace(/\.\d{3}Z$/, "Z");
 }

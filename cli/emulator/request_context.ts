@@ -16,6 +16,7 @@
  * session's.
  */
 import type { IssuedSession, Role } from "./state.ts";
+import { isoSeconds } from "../iso_time.ts";
 
 /** What the emulator knows about one request beyond its signature. */
 export interface RequestFacts {
@@ -35,7 +36,7 @@ export function sessionConditionKeys(
   facts: RequestFacts,
 ): Record<string, string> {
   const keys: Record<string, string> = {
-    "aws:CurrentTime": facts.time.toISOString().replace(/\.\d{3}Z$/, "Z"),
+    "aws:CurrentTime": isoSeconds(facts.time),
     "aws:EpochTime": String(Math.floor(facts.time.getTime() / 1000)),
     "aws:SecureTransport": String(facts.secureTransport),
     "aws:RequestedRegion": facts.region,

@@ -20,6 +20,7 @@ import {
   type Role,
   type TrustAnchor,
 } from "./state.ts";
+import { isoSeconds } from "../iso_time.ts";
 
 const iamValidation = (message: string) => new Fault(400, "ValidationError", message);
 const malformedPolicy = (message: string) => new Fault(400, "MalformedPolicyDocument", message);
@@ -95,7 +96,7 @@ export function createRole(
     assumeRolePolicyDocument: input.assumeRolePolicyDocument,
     description: input.description,
     maxSessionDuration,
-    createDate: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
+    createDate: isoSeconds(now),
     policies: keyed(),
   };
   state.roles[role.roleName] = role;

@@ -95,11 +95,6 @@ export function validityMs(
  */
 export const BACKDATE_MS = 5 * 60_000;
 
-/** Human and JSON output share these fields. */
-export function isoSeconds(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
 /** SAN values from --dns, --uri and --email, each checked for its shape. */
 export function altNamesFrom(flags: ParsedFlags): { dns: string[]; uri: string[]; email: string[] } {
   const list = (name: string) => (flags.values[name] as string[] | undefined) ?? [];

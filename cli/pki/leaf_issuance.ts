@@ -19,7 +19,8 @@ import { toPem } from "../identity/pem.ts";
 import { acceptedKeyTypes, keyTypeFinding } from "../identity/roles_anywhere_rules.ts";
 // Type-only: erased at run time, so this module does not load @peculiar/x509.
 import type { SubjectFields } from "./certificate_authority.ts";
-import { altNamesFrom, BACKDATE_MS, isoSeconds, keyTypeFrom, subjectFrom, validityMs } from "./issuance_flags.ts";
+import { altNamesFrom, BACKDATE_MS, keyTypeFrom, subjectFrom, validityMs } from "./issuance_flags.ts";
+import { isoSeconds } from "../iso_time.ts";
 import type { KeyType } from "./key_type.ts";
 import { CERTIFICATE_MODE, checkOutputs, KEY_MODE, type OutputFile, writeOutput } from "./output_files.ts";
 import { caPassphraseNames, openKeyFile, passphraseForNewKey } from "./passphrase_prompt.ts";

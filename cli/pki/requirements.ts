@@ -26,6 +26,7 @@ import { keyMatchesCertificate } from "../identity/identity.ts";
 import { oidName } from "../identity/oids.ts";
 import { checkCertificate, pathLengthViolation, type RuleId } from "../identity/roles_anywhere_rules.ts";
 import type { PrivateKey } from "../identity/private_key.ts";
+import { isoSeconds } from "../iso_time.ts";
 
 /** Which checked item a result is about: "ca", "intermediate-1", "leaf" or "key". */
 export type ItemId = string;
@@ -90,10 +91,6 @@ export function defaultLeafWarnWithin(certificate: Certificate): number {
 }
 export const DEFAULT_CA_WARN_WITHIN = 30 * 86_400_000;
 
-function iso(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
 type Role = "ca" | "intermediate" | "leaf";
 
 /** How to fix a certificate, by role: re-issue the leaf, re-create a CA. */
@@ -138,7 +135,7 @@ function commonRequirements(item: ItemId, role: Role, certificate: Certificate, 
   const results: RequirementResult[] = checkCertificate(certificate, role === "leaf" ? "end-entity" : "ca")
     .map(({ rule, ok, text }) => ({ item, id: rule, ok, text, fix: ok ? undefined : fixFor(rule, role) }));
 
-  const window = `${iso(certificate.notBefore)} to ${iso(certificate.notAfter)}`;
+  const window = `${isoSeconds(certificate.notBefore)} to ${isoSeconds(certificate.notAfter)}`;
   const state = validityAt(certificate, now);
   results.push({
     item,
@@ -147,8 +144,8 @@ function commonRequirements(item: ItemId, role: Role, certificate: Certificate, 
     text: state === "valid"
       ? `valid now (${window})`
       : state === "expired"
-      ? `expired at ${iso(certificate.notAfter)} (valid ${window})`
-      : `not valid until ${iso(certificate.notBefore)} (valid ${window})`,
+      ? `expired at ${isoSeconds(certificate.notAfter)} (valid ${window})`
+      : `not valid until ${isoSeconds(certificate.notBefore)} (valid ${window})`,
     fix: state === "valid"
       ? undefined
       : state === "expired"
@@ -210,8 +207,8 @@ export async function checkRequirements(input: RequirementsInput): Promise<Requi
     label,
     file,
     name: certificate.subject.text,
-    notBefore: iso(certificate.notBefore),
-    notAfter: iso(certificate.notAfter),
+    notBefore: isoSeconds(certificate.notBefore),
+    notAfter: isoSeconds(certificate.notAfter),
   }));
   const requirements = certificates.flatMap((checked) =>
     commonRequirements(checked.id, checked.role, checked.certificate, now)
@@ -228,7 +225,7 @@ export async function checkRequirements(input: RequirementsInput): Promise<Requi
 
   return {
     ok: requirements.every((result) => result.ok),
-    checkedAt: iso(now),
+    checkedAt: isoSeconds(now),
     items,
     requirements,
     warnings,
@@ -243,7 +240,7 @@ function expiryWarning(checked: CertificateUnderCheck, now: Date): Warning | und
   return {
     item: checked.id,
     id: "expires-soon",
-    text: `expires in ${formatDuration(left)}, at ${iso(certificate.notAfter)}`,
+    text: `expires in ${formatDuration(left)}, at ${isoSeconds(certificate.notAfter)}`,
     fix: checked.renew,
   };
 }
@@ -294,7 +291,9 @@ function outlivesCaWarning(leaf: Certificate, ca: Certificate, now: Date): Warni
   return {
     item: "leaf",
     id: "outlives-ca",
-    text: `is valid until ${iso(leaf.notAfter)}, after its CA expires (${iso(ca.notAfter)}), and stops working then`,
+    text: `is valid until ${isoSeconds(leaf.notAfter)}, after its CA expires (${
+      isoSeconds(ca.notAfter)
+    }), and stops working then`,
     fix: "plan the CA's renewal, or issue certificates that end before it",
   };
 }

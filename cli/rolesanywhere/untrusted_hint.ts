@@ -10,6 +10,7 @@
 import { isSelfIssued, isSignedBy } from "../identity/chain.ts";
 import { type Certificate, validityAt } from "../identity/certificate.ts";
 import { shellQuote } from "../shell_quote.ts";
+import { isoSeconds } from "../iso_time.ts";
 
 export interface UntrustedContext {
   readonly certificate: Certificate;
@@ -20,10 +21,6 @@ export interface UntrustedContext {
 
 const CLOCK = "by this machine's clock";
 
-function iso(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
 function keyId(bytes: Uint8Array | undefined): string {
   return bytes?.length ? ` (key id ${bytes.toHex().toUpperCase().replace(/(..)(?!$)/g, "$1:")})` : "";
 }
@@ -32,9 +29,9 @@ function keyId(bytes: Uint8Array | undefined): string {
 function outOfDates(certificate: Certificate, now: Date): string | undefined {
   switch (validityAt(certificate, now)) {
     case "expired":
-      return `expired at ${iso(certificate.notAfter)} (${CLOCK})`;
+      return `expired at ${isoSeconds(certificate.notAfter)} (${CLOCK})`;
     case "not-yet-valid":
-      return `is not valid until ${iso(certificate.notBefore)} (${CLOCK})`;
+      return `is not valid until ${isoSeconds(certificate.notBefore)} (${CLOCK})`;
   }
   return undefined;
 }
