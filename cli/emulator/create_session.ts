@@ -8,7 +8,7 @@
  * profile enabled, the role listed in the profile, the role's trust policy evaluated
  * against the certificate's attributes, and the requested duration.
  */
-import { parseArn, tryParseArn } from "../arn.ts";
+import { tryParseArn } from "../arn.ts";
 import { type Certificate, validityAt } from "../identity/certificate.ts";
 import { verifyChain } from "../identity/chain.ts";
 import { ecdsaDerToRaw } from "../identity/der.ts";
@@ -21,6 +21,7 @@ import { accessDenied, notFound, validation } from "./fault.ts";
 import { anchorCertificates, certificateFromBase64, policyFromText, verificationKey } from "./parsed_cache.ts";
 import { parseAmzDate, type ParsedAuthorization, type ReceivedRequest, x509StringToSign } from "./sigv4_verify.ts";
 import {
+  arnOf,
   type EmulatorState,
   type IssuedSession,
   partitionOf,
@@ -312,11 +313,10 @@ function sessionParameters(
 
 /** CreateSession's answer: the credential set and a fresh subject ARN. */
 function responseBody(session: IssuedSession, role: Role, state: EmulatorState): unknown {
-  const account = parseArn(session.roleArn).account;
   return {
     credentialSet: [{
       assumedRoleUser: {
-        arn: `arn:${partitionOf(state)}:sts::${account}:assumed-role/${role.roleName}/${session.roleSessionName}`,
+        arn: arnOf(state, "sts", `assumed-role/${role.roleName}/${session.roleSessionName}`),
         assumedRoleId: `${role.roleId}:${session.roleSessionName}`,
       },
       credentials: {
@@ -329,8 +329,6 @@ function responseBody(session: IssuedSession, role: Role, state: EmulatorState):
       roleArn: session.roleArn,
       sourceIdentity: session.sourceIdentity,
     }],
-    subjectArn: `arn:${
-      partitionOf(state)
-    }:rolesanywhere:${state.region}:${state.accountId}:subject/${crypto.randomUUID()}`,
+    subjectArn: arnOf(state, "rolesanywhere", `subject/${crypto.randomUUID()}`),
   };
 }
