@@ -90,7 +90,8 @@ export async function createSession(
   const { trustAnchorArn, profileArn, roleArn } = requestedArns(state, request.url.searchParams);
   await requireTrustedPath(state, trustAnchorArn, leaf, intermediates, now);
   const { profile, role } = listedRole(state, profileArn, roleArn);
-  const keys = trustPolicyKeys(leaf, trustAnchorArn);
+  const tags = principalTags(leaf);
+  const keys = trustPolicyKeys(leaf, tags, trustAnchorArn);
   requireTrustPolicyAllows(role, keys);
   const { durationSeconds, roleSessionName } = sessionParameters(request.body, profile, leaf);
 
@@ -107,7 +108,7 @@ export async function createSession(
     trustAnchorArn,
     profileArn,
     certificateSerial: leaf.serialDecimal,
-    principalTags: principalTags(leaf),
+    principalTags: tags,
     sourceIdentity: keys["sts:SourceIdentity"],
   };
   return { session, body: responseBody(session, role, state) };
