@@ -256,5 +256,5 @@ export function handleIam(request: ReceivedRequest, context: IamContext): Respon
   }
   const result = operation.run(parameters, context);
   if (operation.mutates) context.mutated();
-  return queryResponse(action, QUERY_NAMESPACES.iam, result, context.requestId);
+  return queryResponse(action, QUERY_NAMESPACES["iam-query"], result, context.requestId);
 }
