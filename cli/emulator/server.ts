@@ -335,7 +335,7 @@ async function answerService(
   requireScopeRegion(auth, state.region);
   const caller = await authenticate(request, auth, state, at, {
     secureTransport: options.tls !== undefined,
-    sourceIp: info.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : undefined,
+    sourceIp: info.remoteAddr.hostname,
   });
   let mutated = false;
   const response = await service.handle(request, {
@@ -416,7 +416,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const state = await initialState(options, now());
   const admin = administrator(state, options.admin);
   const saver = stateSaver(options.stateDir, state);
-  if (options.stateDir) await saver.save();
+  await saver.save();
   const running: Running = {
     options,
     state,
