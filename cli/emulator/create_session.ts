@@ -2,11 +2,13 @@
  * The emulator's CreateSession: everything IAM Roles Anywhere checks before it vends
  * credentials. The SigV4-X509 signature (canonical request rebuilt by the AWS SDK's signer,
  * verified with the certificate's key: RSA, ECDSA or ML-DSA, the algorithm matching the key),
- * X-Amz-Date within 5 minutes, the credential scope, the
- * certificate's validity and its chain to the trust anchor through X-Amz-X509-Chain, the path
- * against Roles Anywhere's certificate rules (identity/roles_anywhere_rules.ts), trust anchor and
- * profile enabled, the role listed in the profile, the role's trust policy evaluated
- * against the certificate's attributes, and the requested duration.
+ * X-Amz-Date within 5 minutes, the credential scope, the trust anchor, profile and role ARNs
+ * in the endpoint's partition and the trust anchor and profile in its region
+ * (ValidationException otherwise), the certificate's validity and its chain to the trust
+ * anchor through X-Amz-X509-Chain, the path against Roles Anywhere's certificate rules
+ * (identity/roles_anywhere_rules.ts), trust anchor and profile enabled, the role listed in the
+ * profile, the role's trust policy evaluated against the certificate's attributes, and the
+ * requested duration.
  */
 import { tryParseArn } from "../arn.ts";
 import { type Certificate, validityAt } from "../identity/certificate.ts";
