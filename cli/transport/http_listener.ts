@@ -100,7 +100,8 @@ export interface ListenOptions {
 const BYTES_PER_READ = 64;
 
 /**
- * The whole body, or "too-large" once what arrived passes the limit or took more reads than
+ * The whole body, or "too-large" when its declared Content-Length is over the limit (nothing is
+ * read) or once what arrived passes the limit or took more reads than
  * `maxBodyBytes / BYTES_PER_READ`, or "aborted" when the connection ended first. Each read is
  * copied into one buffer (preallocated for a declared length, never larger than the limit) as it
  * is emitted and then dropped: holding the reads themselves, in a stream's queue or a list, cost
@@ -113,6 +114,7 @@ function collectBody(
   const maxBytes = limits.maxBodyBytes;
   const maxReads = Math.max(64, Math.ceil(maxBytes / BYTES_PER_READ));
   const declared = Number(incoming.headers["content-length"] ?? 0);
+  if (declared > maxBytes) return Promise.resolve("too-large");
   let body = new Uint8Array(declared > 0 ? declared : Math.min(maxBytes, 16 * 1024));
   let size = 0;
   let reads = 0;
@@ -203,9 +205,7 @@ export function listen(options: ListenOptions, handler: FetchHandler): Promise<H
     }
     let body: Uint8Array<ArrayBuffer> | undefined;
     if (incoming.method !== "GET" && incoming.method !== "HEAD") {
-      const received = Number(headers.get("content-length") ?? 0) > limits.maxBodyBytes
-        ? "too-large"
-        : await collectBody(incoming, limits);
+      const received = await collectBody(incoming, limits);
       if (received === "aborted") {
         outgoing.destroy();
         return;
