@@ -125,15 +125,7 @@ function protocolOf(service: string | undefined, headers: Headers): Protocol {
 export const EMULATOR_LIMITS: HttpLimits = { ...DEFAULT_LIMITS, maxHeaderBytes: 32 * 1024, maxBodyBytes: 1 << 20 };
 
 /** What the HTTP layer refused, in the format of the service the request names as far as it arrived. */
-function rejection(reason: Rejection, head: string): Response {
-  const headers = new Headers();
-  for (const line of head.split("\r\n").slice(1)) {
-    const colon = line.indexOf(":");
-    if (colon <= 0) continue;
-    try {
-      headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
-    } catch { /* not a header */ }
-  }
+function rejection(reason: Rejection, headers: Headers): Response {
   const service = parseAuthorization(headers.get("authorization"))?.service;
   const fault = reason === "header-too-large"
     ? new Fault(400, "RequestHeaderSectionTooLarge", "Your request header section exceeds the maximum allowed size.")
