@@ -138,8 +138,9 @@ function cannotWrite(what: string, path: string, error: unknown): never {
  */
 export async function checkReplaceable(path: string, what: string): Promise<void> {
   try {
-    // Where replaceFile would write: beside a symlink's target, even a dangling one's.
-    const target = await targetOf(path, true);
+    // Where replaceFile would write: beside a symlink's target, even a dangling one's. A path
+    // that cannot be looked at (its parent is a file) is judged as it is, by the checks below.
+    const target = await targetOf(path, true).catch(() => path);
     const parent = parentOf(target);
     if ((await Deno.stat(target).catch(() => undefined))?.isDirectory) {
       fail("CannotWrite", `${what} "${path}" is a directory: name a file (e.g. ${path.replace(/\/$/, "")}/FILE)`);
