@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { MAX_INPUT_FILE_BYTES } from "../cli/identity/input_file.ts";
+import { OFFLINE_ARNS } from "./support/exec.ts";
 import { certroleArgv, run, tempDir } from "./support/run.ts";
 
 const dir = await tempDir("certrole-serve-tls-files-");
@@ -20,11 +21,7 @@ await Deno.writeTextFile(pem, "-----BEGIN CERTIFICATE-----\n-----BEGIN PRIVATE K
 
 const SESSION = {
   ROLESANYWHERE_CERT_LOCATION: `${dir}/unused-cert.pem`,
-  ROLESANYWHERE_TRUST_ANCHOR_ARN:
-    "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/00000000-0000-0000-0000-000000000000",
-  ROLESANYWHERE_PROFILE_ARN:
-    "arn:aws:rolesanywhere:us-east-1:123456789012:profile/00000000-0000-0000-0000-000000000000",
-  ROLESANYWHERE_ROLE_ARN: "arn:aws:iam::123456789012:role/unused",
+  ...OFFLINE_ARNS,
   ROLESANYWHERE_CACHE_DIR: `${dir}/cache`,
 };
 
