@@ -3,7 +3,8 @@
  * wrong, instead of Deno's "No keys found in key data" / "keys may not be consistent": an
  * encrypted key (PKCS#8 or legacy PEM), a key of another certificate (same or other type), a
  * corrupt key, a certificate that does not parse. A pair TLS takes passes; `serve` refuses a bad
- * pair at start with exit 1 before any CreateSession, and a rotated-in bad pair is logged that way.
+ * pair at start with exit 1 before any CreateSession, and a rotated-in bad pair is logged that way
+ * (serve_tls_rotation.test.ts).
  */
 import assert from "node:assert/strict";
 import { CertroleError } from "../cli/errors.ts";
