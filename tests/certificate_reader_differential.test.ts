@@ -190,13 +190,11 @@ Deno.test("every certificate in tests/fixtures reads the same in certrole and @p
   const certificates = await fixtureCertificates();
   let compared = 0;
   for (const { what, der } of certificates) {
-    let theirs;
     try {
-      theirs = new x509.X509Certificate(der);
+      new x509.X509Certificate(der);
     } catch {
       continue; // one peculiar cannot read either: no second opinion to compare with
     }
-    assert.ok(theirs);
     assertSameReading(der, what);
     compared++;
   }

@@ -5,14 +5,11 @@
  * product module, so a module that no command reaches yet is covered too.
  */
 import assert from "node:assert/strict";
-import { ROOT, run } from "./support/run.ts";
+import { graphOf } from "./support/module_graph.ts";
+import { ROOT } from "./support/run.ts";
 
 const EMULATOR = `file://${ROOT}/cli/emulator/`;
 const ALLOWED = new Set([`file://${ROOT}/cli/commands/emulator.ts`]);
-
-interface Graph {
-  modules: { specifier: string; dependencies?: { code?: { specifier: string }; type?: { specifier: string } }[] }[];
-}
 
 function productModules(dir = `${ROOT}/cli`): string[] {
   const found: string[] = [];
@@ -30,9 +27,7 @@ async function crossings(modules: string[], allowed: Set<string>): Promise<strin
   try {
     const entry = `${dir}/all_product_modules.ts`;
     await Deno.writeTextFile(entry, modules.map((module) => `import ${JSON.stringify(module)};\n`).join(""));
-    const result = await run(Deno.execPath(), ["info", "--json", "--config", `${ROOT}/deno.json`, entry]);
-    assert.equal(result.code, 0, result.stderr);
-    const graph: Graph = JSON.parse(result.stdout);
+    const graph = await graphOf(entry);
     const seen = new Set(graph.modules.map((module) => module.specifier));
     for (const module of modules) assert.ok(seen.has(module), `${module} is missing from the module graph`);
     return graph.modules

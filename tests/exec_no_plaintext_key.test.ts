@@ -11,8 +11,7 @@ import { defaultCacheDir } from "../cli/credentials/cache.ts";
 import { sessionEnv, startWalkthrough } from "./support/emulator.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
 import { certroleArgv, openssl, ROOT, run } from "./support/run.ts";
-
-const canUnshare = Deno.uid() === 0 && (await run("unshare", ["-m", "true"]).catch(() => ({ code: 1 }))).code === 0;
+import { canUnshareMounts } from "./support/read_only_root.ts";
 
 function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
   for (let i = haystack.indexOf(needle[0]); i !== -1; i = haystack.indexOf(needle[0], i + 1)) {
@@ -59,7 +58,7 @@ Deno.test("after exec and credential_process, no plaintext key in TMPDIR, /tmp, 
       XDG_RUNTIME_DIR: `${root}/runtime`,
     };
     // Each bind hides the machine's directory behind this test's own, for certrole and the AWS CLI only.
-    const privateTemporaries = canUnshare
+    const privateTemporaries = canUnshareMounts
       ? [
         "unshare",
         "-m",

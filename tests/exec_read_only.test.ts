@@ -10,11 +10,9 @@ import assert from "node:assert/strict";
 import { sessionEnv, startWalkthrough } from "./support/emulator.ts";
 import { OFFLINE_ARNS } from "./support/exec.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
-import { baseEnv, certroleArgv, run, tempDir } from "./support/run.ts";
+import { baseEnv, certroleArgv, tempDir } from "./support/run.ts";
 import { asNobody, canRunUnprivileged, unprivilegedLauncher } from "./support/unprivileged.ts";
-import { readOnlyRoot } from "./support/read_only_root.ts";
-
-const canUnshare = Deno.uid() === 0 && (await run("unshare", ["-m", "true"]).catch(() => ({ code: 1 }))).code === 0;
+import { canUnshareMounts, readOnlyRoot } from "./support/read_only_root.ts";
 
 const dir = await tempDir();
 const ca = await makeCa(dir);
@@ -41,7 +39,7 @@ const RUN_THE_LINE_TWICE = 'line=$(sed -n "s/^credential_process = //p" "$AWS_CO
   'for call in 1 2; do eval "$line" > /dev/null || exit 9; done && printf "%s\\n" "$line"';
 
 Deno.test("read-only root with a tmpfs: the temporary config directory is the cache the command's calls reuse", {
-  ignore: !canUnshare,
+  ignore: !canUnshareMounts,
 }, async () => {
   const walkthrough = await startWalkthrough(caPem);
   try {
@@ -60,7 +58,7 @@ Deno.test("read-only root with a tmpfs: the temporary config directory is the ca
 });
 
 Deno.test("read-only root without a tmpfs: one line saying what to mount, exit 1, the command never runs", {
-  ignore: !canUnshare,
+  ignore: !canUnshareMounts,
 }, async () => {
   const home = await Deno.makeTempDir();
   const result = await spawn(

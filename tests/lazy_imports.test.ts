@@ -8,17 +8,12 @@
  * Read from Deno's own module graph (`deno info --json`).
  */
 import assert from "node:assert/strict";
+import { graphOf } from "./support/module_graph.ts";
 import { ROOT, run } from "./support/run.ts";
-
-interface Graph {
-  modules: { specifier: string; dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[] }[];
-}
 
 /** Every specifier reachable from `entry`, following static imports only or dynamic ones too. */
 async function reachable(entry: string, followDynamic: boolean): Promise<Set<string>> {
-  const result = await run(Deno.execPath(), ["info", "--json", entry]);
-  assert.equal(result.code, 0, result.stderr);
-  const graph: Graph = JSON.parse(result.stdout);
+  const graph = await graphOf(entry);
   const edges = new Map(graph.modules.map((module) => [module.specifier, module.dependencies ?? []]));
   const seen = new Set<string>();
   const queue = [new URL(entry, `file://${ROOT}/`).href];

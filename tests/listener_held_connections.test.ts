@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { startEmulator } from "../cli/emulator/server.ts";
 import { sessionEnv, spawnEmulator, startWalkthrough } from "./support/emulator.ts";
 import { issueLeaf, makeCa, tlsServer } from "./support/pki.ts";
+import { rawConnection } from "./support/raw_http.ts";
 import { tempDir } from "./support/run.ts";
 import { spawnServe } from "./support/serve.ts";
 
@@ -16,21 +17,6 @@ const dir = await tempDir("certrole-held-connections-");
 const PROMPT_EXIT_MS = 5000;
 
 const tls = await tlsServer(`${dir}/tls`); // PEM texts, and files in that folder
-
-/** A TCP connection that sends nothing: resolves "closed" when the server drops it, else "open". */
-async function silentConnection(port: number) {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const ended = conn.read(new Uint8Array(16)).then(() => "closed" as const, () => "closed" as const);
-  return {
-    state: (waitMs: number) =>
-      Promise.race([ended, new Promise<"open">((resolve) => setTimeout(() => resolve("open"), waitMs))]),
-    close: () => {
-      try {
-        conn.close();
-      } catch { /* closed by the server */ }
-    },
-  };
-}
 
 /** A TLS connection that made one request, got its answer, and stays open (HTTP/1.1 keep-alive). */
 async function keptAlive(port: number, ca: string) {
@@ -61,9 +47,10 @@ Deno.test("a TLS connection that never sends a ClientHello is dropped after the 
     tls: { cert: tls.cert, key: tls.key },
     limits: { headersTimeoutMs: 500 },
   });
-  const silent = await silentConnection(Number(new URL(emulator.url).port));
+  const silent = await rawConnection(Number(new URL(emulator.url).port));
   try {
-    assert.equal(await silent.state(6000), "closed", "the connection was held past the handshake timeout");
+    // Sends nothing, not even a ClientHello.
+    assert.equal((await silent.read(6000)).closed, true, "the connection was held past the handshake timeout");
   } finally {
     silent.close();
     await emulator.close();
@@ -74,7 +61,7 @@ Deno.test("on SIGTERM the TLS emulator closes idle and half-open connections and
   const emulator = await spawnEmulator(dir, ["--tls", "--ca-bundle", `${dir}/emulator-ca.pem`]);
   const port = Number(new URL(emulator.url).port);
   const idle = await keptAlive(port, await Deno.readTextFile(`${dir}/emulator-ca.pem`));
-  const silent = await silentConnection(port);
+  const silent = await rawConnection(port);
   await new Promise((resolve) => setTimeout(resolve, 200)); // accepted by the server
   const { code, stderr, ms } = await timedStop(
     () => emulator.stop("SIGTERM"),
@@ -103,7 +90,7 @@ Deno.test("on SIGTERM serve over TLS closes idle and half-open connections and e
   try {
     const port = Number(new URL(serve.base).port);
     const idle = await keptAlive(port, await Deno.readTextFile(tls.ca));
-    const silent = await silentConnection(port);
+    const silent = await rawConnection(port);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const { code, stderr, ms } = await timedStop(() => serve.stop("SIGTERM"), () => serve.child.kill("SIGKILL"));
     idle();

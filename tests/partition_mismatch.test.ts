@@ -7,9 +7,9 @@
  * emulator in cn-north-1 names its resources arn:aws-cn:…, which the client accepts.
  */
 import assert from "node:assert/strict";
-import { certificateFromBytes, privateKeyFromBytes } from "../cli/identity/identity.ts";
-import { createSessionRequest, signRequest } from "../cli/signing/sigv4_x509.ts";
+import { signedCreateSession } from "./support/create_session.ts";
 import { sessionEnv, startWalkthrough } from "./support/emulator.ts";
+import { singleCallEnv } from "./support/exec.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
 import { certrole, tempDir } from "./support/run.ts";
 
@@ -69,19 +69,10 @@ Deno.test("the client names a partition mismatch in one line and sends nothing",
   ];
   try {
     for (const [arns, args, expected] of cases) {
-      const result = await certrole(
-        ["credential-process", "--endpoint", `http://127.0.0.1:${listener.port}`, ...args],
-        {
-          env: {
-            HOME: dir,
-            ROLESANYWHERE_CERT_LOCATION: leaf.cert,
-            ROLESANYWHERE_KEY_LOCATION: leaf.key,
-            ...(leaf.passphrase ? { ROLESANYWHERE_KEY_PASSPHRASE: leaf.passphrase } : {}),
-            ...arns,
-          },
-          killAfterMs: 30_000,
-        },
-      );
+      const result = await certrole(["credential-process", ...args], {
+        env: { ...singleCallEnv(leaf, dir, `http://127.0.0.1:${listener.port}`), ...arns },
+        killAfterMs: 30_000,
+      });
       assert.equal(result.code, 2, result.stderr); // settings that contradict each other
       assert.match(result.stderr, expected);
       assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
@@ -94,27 +85,8 @@ Deno.test("the client names a partition mismatch in one line and sends nothing",
 
 Deno.test("the emulator answers ARNs of another partition or region with ValidationException", async () => {
   const walkthrough = await startWalkthrough(await Deno.readTextFile(ca.cert));
-  const certificate = certificateFromBytes(await Deno.readFile(leaf.cert), "leaf");
-  const key = await privateKeyFromBytes(await Deno.readFile(leaf.key), "leaf key", {
-    value: leaf.passphrase ?? "",
-    source: "test",
-  });
-  const createSession = async (arns: { trustAnchorArn: string; profileArn: string; roleArn: string }) => {
-    const signed = await signRequest(
-      createSessionRequest({
-        endpoint: walkthrough.emulator.url,
-        region: "us-east-1",
-        ...arns,
-        durationSeconds: 900,
-        certificate,
-        intermediates: [],
-        algorithm: key.algorithm,
-      }, new Date()),
-      key.signingKey,
-    );
-    const response = await fetch(signed.url, { method: "POST", headers: signed.headers, body: signed.body });
-    return { status: response.status, type: response.headers.get("x-amzn-errortype"), body: await response.text() };
-  };
+  const createSession = (arns: { trustAnchorArn: string; profileArn: string; roleArn: string }) =>
+    signedCreateSession({ ...walkthrough, ...arns }, leaf, { durationSeconds: 900 });
   const { trustAnchorArn, profileArn, roleArn } = walkthrough;
   const cn = (arn: string) => arn.replace(/^arn:aws:/, "arn:aws-cn:");
   try {
@@ -123,19 +95,19 @@ Deno.test("the emulator answers ARNs of another partition or region with Validat
       profileArn: cn(profileArn),
       roleArn: cn(roleArn),
     });
-    assert.equal(otherPartition.status, 400, otherPartition.body);
-    assert.equal(otherPartition.type, "ValidationException");
-    assert.match(JSON.parse(otherPartition.body).message, /is in partition aws-cn, not this endpoint's aws/);
+    assert.equal(otherPartition.status, 400, JSON.stringify(otherPartition.body));
+    assert.equal(otherPartition.errorType, "ValidationException");
+    assert.match(otherPartition.body.message, /is in partition aws-cn, not this endpoint's aws/);
 
     const otherRegion = await createSession({
       trustAnchorArn,
       profileArn: profileArn.replace(":us-east-1:", ":us-west-2:"),
       roleArn,
     });
-    assert.equal(otherRegion.status, 400, otherRegion.body);
-    assert.equal(otherRegion.type, "ValidationException");
+    assert.equal(otherRegion.status, 400, JSON.stringify(otherRegion.body));
+    assert.equal(otherRegion.errorType, "ValidationException");
     assert.match(
-      JSON.parse(otherRegion.body).message,
+      otherRegion.body.message,
       /profileArn \S+ is in region us-west-2, not this endpoint's us-east-1/,
     );
 

@@ -3,12 +3,13 @@
  * wrong, instead of Deno's "No keys found in key data" / "keys may not be consistent": an
  * encrypted key (PKCS#8 or legacy PEM), a key of another certificate (same or other type), a
  * corrupt key, a certificate that does not parse. A pair TLS takes passes; `serve` refuses a bad
- * pair at start with exit 1 before any CreateSession, and a rotated-in bad pair is logged that way.
+ * pair at start with exit 1 before any CreateSession, and a rotated-in bad pair is logged that way
+ * (serve_tls_rotation.test.ts).
  */
 import assert from "node:assert/strict";
 import { CertroleError } from "../cli/errors.ts";
 import { checkTlsPair, readTlsPair } from "../cli/serve/tls_pair.ts";
-import { OFFLINE_ARNS } from "./support/exec.ts";
+import { singleCallEnv } from "./support/exec.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
 import { certrole, openssl, tempDir } from "./support/run.ts";
 
@@ -99,15 +100,7 @@ Deno.test("serve with an encrypted TLS key: one line naming it, exit 1, before a
   const result = await certrole(
     ["serve", "--listen", "127.0.0.1:0", "--tls-cert", rsa.cert, "--tls-key", `${dir}/pkcs8-encrypted.pem`],
     {
-      env: {
-        ...OFFLINE_ARNS,
-        HOME: dir,
-        ROLESANYWHERE_CERT_LOCATION: leaf.cert,
-        ROLESANYWHERE_KEY_LOCATION: leaf.key,
-        ROLESANYWHERE_KEY_PASSPHRASE: leaf.passphrase!,
-        ROLESANYWHERE_ENDPOINT: "http://127.0.0.1:9",
-        AWS_MAX_ATTEMPTS: "1",
-      },
+      env: singleCallEnv(leaf, dir, "http://127.0.0.1:9"),
       killAfterMs: 20_000,
     },
   );

@@ -8,8 +8,9 @@
 import assert from "node:assert/strict";
 import { sessionEnv, startWalkthrough } from "./support/emulator.ts";
 import { issueLeaf, makeCa, tlsServer } from "./support/pki.ts";
-import { baseEnv, certroleArgv, run, tempDir } from "./support/run.ts";
+import { baseEnv, certroleArgv, tempDir } from "./support/run.ts";
 import { CERT_FILES, trustedCertificates } from "../cli/transport/trust_store.ts";
+import { canUnshareMounts } from "./support/read_only_root.ts";
 
 const dir = await tempDir();
 const ca = await makeCa(dir);
@@ -18,8 +19,6 @@ const caPem = await Deno.readTextFile(ca.cert);
 const serverTls = await tlsServer(`${dir}/tls-a`, "server CA A");
 const otherTls = await tlsServer(`${dir}/tls-b`, "unrelated CA B");
 const SYSTEM_BUNDLE = CERT_FILES[0];
-
-const canUnshare = Deno.uid() === 0 && (await run("unshare", ["-m", "true"]).catch(() => ({ code: 1 }))).code === 0;
 
 /** The tests' environment without any trust setting of this machine (they would hide what is tested). */
 function untrustingEnv(): Record<string, string> {
@@ -63,7 +62,7 @@ const caA = await Deno.readTextFile(serverTls.ca);
 const caB = await Deno.readTextFile(otherTls.ca);
 
 Deno.test("without any setting, a CA in the system bundle is trusted; without it, UnknownIssuer", {
-  ignore: !canUnshare,
+  ignore: !canUnshareMounts,
 }, async () => {
   const untrusted = await fetchOverTls({});
   assert.equal(untrusted.code, 1);
@@ -74,7 +73,7 @@ Deno.test("without any setting, a CA in the system bundle is trusted; without it
 });
 
 Deno.test("SSL_CERT_FILE names the bundle instead of the system's; AWS_CA_BUNDLE still adds", {
-  ignore: !canUnshare,
+  ignore: !canUnshareMounts,
 }, async () => {
   const emptyDir = await Deno.makeTempDir();
   const corporate = await bundleWith("corporate.pem", caA);
@@ -96,7 +95,7 @@ Deno.test("SSL_CERT_FILE names the bundle instead of the system's; AWS_CA_BUNDLE
 });
 
 Deno.test("SSL_CERT_DIR names the directories (colon-separated) instead of the system's", {
-  ignore: !canUnshare,
+  ignore: !canUnshareMounts,
 }, async () => {
   const first = await Deno.makeTempDir();
   const second = await Deno.makeTempDir();

@@ -22,7 +22,7 @@ import { startWalkthrough } from "./emulator.ts";
 import { issueLeaf, makeCa } from "./pki.ts";
 import { CALLER_HOME_ENV, CALLER_NODE_OPTIONS_ENV, LAUNCHER_ENV, launcherScript } from "../../cli/build/launcher.ts";
 import { baseEnv, certroleArgv, MAIN, openssl, ROOT, run, tempDir } from "./run.ts";
-import { readOnlyRoot } from "./read_only_root.ts";
+import { canUnshareMounts, readOnlyRoot } from "./read_only_root.ts";
 
 const EXIT_CODES = new Set([0, ...Object.values(ERROR_CODES).map((entry) => entry.exit)]);
 const CANARY = "canary-5ecret-Zq9w";
@@ -663,13 +663,12 @@ Deno.test("exec: garbage in the variables only exec reads, no HOME, an unwritabl
   assertNothingMade();
 });
 
-const canUnshare = Deno.uid() === 0 && (await run("unshare", ["-m", "true"]).catch(() => ({ code: 1 }))).code === 0;
 /** / read-only, as in `docker run --read-only` without a tmpfs: nothing at all is writable. */
 const READ_ONLY_ROOT = readOnlyRoot();
 
 const MUST_WRITE = new Set(["pki init-ca", "pki issue", "exec", "emulator", "serve", "update"]);
 
-Deno.test("every command on a read-only filesystem", { ignore: !canUnshare }, async () => {
+Deno.test("every command on a read-only filesystem", { ignore: !canUnshareMounts }, async () => {
   const cases: Array<[string, Case]> = [
     ...Object.entries(CASES).filter(([name]) => name !== "emulator"),
     ["exec", { argv: ["--", "true"], env: SESSION }],

@@ -136,7 +136,10 @@ export async function certroleWithin(
 }
 
 /** One line on stderr matching `pattern`, exit 1, nothing on stdout, no stack trace. */
-export function assertOneLineRefusal(result: TimedRun, pattern: RegExp): string {
+export function assertOneLineRefusal(
+  result: Pick<TimedRun, "code" | "stdout" | "stderr">,
+  pattern: RegExp,
+): string {
   const lines = result.stderr.trimEnd().split("\n");
   assert.equal(lines.length, 1, `one line on stderr, got:\n${result.stderr}`);
   assert.match(lines[0], /^certrole: /);

@@ -6,6 +6,8 @@
  * everywhere, not only where /tmp is part of /. With `tmpfs`, a fresh tmpfs is mounted there
  * (`--read-only --tmpfs PATH`).
  */
+import { run } from "./run.ts";
+
 export function readOnlyRoot(tmpfs?: string): string[] {
   const scratchMounts = `awk '$2 ~ "^/(tmp|var/tmp|dev/shm|run)$" { print $2 }' /proc/self/mounts`;
   const script = [
@@ -17,3 +19,7 @@ export function readOnlyRoot(tmpfs?: string): string[] {
   ].join(" && ");
   return ["unshare", "-m", "sh", "-c", script, "sh"];
 }
+
+/** Whether tests may run commands in a private mount namespace (root, `unshare -m` allowed): readOnlyRoot's and private binds' need. */
+export const canUnshareMounts = Deno.uid() === 0 &&
+  (await run("unshare", ["-m", "true"]).catch(() => ({ code: 1 }))).code === 0;
