@@ -31,6 +31,8 @@ import { mlDsaOid } from "../cli/identity/ml_dsa_key.ts";
 import type { MlDsaParameterSet } from "../cli/identity/oids.ts";
 import { createSessionRequest, signBytes, signRequest } from "../cli/signing/sigv4_x509.ts";
 import { send } from "../cli/transport/http_client.ts";
+import { iamSetup, spawnEmulator } from "./emulator_process.ts";
+import { parseExports } from "./export_lines.ts";
 
 const { values } = parseArgs({
   options: {
@@ -217,68 +219,21 @@ for (const parameterSet of wanted("commands") ? ["ML-DSA-44", "ML-DSA-65", "ML-D
 
 await emulator.close();
 
-/**
- * `certrole emulator` as its own process (state in memory, the default), seeded through its
- * API by `certrole iam setup`, as a user would.
- */
-async function spawnEmulator(tls: boolean, extraArgs: string[] = []) {
-  const ready = `${work}/ready-${crypto.randomUUID()}`;
+/** `certrole emulator` as its own process (state in memory, the default), seeded for the bench's role. */
+async function startEmulatorProcess(tls: boolean, extraArgs: string[] = []) {
   const bundle = `${work}/emulator-ca.pem`;
-  const child = new Deno.Command(certrole, {
-    args: [
-      "emulator",
-      "--port",
-      "0",
-      "--ready-file",
-      ready,
-      ...(tls ? ["--tls", "--ca-bundle", bundle] : []),
-      ...extraArgs,
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  let printed = "";
-  const reading = (async () => {
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) printed += chunk;
-  })();
-  for (let i = 0; i < 400 && !printed.includes("AWS_DEFAULT_REGION"); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  const url = (await Deno.readTextFile(ready)).trim();
-  const exports = Object.fromEntries(
-    [...printed.matchAll(/^export (\w+)=(.*)$/gm)].map(([, name, value]) => [name, value.replace(/^'|'$/g, "")]),
-  );
-  const setup = await new Deno.Command(certrole, {
-    args: [
-      "iam",
-      "setup",
-      "--role-name",
-      "bucket-lister",
-      "--cn",
-      "myContainer",
-      "--ca",
-      `${work}/ca-cert.pem`,
-      "--allow",
-      "s3:ListAllMyBuckets",
-      "--json",
-    ],
-    env: exports,
-  }).output();
-  if (!setup.success) throw new Error(`iam setup failed: ${new TextDecoder().decode(setup.stderr)}`);
-  const arns = JSON.parse(new TextDecoder().decode(setup.stdout));
+  const emulator = await spawnEmulator({
+    certrole: [certrole],
+    args: [...(tls ? ["--tls", "--ca-bundle", bundle] : []), ...extraArgs],
+    dir: work,
+    readyWithinMs: 10_000,
+  });
+  const arns = await iamSetup([certrole], emulator, [
+    ...["--role-name", "bucket-lister", "--cn", "myContainer", "--ca", `${work}/ca-cert.pem`],
+    ...["--allow", "s3:ListAllMyBuckets"],
+  ]);
   const caCerts = tls ? [await Deno.readTextFile(bundle)] : undefined;
-  return {
-    url,
-    pid: child.pid,
-    caCerts,
-    arns,
-    bundle,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await child.status;
-      await reading;
-    },
-  };
+  return { url: emulator.url, pid: emulator.pid, caCerts, arns, bundle, stop: emulator.stop };
 }
 
 const certificate = certificateFromBytes(await Deno.readFile(`${work}/cert.pem`), "cert.pem");
@@ -321,7 +276,7 @@ const throughputRows: [string, string, string, string][] = [];
 const CLIENTS = 200;
 for (const tls of wanted("emulator") ? [false, true] : []) {
   const scheme = tls ? "HTTPS" : "HTTP";
-  const server = await spawnEmulator(tls);
+  const server = await startEmulatorProcess(tls);
   try {
     for (let i = 0; i < 20; i++) await createSessionOnce(server.url, server.caCerts, server.arns);
     const samples: number[] = [];
@@ -414,7 +369,7 @@ async function perCallRace() {
   // The first run of a bundle chunk compiles it and writes Deno's code cache (40 MB more RSS once).
   await time(["serve", "--help"]);
   await time(["exec", "--help"]);
-  const server = await spawnEmulator(true, ["--latency", String(LATENCY_MS)]);
+  const server = await startEmulatorProcess(true, ["--latency", String(LATENCY_MS)]);
   const aws = "/usr/bin/aws";
   const base = {
     HOME: work,
@@ -457,9 +412,7 @@ async function perCallRace() {
     if (done) throw new Error("certrole serve did not start");
     printed += value;
   }
-  const served = Object.fromEntries(
-    [...printed.matchAll(/^export (\w+)=(.*)$/gm)].map(([, name, value]) => [name, value.replace(/^'|'$/g, "")]),
-  );
+  const served = parseExports(printed);
   const token = await Deno.readTextFile(`${work}/serve.token`);
   const startRss = await rss(serve.pid);
   const staticKeys = await (await fetch(served.AWS_CONTAINER_CREDENTIALS_FULL_URI, {
@@ -632,7 +585,7 @@ async function peakRss(pid: number): Promise<number> {
 
 /** A chunked POST of one-byte chunks to the emulator, never ended: time to its 413, peak RSS growth. */
 async function oneByteChunks(): Promise<[string, string, string, string]> {
-  const server = await spawnEmulator(false);
+  const server = await startEmulatorProcess(false);
   try {
     const before = await peakRss(server.pid);
     const url = new URL(server.url);
