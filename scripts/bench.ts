@@ -16,7 +16,7 @@
  *   wide-area round trip on every request); `serve`'s credential GET latency under 200
  *   concurrent clients, its RSS and stop time, and `exec --supervise`'s;
  * - a chunked body of one-byte chunks sent to `certrole emulator` without end: how long until its
- *   413 and how much its peak RSS grew meanwhile.
+ *   413 (any other answer fails the run) and how much its peak RSS grew meanwhile.
  *
  *   deno run -A scripts/bench.ts [--runs N] [--sessions N] [--only commands|emulator|race|body]
  */
@@ -353,15 +353,26 @@ if (race) {
   console.log();
   console.log(table(["resident process", "RSS MB (private)", "stop on SIGTERM ms", "note"], race.resident));
 }
-if (body) console.log(table(["one-byte chunks without end", "ms to 413", "peak RSS growth MB", "chunks sent"], [body]));
-const failed = throughputRows.some((row) => row[2] !== "0") || (race?.errors ?? 0) > 0;
+if (body) {
+  console.log(
+    table(["one-byte chunks without end", "answer", "ms to answer", "peak RSS growth MB", "chunks sent"], [body]),
+  );
+  if (body[1] !== "413") console.error(`the emulator answered the endless chunked body with ${body[1]}, not 413`);
+}
+const failed = throughputRows.some((row) => row[2] !== "0") || (race?.errors ?? 0) > 0 ||
+  (body !== undefined && body[1] !== "413");
 if (failed) Deno.exit(1);
+
+/** The named fields of /proc/PID/status (VmRSS, RssAnon, VmHWM: kB there) in MB. */
+async function memoryMb(pid: number, names: string[]): Promise<number[]> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  return names.map((name) => Number(status.match(new RegExp(`^${name}:\\s+(\\d+)`, "m"))![1]) / 1024);
+}
 
 /** RSS, and in brackets the private part (RssAnon): the rest is the Deno binary's pages, shared. */
 async function rss(pid: number): Promise<string> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  const mb = (name: string) => (Number(status.match(new RegExp(`${name}:\\s+(\\d+)`))![1]) / 1024).toFixed(0);
-  return `${mb("VmRSS")} (${mb("RssAnon")})`;
+  const [resident, anonymous] = await memoryMb(pid, ["VmRSS", "RssAnon"]);
+  return `${resident.toFixed(0)} (${anonymous.toFixed(0)})`;
 }
 
 /** Medians, p95 of `aws s3 ls` and boto3 credential fetches for each credential source. */
@@ -577,38 +588,52 @@ print(json.dumps({"wallMs": (time.perf_counter() - started) * 1000,
   return { calls, load, resident, errors };
 }
 
-/** Peak RSS (VmHWM) in MB. */
-async function peakRss(pid: number): Promise<number> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  return Number(status.match(/VmHWM:\s+(\d+)/)![1]) / 1024;
-}
-
-/** A chunked POST of one-byte chunks to the emulator, never ended: time to its 413, peak RSS growth. */
-async function oneByteChunks(): Promise<[string, string, string, string]> {
+/**
+ * A chunked POST of one-byte chunks to the emulator, never ended: its answer (413 expected), the
+ * time to it, peak RSS (VmHWM) growth, and how many chunks the connection took before it.
+ */
+async function oneByteChunks(): Promise<[string, string, string, string, string]> {
   const server = await startEmulatorProcess(false);
   try {
-    const before = await peakRss(server.pid);
+    const [before] = await memoryMb(server.pid, ["VmHWM"]);
     const url = new URL(server.url);
     const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
-    await conn.write(new TextEncoder().encode(
+    // conn.write may take part of what it is given: the rest is written on, and counted as written.
+    let written = 0;
+    const writeAll = async (bytes: Uint8Array) => {
+      for (let offset = 0; offset < bytes.length;) {
+        const taken = await conn.write(bytes.subarray(offset));
+        offset += taken;
+        written += taken;
+      }
+    };
+    await writeAll(new TextEncoder().encode(
       "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n",
     ));
+    written = 0;
     const started = performance.now();
     let answered = false;
-    const reading = conn.read(new Uint8Array(4096)).finally(() => answered = true).catch(() => null);
-    const block = new TextEncoder().encode("1\r\na\r\n".repeat(8192));
-    let sent = 0;
-    try {
-      while (!answered && sent < 16 << 20) {
-        await conn.write(block);
-        sent += 8192;
+    const statusLine = (async () => {
+      const buffer = new Uint8Array(4096);
+      let text = "";
+      while (!text.includes("\r\n")) {
+        const read = await conn.read(buffer);
+        if (read === null) break;
+        text += new TextDecoder().decode(buffer.subarray(0, read));
       }
+      return text.split("\r\n")[0];
+    })().catch(() => "").finally(() => answered = true);
+    const chunk = "1\r\na\r\n";
+    const block = new TextEncoder().encode(chunk.repeat(8192));
+    try {
+      while (!answered && written < (16 << 20) * chunk.length) await writeAll(block);
     } catch { /* the server closed the connection after its answer */ }
-    await reading;
+    const status = (await statusLine).match(/^HTTP\/1\.[01] (\d{3})/)?.[1] ?? "none";
     const elapsed = performance.now() - started;
     conn.close();
-    const growth = await peakRss(server.pid) - before;
-    return ["POST to the emulator", elapsed.toFixed(0), growth.toFixed(0), String(sent)];
+    const [after] = await memoryMb(server.pid, ["VmHWM"]);
+    const chunks = Math.floor(written / chunk.length);
+    return ["POST to the emulator", status, elapsed.toFixed(0), (after - before).toFixed(0), String(chunks)];
   } finally {
     await server.stop();
   }
