@@ -83,13 +83,15 @@ test-images: peers-test peers-images deps
 
 # The deployment tests: deploy/'s manifests played with podman kube play and docker-compose (against
 # podman's service) on the emulator. Needs what test-images needs plus catatonit and docker-compose.
+# CERTROLE_DEPLOY_RUN_DIR: this run's own directory, where the test files share the images they built.
 DEPLOY_TESTS := tests/deploy_native_sidecar.test.ts tests/deploy_classic_sidecar.test.ts \
 	tests/deploy_single_container.test.ts tests/deploy_certificate_rotation.test.ts \
 	tests/deploy_refused_certificates.test.ts tests/deploy_throttled_start.test.ts tests/deploy_pod_stop.test.ts \
 	tests/deploy_compose.test.ts
 test-deploy: peers-test peers-deploy deps
-	@run="$$(date +%s)-$$$$"; CERTROLE_DEPLOY_TESTS=1 CERTROLE_DEPLOY_RUN="$$run" $(DENO) test --allow-all $(DEPLOY_TESTS); \
-	  status=$$?; rm -f "$${CERTROLE_IMAGES_DIR:-/var/tmp/certrole-images}"/deploy-images-*-"$$(echo "$$run" | tr -cd 'A-Za-z0-9')".json; exit $$status
+	@run_dir="$$(mktemp -d -t certrole-deploy-run.XXXXXX)" || exit 1; \
+	  CERTROLE_DEPLOY_TESTS=1 CERTROLE_DEPLOY_RUN_DIR="$$run_dir" $(DENO) test --allow-all $(DEPLOY_TESTS); \
+	  status=$$?; rm -rf "$$run_dir"; exit $$status
 
 images: deps
 	@$(DENO) run --allow-all scripts/images.ts $(ARGS)

@@ -16,7 +16,7 @@
  *   wide-area round trip on every request); `serve`'s credential GET latency under 200
  *   concurrent clients, its RSS and stop time, and `exec --supervise`'s;
  * - a chunked body of one-byte chunks sent to `certrole emulator` without end: how long until its
- *   413 and how much its peak RSS grew meanwhile.
+ *   413 (any other answer fails the run) and how much its peak RSS grew meanwhile.
  *
  *   deno run -A scripts/bench.ts [--runs N] [--sessions N] [--only commands|emulator|race|body]
  */
@@ -31,6 +31,8 @@ import { mlDsaOid } from "../cli/identity/ml_dsa_key.ts";
 import type { MlDsaParameterSet } from "../cli/identity/oids.ts";
 import { createSessionRequest, signBytes, signRequest } from "../cli/signing/sigv4_x509.ts";
 import { send } from "../cli/transport/http_client.ts";
+import { iamSetup, spawnEmulator } from "./emulator_process.ts";
+import { parseExports } from "./export_lines.ts";
 
 const { values } = parseArgs({
   options: {
@@ -217,68 +219,21 @@ for (const parameterSet of wanted("commands") ? ["ML-DSA-44", "ML-DSA-65", "ML-D
 
 await emulator.close();
 
-/**
- * `certrole emulator` as its own process (state in memory, the default), seeded through its
- * API by `certrole iam setup`, as a user would.
- */
-async function spawnEmulator(tls: boolean, extraArgs: string[] = []) {
-  const ready = `${work}/ready-${crypto.randomUUID()}`;
+/** `certrole emulator` as its own process (state in memory, the default), seeded for the bench's role. */
+async function startEmulatorProcess(tls: boolean, extraArgs: string[] = []) {
   const bundle = `${work}/emulator-ca.pem`;
-  const child = new Deno.Command(certrole, {
-    args: [
-      "emulator",
-      "--port",
-      "0",
-      "--ready-file",
-      ready,
-      ...(tls ? ["--tls", "--ca-bundle", bundle] : []),
-      ...extraArgs,
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  let printed = "";
-  const reading = (async () => {
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) printed += chunk;
-  })();
-  for (let i = 0; i < 400 && !printed.includes("AWS_DEFAULT_REGION"); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  const url = (await Deno.readTextFile(ready)).trim();
-  const exports = Object.fromEntries(
-    [...printed.matchAll(/^export (\w+)=(.*)$/gm)].map(([, name, value]) => [name, value.replace(/^'|'$/g, "")]),
-  );
-  const setup = await new Deno.Command(certrole, {
-    args: [
-      "iam",
-      "setup",
-      "--role-name",
-      "bucket-lister",
-      "--cn",
-      "myContainer",
-      "--ca",
-      `${work}/ca-cert.pem`,
-      "--allow",
-      "s3:ListAllMyBuckets",
-      "--json",
-    ],
-    env: exports,
-  }).output();
-  if (!setup.success) throw new Error(`iam setup failed: ${new TextDecoder().decode(setup.stderr)}`);
-  const arns = JSON.parse(new TextDecoder().decode(setup.stdout));
+  const emulator = await spawnEmulator({
+    certrole: [certrole],
+    args: [...(tls ? ["--tls", "--ca-bundle", bundle] : []), ...extraArgs],
+    dir: work,
+    readyWithinMs: 10_000,
+  });
+  const arns = await iamSetup([certrole], emulator, [
+    ...["--role-name", "bucket-lister", "--cn", "myContainer", "--ca", `${work}/ca-cert.pem`],
+    ...["--allow", "s3:ListAllMyBuckets"],
+  ]);
   const caCerts = tls ? [await Deno.readTextFile(bundle)] : undefined;
-  return {
-    url,
-    pid: child.pid,
-    caCerts,
-    arns,
-    bundle,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await child.status;
-      await reading;
-    },
-  };
+  return { url: emulator.url, pid: emulator.pid, caCerts, arns, bundle, stop: emulator.stop };
 }
 
 const certificate = certificateFromBytes(await Deno.readFile(`${work}/cert.pem`), "cert.pem");
@@ -321,7 +276,7 @@ const throughputRows: [string, string, string, string][] = [];
 const CLIENTS = 200;
 for (const tls of wanted("emulator") ? [false, true] : []) {
   const scheme = tls ? "HTTPS" : "HTTP";
-  const server = await spawnEmulator(tls);
+  const server = await startEmulatorProcess(tls);
   try {
     for (let i = 0; i < 20; i++) await createSessionOnce(server.url, server.caCerts, server.arns);
     const samples: number[] = [];
@@ -398,15 +353,26 @@ if (race) {
   console.log();
   console.log(table(["resident process", "RSS MB (private)", "stop on SIGTERM ms", "note"], race.resident));
 }
-if (body) console.log(table(["one-byte chunks without end", "ms to 413", "peak RSS growth MB", "chunks sent"], [body]));
-const failed = throughputRows.some((row) => row[2] !== "0") || (race?.errors ?? 0) > 0;
+if (body) {
+  console.log(
+    table(["one-byte chunks without end", "answer", "ms to answer", "peak RSS growth MB", "chunks sent"], [body]),
+  );
+  if (body[1] !== "413") console.error(`the emulator answered the endless chunked body with ${body[1]}, not 413`);
+}
+const failed = throughputRows.some((row) => row[2] !== "0") || (race?.errors ?? 0) > 0 ||
+  (body !== undefined && body[1] !== "413");
 if (failed) Deno.exit(1);
+
+/** The named fields of /proc/PID/status (VmRSS, RssAnon, VmHWM: kB there) in MB. */
+async function memoryMb(pid: number, names: string[]): Promise<number[]> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  return names.map((name) => Number(status.match(new RegExp(`^${name}:\\s+(\\d+)`, "m"))![1]) / 1024);
+}
 
 /** RSS, and in brackets the private part (RssAnon): the rest is the Deno binary's pages, shared. */
 async function rss(pid: number): Promise<string> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  const mb = (name: string) => (Number(status.match(new RegExp(`${name}:\\s+(\\d+)`))![1]) / 1024).toFixed(0);
-  return `${mb("VmRSS")} (${mb("RssAnon")})`;
+  const [resident, anonymous] = await memoryMb(pid, ["VmRSS", "RssAnon"]);
+  return `${resident.toFixed(0)} (${anonymous.toFixed(0)})`;
 }
 
 /** Medians, p95 of `aws s3 ls` and boto3 credential fetches for each credential source. */
@@ -414,7 +380,7 @@ async function perCallRace() {
   // The first run of a bundle chunk compiles it and writes Deno's code cache (40 MB more RSS once).
   await time(["serve", "--help"]);
   await time(["exec", "--help"]);
-  const server = await spawnEmulator(true, ["--latency", String(LATENCY_MS)]);
+  const server = await startEmulatorProcess(true, ["--latency", String(LATENCY_MS)]);
   const aws = "/usr/bin/aws";
   const base = {
     HOME: work,
@@ -457,9 +423,7 @@ async function perCallRace() {
     if (done) throw new Error("certrole serve did not start");
     printed += value;
   }
-  const served = Object.fromEntries(
-    [...printed.matchAll(/^export (\w+)=(.*)$/gm)].map(([, name, value]) => [name, value.replace(/^'|'$/g, "")]),
-  );
+  const served = parseExports(printed);
   const token = await Deno.readTextFile(`${work}/serve.token`);
   const startRss = await rss(serve.pid);
   const staticKeys = await (await fetch(served.AWS_CONTAINER_CREDENTIALS_FULL_URI, {
@@ -624,38 +588,52 @@ print(json.dumps({"wallMs": (time.perf_counter() - started) * 1000,
   return { calls, load, resident, errors };
 }
 
-/** Peak RSS (VmHWM) in MB. */
-async function peakRss(pid: number): Promise<number> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  return Number(status.match(/VmHWM:\s+(\d+)/)![1]) / 1024;
-}
-
-/** A chunked POST of one-byte chunks to the emulator, never ended: time to its 413, peak RSS growth. */
-async function oneByteChunks(): Promise<[string, string, string, string]> {
-  const server = await spawnEmulator(false);
+/**
+ * A chunked POST of one-byte chunks to the emulator, never ended: its answer (413 expected), the
+ * time to it, peak RSS (VmHWM) growth, and how many chunks the connection took before it.
+ */
+async function oneByteChunks(): Promise<[string, string, string, string, string]> {
+  const server = await startEmulatorProcess(false);
   try {
-    const before = await peakRss(server.pid);
+    const [before] = await memoryMb(server.pid, ["VmHWM"]);
     const url = new URL(server.url);
     const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
-    await conn.write(new TextEncoder().encode(
+    // conn.write may take part of what it is given: the rest is written on, and counted as written.
+    let written = 0;
+    const writeAll = async (bytes: Uint8Array) => {
+      for (let offset = 0; offset < bytes.length;) {
+        const taken = await conn.write(bytes.subarray(offset));
+        offset += taken;
+        written += taken;
+      }
+    };
+    await writeAll(new TextEncoder().encode(
       "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n",
     ));
+    written = 0;
     const started = performance.now();
     let answered = false;
-    const reading = conn.read(new Uint8Array(4096)).finally(() => answered = true).catch(() => null);
-    const block = new TextEncoder().encode("1\r\na\r\n".repeat(8192));
-    let sent = 0;
-    try {
-      while (!answered && sent < 16 << 20) {
-        await conn.write(block);
-        sent += 8192;
+    const statusLine = (async () => {
+      const buffer = new Uint8Array(4096);
+      let text = "";
+      while (!text.includes("\r\n")) {
+        const read = await conn.read(buffer);
+        if (read === null) break;
+        text += new TextDecoder().decode(buffer.subarray(0, read));
       }
+      return text.split("\r\n")[0];
+    })().catch(() => "").finally(() => answered = true);
+    const chunk = "1\r\na\r\n";
+    const block = new TextEncoder().encode(chunk.repeat(8192));
+    try {
+      while (!answered && written < (16 << 20) * chunk.length) await writeAll(block);
     } catch { /* the server closed the connection after its answer */ }
-    await reading;
+    const status = (await statusLine).match(/^HTTP\/1\.[01] (\d{3})/)?.[1] ?? "none";
     const elapsed = performance.now() - started;
     conn.close();
-    const growth = await peakRss(server.pid) - before;
-    return ["POST to the emulator", elapsed.toFixed(0), growth.toFixed(0), String(sent)];
+    const [after] = await memoryMb(server.pid, ["VmHWM"]);
+    const chunks = Math.floor(written / chunk.length);
+    return ["POST to the emulator", status, elapsed.toFixed(0), (after - before).toFixed(0), String(chunks)];
   } finally {
     await server.stop();
   }

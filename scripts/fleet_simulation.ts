@@ -8,9 +8,11 @@
  * with the kubelet's CrashLoopBackOff (10 s doubling to 5 min).
  *
  * Every 250 ms each running pod is asked for the credentials it would hand out now (what its
- * /v1/credentials answers): the run fails if one was ever expired, or had less than the floor
- * serve promises left. It reports the CreateSession calls (issued, throttled, per second), how
- * long the fleet took to start, refreshes per pod, and how long pods answered 503.
+ * /v1/credentials answers): the run fails if one was ever expired. Credentials within the hand-out
+ * floor are not handed out (the keeper answers none, counted as time answering 503), and the least
+ * time left on any handed out is reported. It also reports the CreateSession calls (issued,
+ * throttled, per second), how long the fleet took to start, refreshes per pod, and how long pods
+ * answered 503.
  *
  *   deno run -A scripts/fleet_simulation.ts [--identities 1000] [--throttle 10] [--lifetime 480]
  *       [--duration 480] [--start-window 0] [--max-attempts 3] [--json FILE]
@@ -31,6 +33,7 @@ import {
 } from "../cli/pki/certificate_authority.ts";
 import { parseFlags } from "../cli/flags.ts";
 import { SESSION_FLAGS, sessionSettingsFrom } from "../cli/session_settings.ts";
+import { iamSetup, spawnEmulator } from "./emulator_process.ts";
 
 const { values } = parseArgs({
   options: {
@@ -74,50 +77,30 @@ for (let i = 0; i < N; i++) {
   await Deno.writeTextFile(`${work}/pod-${i}.key`, await privateKeyPem(keys.privateKey, undefined));
 }
 
-// The emulator, as its own process, seeded by `certrole iam setup` as a user would.
+// The emulator, as its own process, seeded by `certrole iam setup` as a user would. A loaded
+// machine may take many seconds to start it.
 const sessionLogPath = `${work}/sessions.jsonl`;
-const ready = `${work}/emulator.url`;
-const emulator = new Deno.Command(certrole[0], {
+const emulator = await spawnEmulator({
+  certrole,
   args: [
-    ...certrole.slice(1),
-    ...["emulator", "--port", "0", "--ready-file", ready, "--session-log", sessionLogPath],
+    ...["--session-log", sessionLogPath],
     ...["--throttle", String(TPS), "--throttle-scope", "account", "--credential-lifetime", String(LIFETIME)],
   ],
-  stdout: "piped",
-  stderr: "inherit",
-}).spawn();
-let printed = "";
-const reading = (async () => {
-  for await (const chunk of emulator.stdout.pipeThrough(new TextDecoderStream())) printed += chunk;
-})();
-// The ready file is written once the emulator listens; a loaded machine may take many seconds.
-const readyFileExists = () => Deno.stat(ready).then(() => true, () => false);
-for (let i = 0; i < 2400 && !(printed.includes("AWS_DEFAULT_REGION") && await readyFileExists()); i++) {
-  await new Promise((resolve) => setTimeout(resolve, 25));
-}
-if (!await readyFileExists()) {
-  console.error("fleet simulation: the emulator did not start within 60 s");
-  emulator.kill("SIGKILL");
+  dir: work,
+  readyWithinMs: 60_000,
+}).catch((error) => {
+  console.error(`fleet simulation: ${error.message}`);
   Deno.exit(1);
-}
-const exports = Object.fromEntries(
-  [...printed.matchAll(/^export (\w+)=(.*)$/gm)].map(([, name, value]) => [name, value.replace(/^'|'$/g, "")]),
-);
-const endpoint = (await Deno.readTextFile(ready)).trim();
-const setup = await new Deno.Command(certrole[0], {
-  args: [
-    ...certrole.slice(1),
-    ...["iam", "setup", "--role-name", "fleet", "--cn", "fleet-member", "--ca", `${work}/ca.pem`],
-    ...["--allow", "s3:ListAllMyBuckets", "--env-file", `${work}/fleet.env`, "--endpoint-url", endpoint],
-  ],
-  env: exports,
-  stdout: "null",
-  stderr: "inherit",
-}).output();
-if (!setup.success) throw new Error("certrole iam setup failed");
-const roleEnv = Object.fromEntries(
-  (await Deno.readTextFile(`${work}/fleet.env`)).trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2)),
-);
+});
+const arns = await iamSetup(certrole, emulator, [
+  ...["--role-name", "fleet", "--cn", "fleet-member", "--ca", `${work}/ca.pem`, "--allow", "s3:ListAllMyBuckets"],
+]);
+const roleEnv = {
+  ROLESANYWHERE_TRUST_ANCHOR_ARN: arns.trustAnchorArn,
+  ROLESANYWHERE_PROFILE_ARN: arns.profileArn,
+  ROLESANYWHERE_ROLE_ARN: arns.roleArn,
+  ROLESANYWHERE_ENDPOINT: emulator.url,
+};
 
 interface Pod {
   keeper?: CredentialKeeper;
@@ -164,6 +147,9 @@ async function startPod(i: number): Promise<void> {
   const pod = pods[i];
   const { settings, environment } = environmentOf(i);
   const identity = await loadSessionIdentity(settings, environment);
+  // serve's keeper, not its whole startCredentialSupply: that also polls the certificate and key
+  // files every second (ROTATION_POLL_MS) for rotation, 1,000 polls a second in the 1,000-pod run,
+  // and no pod's files change here. The certificate label is a stand-in: nothing here reads it.
   const keeper = new CredentialKeeper({
     fetch: async () => ({
       credentials: await fetchCredentials(settings, environment, identity),
@@ -222,9 +208,7 @@ for (const timer of timers) clearTimeout(timer);
 clearInterval(sampler);
 clearInterval(progress);
 for (const pod of pods) pod.keeper?.stop();
-emulator.kill("SIGTERM");
-await emulator.status;
-await reading;
+await emulator.stop();
 
 const entries = parseSessionLog(await Deno.readTextFile(sessionLogPath));
 const perSecond = new Map<number, { issued: number; throttled: number }>();

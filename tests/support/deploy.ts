@@ -10,7 +10,7 @@
  */
 import { issueDated, issueLeaf, type Leaf, makeCa } from "./pki.ts";
 import { startWalkthrough, type Walkthrough } from "./emulator.ts";
-import { buildFixture, buildVariant, ensureDebian, podmanOk, STATE_DIR, TEST_TAG, testImage } from "./images.ts";
+import { buildFixture, buildVariant, ensureDebian, podmanOk, testImage } from "./images.ts";
 import { writeProjection } from "./atomic_writer.ts";
 import { configMapFromEnvFile, type PlayedPod, playPod, removePod } from "./kube_play.ts";
 import { loadManifests, type Manifest } from "./kubernetes_manifests.ts";
@@ -64,12 +64,13 @@ let images: Promise<DeployImages> | undefined;
 
 /**
  * Where one `make test-deploy` run records the images it built: deno test runs each test file in
- * its own worker, and asking podman's layer cache again costs every file about 15 s. The run id
- * (CERTROLE_DEPLOY_RUN, set by the Makefile) keeps a later run from trusting an earlier build.
+ * its own worker, and asking podman's layer cache again costs every file about 15 s. The run's
+ * directory (CERTROLE_DEPLOY_RUN_DIR: the Makefile makes it and removes it afterwards) keeps a
+ * later run from trusting an earlier build.
  */
 function runRecord(): string | undefined {
-  const id = Deno.env.get("CERTROLE_DEPLOY_RUN");
-  return id ? `${STATE_DIR}/deploy-images-${TEST_TAG}-${id.replace(/[^A-Za-z0-9]/g, "")}.json` : undefined;
+  const dir = Deno.env.get("CERTROLE_DEPLOY_RUN_DIR");
+  return dir ? `${dir}/images.json` : undefined;
 }
 
 /** Builds (or finds cached) every image the deployment tests play. */
