@@ -21,7 +21,7 @@ check() {
         has openssl || add openssl
         [ -x /usr/bin/aws ] || add awscli # the AWS CLI v2 (2.9 on bookworm); tests call /usr/bin/aws
         has jq || add jq
-        has curl || add curl # the README blocks tests/readme_resident_blocks.test.ts runs
+        has curl || add curl # the README blocks tests/readme_walkthrough.test.ts runs
         has pgrep || add procps
         # The AWS SDK for JavaScript v3 runs under node (npm installs it, tests/support/node_sdk.ts).
         has node || add nodejs
