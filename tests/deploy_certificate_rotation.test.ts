@@ -8,10 +8,10 @@
  * then use the credentials issued to the new certificate. Prints the rotation latency.
  */
 import assert from "node:assert/strict";
-import { callLines, DEPLOY_TESTS_SKIPPED, eventually, withPod } from "./support/deploy.ts";
+import { callLines, DEPLOY_TESTS_SKIPPED, POLL_MS, waitForCalls, withPod } from "./support/deploy.ts";
 import { issuedSessions } from "./support/emulator.ts";
 import { csiVariant } from "./support/kubernetes_manifests.ts";
-import { openssl } from "./support/run.ts";
+import { openssl, waitFor } from "./support/run.ts";
 
 const ignore = DEPLOY_TESTS_SKIPPED !== undefined;
 
@@ -35,27 +35,27 @@ Deno.test(
       });
       const pod = await play(deployment);
       assert.equal(pod.startFailure, undefined, await pod.logs("certrole"));
-      const calls = async () => callLines(await pod.logs("app"));
-      await eventually("three calls", 60, async () => (await calls()).length >= 3);
-      const firstKey = (await calls())[0].key;
+      const log = () => pod.logs("app");
+      const [{ key: firstKey }] = await waitForCalls("three calls", 60, log, (calls) => calls.length >= 3);
 
       const swapped = Date.now();
       await project(second);
       const sessions = () => issuedSessions(emulator.walkthrough.sessionLog);
-      await eventually(
+      const rotated = await waitFor(
+        () => sessions().find((entry) => entry.certificate.serial === secondSerial),
+        15_000,
         "a CreateSession with the new serial",
-        15,
-        () => sessions().some((entry) => entry.certificate.serial === secondSerial),
+        POLL_MS,
       );
-      const rotated = sessions().find((entry) => entry.certificate.serial === secondSerial)!;
       const latencyMs = Date.parse(rotated.time) - swapped;
-      const callsAtSwap = (await calls()).length;
-      await eventually("calls with the new certificate's credentials", 30, async () => {
-        return (await calls()).slice(callsAtSwap).some((call) => call.key === rotated.accessKeyId);
-      });
-      await eventually("three more calls", 30, async () => (await calls()).length >= callsAtSwap + 3);
-
-      const all = await calls();
+      const callsAtSwap = callLines(await log()).length;
+      await waitForCalls(
+        "calls with the new certificate's credentials",
+        30,
+        log,
+        (calls) => calls.slice(callsAtSwap).some((call) => call.key === rotated.accessKeyId),
+      );
+      const all = await waitForCalls("three more calls", 30, log, (calls) => calls.length >= callsAtSwap + 3);
       assert.deepEqual(all.filter((call) => !call.ok).map((call) => call.line), [], "no call failed");
       assert.equal(sessions()[0].certificate.serial, firstSerial);
       assert.notEqual(firstKey, rotated.accessKeyId);

@@ -7,7 +7,7 @@
  * 137 (killed after the grace period). serve and exec --supervise included. Prints the times.
  */
 import assert from "node:assert/strict";
-import { callLines, DEPLOY_TESTS_SKIPPED, type DeployImages, eventually, withPod } from "./support/deploy.ts";
+import { DEPLOY_TESTS_SKIPPED, type DeployImages, waitForCalls, withPod } from "./support/deploy.ts";
 import { podmanOk } from "./support/images.ts";
 
 const ignore = DEPLOY_TESTS_SKIPPED !== undefined;
@@ -25,7 +25,7 @@ for (const { pattern, app } of PATTERNS) {
       withPod({}, async (test) => {
         const deployment = await test.deployment(pattern, app);
         const pod = await test.play(deployment);
-        await eventually("a call", 60, async () => callLines(await pod.logs("app")).length >= 1);
+        await waitForCalls("a call", 60, () => pod.logs("app"), (calls) => calls.length >= 1);
         const grace = String(deployment.spec.template.spec.terminationGracePeriodSeconds);
         const stopping = performance.now();
         await podmanOk(["pod", "stop", "-t", grace, pod.adapted.podName]);

@@ -14,7 +14,7 @@ import { buildFixture, buildVariant, ensureDebian, podmanOk, STATE_DIR, TEST_TAG
 import { writeProjection } from "./atomic_writer.ts";
 import { configMapFromEnvFile, type PlayedPod, playPod, removePod } from "./kube_play.ts";
 import { loadManifests, type Manifest } from "./kubernetes_manifests.ts";
-import { ROOT, run } from "./run.ts";
+import { ROOT, run, waitFor } from "./run.ts";
 
 export const DEPLOY_TESTS_SKIPPED = Deno.env.get("CERTROLE_DEPLOY_TESTS") === "1"
   ? undefined
@@ -204,8 +204,15 @@ export function freePort(): number {
   return port;
 }
 
+/** One call a test application printed: `ok ...` or `fail ...`, with the access key it used. */
+export interface Call {
+  readonly ok: boolean;
+  readonly line: string;
+  readonly key?: string;
+}
+
 /** The `ok ...` and `fail ...` lines the test applications print, in order. */
-export function callLines(log: string): { ok: boolean; line: string; key?: string }[] {
+export function callLines(log: string): Call[] {
   return log.split("\n").filter((line) => /^(ok|fail) /.test(line)).map((line) => ({
     ok: line.startsWith("ok "),
     line,
@@ -213,18 +220,28 @@ export function callLines(log: string): { ok: boolean; line: string; key?: strin
   }));
 }
 
-/** Waits (bounded) until `check` is true, polling every 250 ms. */
-export async function eventually(
+/** How often the deployment tests poll a pod or the emulator (each look at a pod is a podman call). */
+export const POLL_MS = 250;
+
+/**
+ * Waits (at most `seconds`) until the calls in an application's log satisfy `enough`; returns
+ * those calls.
+ */
+export function waitForCalls(
   what: string,
   seconds: number,
-  check: () => boolean | Promise<boolean>,
-): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`${what}: not within ${seconds} s`);
+  log: () => Promise<string>,
+  enough: (calls: Call[]) => boolean,
+): Promise<Call[]> {
+  return waitFor(
+    async () => {
+      const calls = callLines(await log());
+      return enough(calls) ? calls : undefined;
+    },
+    seconds * 1000,
+    what,
+    POLL_MS,
+  );
 }
 
 /** What a pod test works with, set up by withPod. */
