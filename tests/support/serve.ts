@@ -2,8 +2,6 @@
 import { parseExports } from "./emulator.ts";
 import { spawnResident, waitFor } from "./run.ts";
 
-export { spawnResident };
-
 export interface ServeProcess {
   readonly child: Deno.ChildProcess;
   /** The `export NAME=value` lines it printed once ready. */
