@@ -71,8 +71,19 @@ export interface AdaptedPod {
   readonly postStart: Readonly<Record<string, readonly string[]>>;
 }
 
-function replacePort(value: string, port: number): string {
-  return value.replaceAll(`:${SERVE_PORT}`, `:${port}`);
+/**
+ * `value` with serve's port replaced by `port` in every string it holds: `HOST:9911` (listen
+ * addresses, URLs) and `/9911` (bash's /dev/tcp/HOST/9911 in the Compose healthcheck).
+ */
+export function replacePort<T>(value: T, port: number): T {
+  if (typeof value === "string") {
+    return value.replaceAll(`:${SERVE_PORT}`, `:${port}`).replaceAll(`/${SERVE_PORT}`, `/${port}`) as T;
+  }
+  if (Array.isArray(value)) return value.map((item) => replacePort(item, port)) as T;
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, replacePort(item, port)])) as T;
+  }
+  return value;
 }
 
 /** The podman 4.3 copy of a Deployment (pure): see the module comment for each change. */
@@ -90,7 +101,7 @@ export function adaptForPodman(options: PlayOptions, suffix: string): AdaptedPod
     const sidecar = init && container.restartPolicy === "Always";
     delete container.restartPolicy;
     delete container.ports;
-    if (container.args) container.args = container.args.map((arg: string) => replacePort(arg, options.port));
+    if (container.args) container.args = replacePort(container.args, options.port);
     for (const kind of ["startupProbe", "readinessProbe", "livenessProbe"] as const) {
       if (!container[kind]) continue;
       const definition = structuredClone(container[kind]);
