@@ -10,7 +10,16 @@
  */
 import { issueDated, issueLeaf, type Leaf, makeCa } from "./pki.ts";
 import { startWalkthrough, type Walkthrough } from "./emulator.ts";
-import { buildFixture, buildVariant, ensureDebian, podmanOk, STATE_DIR, TEST_TAG, testImage } from "./images.ts";
+import {
+  buildContext,
+  buildFixture,
+  buildVariant,
+  ensureDebian,
+  podmanOk,
+  STATE_DIR,
+  TEST_TAG,
+  testImage,
+} from "./images.ts";
 import { writeProjection } from "./atomic_writer.ts";
 import { configMapFromEnvFile, type PlayedPod, playPod, removePod } from "./kube_play.ts";
 import { loadManifests, type Manifest } from "./kubernetes_manifests.ts";
@@ -21,7 +30,6 @@ export const DEPLOY_TESTS_SKIPPED = Deno.env.get("CERTROLE_DEPLOY_TESTS") === "1
   : "CERTROLE_DEPLOY_TESTS is not 1 (make test-deploy runs them)";
 
 const FIXTURES = `${ROOT}/tests/fixtures/deploy`;
-const BUILD_FLAGS = ["--pull=never", "--network", "host", "--layers"];
 
 export interface DeployImages {
   readonly sidecar: string;
@@ -46,18 +54,6 @@ async function copyBoto3(into: string): Promise<void> {
     if (copied.code !== 0) throw new Error(`cp ${source}: ${copied.stderr}`);
   }
   await run("find", [into, "-name", "__pycache__", "-prune", "-exec", "rm", "-rf", "{}", "+"]);
-}
-
-async function buildIn(context: string, tag: string, buildArgs: Record<string, string>): Promise<string> {
-  await podmanOk([
-    "build",
-    ...BUILD_FLAGS,
-    ...Object.entries(buildArgs).flatMap(([name, value]) => ["--build-arg", `${name}=${value}`]),
-    "-t",
-    tag,
-    context,
-  ]);
-  return tag;
 }
 
 let images: Promise<DeployImages> | undefined;
@@ -85,34 +81,32 @@ export function deployImages(): Promise<DeployImages> {
   return images;
 }
 
-function buildDeployImages(): Promise<DeployImages> {
-  return (async () => {
-    await ensureDebian(console.log);
-    const sidecar = await buildVariant("sidecar");
-    const python = await buildVariant("python");
-    const context = await Deno.makeTempDir({ prefix: "certrole-deploy-images-" });
-    try {
-      await Deno.mkdir(`${context}/boto3`);
-      await Deno.copyFile(`${FIXTURES}/boto3-app/Dockerfile`, `${context}/boto3/Dockerfile`);
-      await Deno.copyFile(`${FIXTURES}/boto3-app/app.py`, `${context}/boto3/app.py`);
-      await copyBoto3(`${context}/boto3/site-packages`);
-      const boto3App = await buildIn(`${context}/boto3`, testImage("deploy-boto3-app"), {
-        BASE: await buildFixture("debian-python"),
-      });
-      const awsCliApp = await buildIn(`${FIXTURES}/aws-cli-app`, testImage("deploy-aws-cli-app"), {
-        BASE: await buildFixture("debian-awscli"),
-      });
-      await Deno.mkdir(`${context}/supervised`);
-      await Deno.copyFile(`${FIXTURES}/supervised-app/Dockerfile`, `${context}/supervised/Dockerfile`);
-      await Deno.copyFile(`${FIXTURES}/boto3-app/app.py`, `${context}/supervised/app.py`);
-      const supervisedApp = await buildIn(`${context}/supervised`, testImage("deploy-supervised-app"), {
-        IMAGE: python,
-      });
-      return { sidecar, boto3App, awsCliApp, supervisedApp };
-    } finally {
-      await Deno.remove(context, { recursive: true });
-    }
-  })();
+async function buildDeployImages(): Promise<DeployImages> {
+  await ensureDebian(console.log);
+  const sidecar = await buildVariant("sidecar");
+  const python = await buildVariant("python");
+  const context = await Deno.makeTempDir({ prefix: "certrole-deploy-images-" });
+  try {
+    await Deno.mkdir(`${context}/boto3`);
+    await Deno.copyFile(`${FIXTURES}/boto3-app/Dockerfile`, `${context}/boto3/Dockerfile`);
+    await Deno.copyFile(`${FIXTURES}/boto3-app/app.py`, `${context}/boto3/app.py`);
+    await copyBoto3(`${context}/boto3/site-packages`);
+    const boto3App = await buildContext(`${context}/boto3`, testImage("deploy-boto3-app"), {
+      BASE: await buildFixture("debian-python"),
+    });
+    const awsCliApp = await buildContext(`${FIXTURES}/aws-cli-app`, testImage("deploy-aws-cli-app"), {
+      BASE: await buildFixture("debian-awscli"),
+    });
+    await Deno.mkdir(`${context}/supervised`);
+    await Deno.copyFile(`${FIXTURES}/supervised-app/Dockerfile`, `${context}/supervised/Dockerfile`);
+    await Deno.copyFile(`${FIXTURES}/boto3-app/app.py`, `${context}/supervised/app.py`);
+    const supervisedApp = await buildContext(`${context}/supervised`, testImage("deploy-supervised-app"), {
+      IMAGE: python,
+    });
+    return { sidecar, boto3App, awsCliApp, supervisedApp };
+  } finally {
+    await Deno.remove(context, { recursive: true });
+  }
 }
 
 /** The CN the shipped Certificate asks for, which the role's trust policy admits. */

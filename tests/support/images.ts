@@ -93,8 +93,6 @@ export async function buildFixture(name: string): Promise<string> {
   return await buildLocalBase(name, await containerEnv());
 }
 
-const BUILD_FLAGS = LOCAL_BUILD_FLAGS;
-
 /** The build arguments that put a variant on its local base, with the local Deno builder and no SDK download. */
 export async function localBuildArgs(variant: TestedVariant): Promise<string[]> {
   const base = await buildFixture(LOCAL_BASES[variant]);
@@ -114,7 +112,7 @@ export async function localBuildArgs(variant: TestedVariant): Promise<string[]> 
 export async function buildVariant(variant: TestedVariant): Promise<string> {
   await podmanOk([
     "build",
-    ...BUILD_FLAGS,
+    ...LOCAL_BUILD_FLAGS,
     "-f",
     `${ROOT}/images/${variant}/Dockerfile`,
     ...await localBuildArgs(variant),
@@ -125,19 +123,26 @@ export async function buildVariant(variant: TestedVariant): Promise<string> {
   return variantImage(variant);
 }
 
-/** The tiny application of tests/fixtures/images/<variant>-app, FROM the variant image. */
-export async function buildApp(variant: TestedVariant): Promise<string> {
-  await buildVariant(variant);
+/** Builds the Dockerfile of a build context (a test application's folder) as `tag`; returns the tag. */
+export async function buildContext(
+  context: string,
+  tag: string,
+  buildArgs: Readonly<Record<string, string>>,
+): Promise<string> {
   await podmanOk([
     "build",
-    ...BUILD_FLAGS,
-    "--build-arg",
-    `IMAGE=${variantImage(variant)}`,
+    ...LOCAL_BUILD_FLAGS,
+    ...Object.entries(buildArgs).flatMap(([name, value]) => ["--build-arg", `${name}=${value}`]),
     "-t",
-    appImage(variant),
-    `${FIXTURES}/${variant}-app`,
+    tag,
+    context,
   ]);
-  return appImage(variant);
+  return tag;
+}
+
+/** The tiny application of tests/fixtures/images/<variant>-app, FROM the variant image. */
+export async function buildApp(variant: TestedVariant): Promise<string> {
+  return await buildContext(`${FIXTURES}/${variant}-app`, appImage(variant), { IMAGE: await buildVariant(variant) });
 }
 
 /**
