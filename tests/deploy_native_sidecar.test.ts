@@ -8,8 +8,9 @@
  * Prints serve's RSS in the pod.
  */
 import assert from "node:assert/strict";
-import { BUCKET, DEPLOY_TESTS_SKIPPED, pid1Memory, waitForCalls, withPod } from "./support/deploy.ts";
+import { BUCKET, DEPLOY_TESTS_SKIPPED, waitForCalls, withPod } from "./support/deploy.ts";
 import { issuedSessions } from "./support/emulator.ts";
+import { pid1Memory } from "./support/images.ts";
 
 const ignore = DEPLOY_TESTS_SKIPPED !== undefined;
 

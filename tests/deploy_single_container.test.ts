@@ -6,9 +6,9 @@
  * that the passphrase variables never reach the application.)
  */
 import assert from "node:assert/strict";
-import { BUCKET, callLines, DEPLOY_TESTS_SKIPPED, pid1Memory, POLL_MS, withPod } from "./support/deploy.ts";
+import { BUCKET, callLines, DEPLOY_TESTS_SKIPPED, POLL_MS, withPod } from "./support/deploy.ts";
 import { issuedSessions } from "./support/emulator.ts";
-import { topOf } from "./support/images.ts";
+import { pid1Memory, topOf } from "./support/images.ts";
 import { waitFor } from "./support/run.ts";
 
 const ignore = DEPLOY_TESTS_SKIPPED !== undefined;

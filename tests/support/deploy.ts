@@ -10,16 +10,7 @@
  */
 import { issueDated, issueLeaf, type Leaf, makeCa } from "./pki.ts";
 import { startWalkthrough, type Walkthrough } from "./emulator.ts";
-import {
-  buildContext,
-  buildFixture,
-  buildVariant,
-  ensureDebian,
-  podmanOk,
-  STATE_DIR,
-  TEST_TAG,
-  testImage,
-} from "./images.ts";
+import { buildContext, buildFixture, buildVariant, ensureDebian, STATE_DIR, TEST_TAG, testImage } from "./images.ts";
 import { writeProjection } from "./atomic_writer.ts";
 import { configMapFromEnvFile, type PlayedPod, playPod, removePod } from "./kube_play.ts";
 import { loadManifests, type Manifest } from "./kubernetes_manifests.ts";
@@ -311,13 +302,4 @@ export async function withPod(
     await removePod(pod);
     await emulator.close();
   }
-}
-
-/** PID 1's resident and private (anonymous) memory in a running container, in KiB. */
-export async function pid1Memory(container: string): Promise<{ rssKiB: number; anonKiB: number }> {
-  const status = await podmanOk(["exec", container, "cat", "/proc/1/status"]);
-  return {
-    rssKiB: Number(status.match(/VmRSS:\s+(\d+) kB/)?.[1]),
-    anonKiB: Number(status.match(/RssAnon:\s+(\d+) kB/)?.[1]),
-  };
 }

@@ -241,6 +241,15 @@ export async function topOf(container: string): Promise<string[][]> {
   });
 }
 
+/** PID 1's resident and private (anonymous) memory in a running container, in KiB. */
+export async function pid1Memory(container: string): Promise<{ rssKiB: number; anonKiB: number }> {
+  const status = await podmanOk(["exec", container, "cat", "/proc/1/status"]);
+  return {
+    rssKiB: Number(status.match(/VmRSS:\s+(\d+) kB/)?.[1]),
+    anonKiB: Number(status.match(/RssAnon:\s+(\d+) kB/)?.[1]),
+  };
+}
+
 export async function exitCodeOf(container: string, engine: Engine = podman): Promise<number> {
   const result = await engine(["inspect", "--format", "{{.State.ExitCode}}", container]);
   return Number(result.stdout.trim());
