@@ -17,7 +17,7 @@ Deno.test(
       const pod = await play(await deployment("classic-sidecar", "awsCliApp"));
       assert.equal(pod.startFailure, undefined, await pod.logs("certrole"));
       assert.deepEqual(pod.adapted.order, ["certrole", "app"]);
-      assert.ok(pod.adapted.postStart.certrole, "the sidecar's postStart hook ran before the application started");
+      assert.ok(pod.adapted.postStart.certrole, "the manifest gives the sidecar a postStart hook (playPod runs it)");
       const calls = await waitForCalls("two calls", 60, () => pod.logs("app"), (calls) => calls.length >= 2);
       assert.ok(calls.every((call) => call.ok), calls.map((call) => call.line).join("\n"));
       assert.equal(calls[0].line, `ok buckets=${BUCKET}`, "the first call already had credentials");

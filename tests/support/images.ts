@@ -23,7 +23,10 @@ import { ROOT, run, type RunResult } from "./run.ts";
 export { DEBIAN_IMAGE, STATE_DIR };
 const FIXTURES = `${ROOT}/tests/fixtures/images`;
 
-/** The variants the image tests build, each on its local stand-in base. */
+/**
+ * The variants the image tests build, and the deployment tests (sidecar only for them), each on its
+ * local stand-in base.
+ */
 export const TESTED_VARIANTS = ["aws-cli", "python", "node", "ruby", "sidecar"] as const;
 export type TestedVariant = typeof TESTED_VARIANTS[number];
 

@@ -50,7 +50,8 @@ export interface PlayOptions {
   readonly port: number;
   /**
    * Stop waiting for a startup probe after this many seconds even if its failureThreshold allows
-   * more (a test of a pod that must not become ready need not wait the whole 30 s).
+   * more (a test of a pod that must not become ready need not wait out failureThreshold ×
+   * periodSeconds: minutes, for the shipped native sidecar).
    */
   readonly startupWaitSeconds?: number;
 }
