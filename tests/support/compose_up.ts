@@ -17,7 +17,6 @@ import { replacePort } from "./kube_play.ts";
 import { run, type RunResult } from "./run.ts";
 
 export interface ComposeProject {
-  readonly name: string;
   logs(service: string): Promise<string>;
   /** podman's name of a service's container. */
   container(service: string): string;
@@ -69,7 +68,6 @@ export async function composeUp(options: {
   }
   const result = await up;
   const project: ComposeProject = {
-    name,
     container,
     async logs(service) {
       const logs = await podman(["logs", container(service)]);

@@ -9,6 +9,7 @@
  * They run only when CERTROLE_DEPLOY_TESTS=1 (`make test-deploy`, CI's deploy step).
  */
 import { issueDated, issueLeaf, type Leaf, makeCa } from "./pki.ts";
+import type { EmulatorOptions } from "../../cli/emulator/server.ts";
 import { startWalkthrough, type Walkthrough } from "./emulator.ts";
 import { buildContext, buildFixture, buildVariant, ensureDebian, STATE_DIR, TEST_TAG, testImage } from "./images.ts";
 import { writeProjection } from "./atomic_writer.ts";
@@ -158,7 +159,7 @@ export const BUCKET = "fleet-bucket";
 /** An emulator with the role, trust anchor (the PKI's CA) and profile, and one bucket. */
 export async function startDeployWalkthrough(
   pki: DeployPki,
-  options: { credentialLifetimeSeconds?: number; throttleTps?: number; throttleScope?: "certificate" | "account" } = {},
+  options: Pick<EmulatorOptions, "throttleTps" | "throttleScope"> = {},
 ): Promise<DeployWalkthrough> {
   const walkthrough = await startWalkthrough(pki.caPem, { cn: CN, ...options });
   walkthrough.emulator.state.buckets[BUCKET] = {
@@ -236,8 +237,6 @@ export interface PodTest {
   readonly emulator: DeployWalkthrough;
   /** The leaf first projected into the certificate volume. */
   readonly leaf: Leaf;
-  /** Host directory of the pod's `certificate` volume, written as the kubelet projects a Secret. */
-  readonly certificateDir: string;
   /** deploy/kubernetes/PATTERN/deployment.yaml filled in with this run's images, as a user fills it. */
   deployment(pattern: string, app: keyof DeployImages): Promise<Manifest>;
   /** Plays a Deployment with the emulator's ConfigMap and the certificate volume; removed after the test. */
@@ -276,7 +275,6 @@ export async function withPod(
       pki,
       emulator,
       leaf,
-      certificateDir,
       project,
       async deployment(pattern, app) {
         const [deployment] = await loadManifests(`kubernetes/${pattern}/deployment.yaml`, {

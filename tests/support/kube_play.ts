@@ -33,7 +33,7 @@
  * anyway), ServiceAccount, Secret and CSI volume plumbing.
  */
 import { stringify } from "yaml";
-import { containerEnv, podman, podmanOk } from "./images.ts";
+import { podman, podmanOk } from "./images.ts";
 import { containersOf, type Manifest, podSpec } from "./kubernetes_manifests.ts";
 
 export const SERVE_PORT = 9911;
@@ -195,10 +195,8 @@ export interface PlayedPod {
   ready(): Promise<boolean>;
   /** Why the start stopped, when it did (a startup probe or postStart hook that failed). */
   readonly startFailure?: string;
-  /** Containers that were started (in order); the others are still "Created". */
-  readonly started: readonly string[];
   /** `podman kube down` on the played file; resolves with how long it took. */
-  down(): Promise<{ elapsedMs: number; output: string }>;
+  down(): Promise<{ elapsedMs: number }>;
 }
 
 /**
@@ -214,11 +212,9 @@ export async function playPod(options: PlayOptions): Promise<PlayedPod> {
   const name = (container: string) => `${adapted.podName}-${container}`;
   const played = await podman(["kube", "play", "--start=false", file]);
   if (played.code !== 0) throw new Error(`podman kube play failed:\n${played.stdout}\n${played.stderr}`);
-  const started: string[] = [];
   let startFailure: string | undefined;
   for (const container of adapted.order) {
     await podmanOk(["start", name(container)]);
-    started.push(container);
     const startup = adapted.probes.find((probe) => probe.container === container && probe.kind === "startupProbe");
     if (startup && !(await probeUntil(startup.definition, options.startupWaitSeconds))) {
       startFailure = `the startupProbe of ${container} did not pass`;
@@ -237,7 +233,6 @@ export async function playPod(options: PlayOptions): Promise<PlayedPod> {
     adapted,
     containerName: name,
     startFailure,
-    started,
     async logs(container) {
       const result = await podman(["logs", name(container)]);
       return result.stdout + result.stderr;
@@ -254,10 +249,10 @@ export async function playPod(options: PlayOptions): Promise<PlayedPod> {
     },
     async down() {
       const started = performance.now();
-      const result = await podman(["kube", "down", file]);
+      await podman(["kube", "down", file]);
       const elapsedMs = performance.now() - started;
       await Deno.remove(dir, { recursive: true }).catch(() => {});
-      return { elapsedMs, output: result.stdout + result.stderr };
+      return { elapsedMs };
     },
   };
 }
@@ -277,5 +272,3 @@ export function configMapFromEnvFile(name: string, envFile: string): Manifest {
   }
   return { apiVersion: "v1", kind: "ConfigMap", metadata: { name }, data };
 }
-
-export { containerEnv };
