@@ -34,7 +34,7 @@
  */
 import { stringify } from "yaml";
 import { podman, podmanOk } from "./images.ts";
-import { containersOf, type Manifest, podSpec } from "./kubernetes_manifests.ts";
+import { containersOf, type Manifest, podSpec, PROBES } from "./kubernetes_manifests.ts";
 
 export const SERVE_PORT = 9911;
 
@@ -58,7 +58,7 @@ export interface PlayOptions {
 
 export interface Probe {
   readonly container: string;
-  readonly kind: "startupProbe" | "readinessProbe" | "livenessProbe";
+  readonly kind: typeof PROBES[number];
   readonly definition: Manifest;
 }
 
@@ -98,12 +98,11 @@ export function adaptForPodman(options: PlayOptions, suffix: string): AdaptedPod
   const postStart: Record<string, string[]> = {};
   const sidecars: Manifest[] = [];
   const ordinaryInit: Manifest[] = [];
-  for (const { container, init } of containersOf(spec)) {
-    const sidecar = init && container.restartPolicy === "Always";
+  for (const { container, init, sidecar } of containersOf(spec)) {
     delete container.restartPolicy;
     delete container.ports;
     if (container.args) container.args = replacePort(container.args, options.port);
-    for (const kind of ["startupProbe", "readinessProbe", "livenessProbe"] as const) {
+    for (const kind of PROBES) {
       if (!container[kind]) continue;
       const definition = structuredClone(container[kind]);
       for (const handler of ["httpGet", "tcpSocket"]) {
