@@ -14,7 +14,7 @@ import { startWalkthrough, type Walkthrough } from "./emulator.ts";
 import { buildContext, buildFixture, buildVariant, ensureDebian, STATE_DIR, TEST_TAG, testImage } from "./images.ts";
 import { writeProjection } from "./atomic_writer.ts";
 import { configMapFromEnvFile, type PlayedPod, playPod, removePod } from "./kube_play.ts";
-import { loadManifests, type Manifest } from "./kubernetes_manifests.ts";
+import { csiVariant, loadManifests, type Manifest } from "./kubernetes_manifests.ts";
 import { ROOT, run, waitFor } from "./run.ts";
 
 export const DEPLOY_TESTS_SKIPPED = Deno.env.get("CERTROLE_DEPLOY_TESTS") === "1"
@@ -237,8 +237,11 @@ export interface PodTest {
   readonly emulator: DeployWalkthrough;
   /** The leaf first projected into the certificate volume. */
   readonly leaf: Leaf;
-  /** deploy/kubernetes/PATTERN/deployment.yaml filled in with this run's images, as a user fills it. */
-  deployment(pattern: string, app: keyof DeployImages): Promise<Manifest>;
+  /**
+   * deploy/kubernetes/PATTERN/deployment.yaml filled in with this run's images, as a user fills it;
+   * with `csi`, its csi-driver variant (cert-manager's csi-volume patch applied).
+   */
+  deployment(pattern: string, app: keyof DeployImages, options?: { csi?: boolean }): Promise<Manifest>;
   /** Plays a Deployment with the emulator's ConfigMap and the certificate volume; removed after the test. */
   play(deployment: Manifest, options?: { startupWaitSeconds?: number }): Promise<PlayedPod>;
   /** Projects a leaf's files into the certificate volume (one ..data swap, as a rotation). */
@@ -276,12 +279,11 @@ export async function withPod(
       emulator,
       leaf,
       project,
-      async deployment(pattern, app) {
-        const [deployment] = await loadManifests(`kubernetes/${pattern}/deployment.yaml`, {
-          CERTROLE_IMAGE: images.sidecar,
-          APP_IMAGE: images[app],
-          AWS_REGION: "us-east-1",
-        });
+      async deployment(pattern, app, options = {}) {
+        const path = `kubernetes/${pattern}/deployment.yaml`;
+        const values = { CERTROLE_IMAGE: images.sidecar, APP_IMAGE: images[app], AWS_REGION: "us-east-1" };
+        if (options.csi) return await csiVariant(path, { ...values, CERT_MANAGER_ISSUER: "roles-anywhere-ca" });
+        const [deployment] = await loadManifests(path, values);
         return deployment;
       },
       async play(deployment, options = {}) {
