@@ -253,9 +253,14 @@ export async function pid1Memory(container: string): Promise<{ rssKiB: number; a
   };
 }
 
+/** A stopped container's exit code; throws when the engine cannot say (never a 0 read from no answer). */
 export async function exitCodeOf(container: string, engine: Engine = podman): Promise<number> {
   const result = await engine(["inspect", "--format", "{{.State.ExitCode}}", container]);
-  return Number(result.stdout.trim());
+  const answer = result.stdout.trim();
+  if (result.code !== 0 || !/^-?\d+$/.test(answer)) {
+    throw new Error(`inspect ${container} exited ${result.code}: ${answer} ${result.stderr}`);
+  }
+  return Number(answer);
 }
 
 /** The walkthrough's PKI for image tests: a CA, the container's certificate and one with another CN. */
