@@ -13,7 +13,7 @@ import { fail } from "./errors.ts";
 const UNIT_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000 };
 
 /** The longest duration accepted: 100 000 days (about 273 years), far inside JavaScript's dates. */
-export const MAX_DURATION_MS = 100_000 * 86_400_000;
+const MAX_DURATION_MS = 100_000 * 86_400_000;
 
 /** Milliseconds; a bare number is seconds. A one-line usage error names `setting`. */
 export function parseDuration(text: string, setting: string): number {

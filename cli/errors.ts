@@ -35,7 +35,7 @@ export const ERROR_CODES = {
   UnsupportedBaseImage: { exit: 2, meaning: "`image dockerfile --base` names an image certrole cannot run on" },
   UnsupportedExecMode: {
     exit: 2,
-    meaning: "exec --supervise cannot run here (no glibc), or an image needs a mode this certrole has not got",
+    meaning: "exec --supervise cannot run here (no glibc)",
   },
   OutlivesCa: { exit: 2, meaning: "the certificate asked for would outlive the CA that signs it" },
 

@@ -127,7 +127,7 @@ function overview(): string {
     "  126  exec: its command cannot run",
     "  127  exec: its command is not found (otherwise exec exits with its command's own status)",
     "  130  interrupted at a passphrase prompt",
-    "  70   internal error: a bug, please report it",
+    `  ${INTERNAL_ERROR_EXIT}   internal error: a bug, please report it`,
     "Every error code with its exit status: DEVELOPERS.md (Errors and exit codes) in certrole's source.",
     "",
   ].join("\n");

@@ -3,7 +3,7 @@ import type { Command } from "../command.ts";
 import { writeStdout } from "../command.ts";
 import { usageError } from "../flags.ts";
 import { type ExecMode, renderUserDockerfile } from "../images/render.ts";
-import { readImageInputs, requireSuperviseSupport, rootFlag } from "../images/sources.ts";
+import { readImageInputs, rootFlag } from "../images/sources.ts";
 import { RUNTIME_PERMISSIONS } from "../permissions.ts";
 import { VERSION } from "../version.ts";
 
@@ -72,7 +72,6 @@ qualified (podman refuses short names) and glibc-based (Deno needs glibc 2.27 or
       version: VERSION,
       permissions: RUNTIME_PERMISSIONS,
     });
-    if (/"exec", "--supervise"/.test(dockerfile)) await requireSuperviseSupport("--supervise");
     writeStdout(dockerfile);
     return 0;
   },

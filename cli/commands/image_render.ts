@@ -1,8 +1,8 @@
 /** `certrole image render`: writes images/<variant>/Dockerfile from Dockerfile.template (or checks them). */
 import type { Command } from "../command.ts";
 import { writeStderr, writeStdout } from "../command.ts";
-import { renderImages, usesSupervise } from "../images/render.ts";
-import { readImageInputs, requireSuperviseSupport, rootFlag } from "../images/sources.ts";
+import { renderImages } from "../images/render.ts";
+import { readImageInputs, rootFlag } from "../images/sources.ts";
 import { RUNTIME_PERMISSIONS } from "../permissions.ts";
 import { VERSION } from "../version.ts";
 
@@ -57,7 +57,6 @@ when all are current.`,
     const root = rootFlag(flags.values.root);
     const inputs = await readImageInputs(root);
     const files = renderImages(inputs, { version: VERSION, permissions: RUNTIME_PERMISSIONS });
-    if (usesSupervise(inputs)) await requireSuperviseSupport("an image's entrypoint spec (mode supervise)");
     const check = flags.values.check === true;
     const stale: string[] = [];
     for (const file of files) {

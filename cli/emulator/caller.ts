@@ -17,7 +17,7 @@ import {
   type ReceivedRequest,
   sameSignature,
 } from "./sigv4_verify.ts";
-import { type EmulatorState, type IssuedSession, partitionOf } from "./state.ts";
+import { arnOf, type EmulatorState, type IssuedSession } from "./state.ts";
 
 export type Caller =
   | { readonly kind: "admin"; readonly accessKeyId: string; readonly arn: string; readonly userId: string }
@@ -94,7 +94,7 @@ export async function authenticate(
     return {
       kind: "admin",
       accessKeyId: auth.credential,
-      arn: `arn:${partitionOf(state)}:iam::${state.accountId}:root`,
+      arn: arnOf(state, "iam", "root"),
       userId: state.accountId,
     };
   }
@@ -103,7 +103,7 @@ export async function authenticate(
   return {
     kind: "session",
     accessKeyId: auth.credential,
-    arn: `arn:${partitionOf(state)}:sts::${state.accountId}:assumed-role/${roleName}/${session!.roleSessionName}`,
+    arn: arnOf(state, "sts", `assumed-role/${roleName}/${session!.roleSessionName}`),
     userId: `${role?.roleId ?? "AROA"}:${session!.roleSessionName}`,
     session: session!,
     facts: { time: now, region: auth.region, ...connection },

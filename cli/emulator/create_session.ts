@@ -2,13 +2,15 @@
  * The emulator's CreateSession: everything IAM Roles Anywhere checks before it vends
  * credentials. The SigV4-X509 signature (canonical request rebuilt by the AWS SDK's signer,
  * verified with the certificate's key: RSA, ECDSA or ML-DSA, the algorithm matching the key),
- * X-Amz-Date within 5 minutes, the credential scope, the
- * certificate's validity and its chain to the trust anchor through X-Amz-X509-Chain, the path
- * against Roles Anywhere's certificate rules (identity/roles_anywhere_rules.ts), trust anchor and
- * profile enabled, the role listed in the profile, the role's trust policy evaluated
- * against the certificate's attributes, and the requested duration.
+ * X-Amz-Date within 5 minutes, the credential scope, the trust anchor, profile and role ARNs
+ * in the endpoint's partition and the trust anchor and profile in its region
+ * (ValidationException otherwise), the certificate's validity and its chain to the trust
+ * anchor through X-Amz-X509-Chain, the path against Roles Anywhere's certificate rules
+ * (identity/roles_anywhere_rules.ts), trust anchor and profile enabled, the role listed in the
+ * profile, the role's trust policy evaluated against the certificate's attributes, and the
+ * requested duration.
  */
-import { parseArn, tryParseArn } from "../arn.ts";
+import { tryParseArn } from "../arn.ts";
 import { type Certificate, validityAt } from "../identity/certificate.ts";
 import { verifyChain } from "../identity/chain.ts";
 import { ecdsaDerToRaw } from "../identity/der.ts";
@@ -21,6 +23,7 @@ import { accessDenied, notFound, validation } from "./fault.ts";
 import { anchorCertificates, certificateFromBase64, policyFromText, verificationKey } from "./parsed_cache.ts";
 import { parseAmzDate, type ParsedAuthorization, type ReceivedRequest, x509StringToSign } from "./sigv4_verify.ts";
 import {
+  arnOf,
   type EmulatorState,
   type IssuedSession,
   partitionOf,
@@ -89,7 +92,8 @@ export async function createSession(
   const { trustAnchorArn, profileArn, roleArn } = requestedArns(state, request.url.searchParams);
   await requireTrustedPath(state, trustAnchorArn, leaf, intermediates, now);
   const { profile, role } = listedRole(state, profileArn, roleArn);
-  const keys = trustPolicyKeys(leaf, trustAnchorArn);
+  const tags = principalTags(leaf);
+  const keys = trustPolicyKeys(leaf, tags, trustAnchorArn);
   requireTrustPolicyAllows(role, keys);
   const { durationSeconds, roleSessionName } = sessionParameters(request.body, profile, leaf);
 
@@ -106,7 +110,7 @@ export async function createSession(
     trustAnchorArn,
     profileArn,
     certificateSerial: leaf.serialDecimal,
-    principalTags: principalTags(leaf),
+    principalTags: tags,
     sourceIdentity: keys["sts:SourceIdentity"],
   };
   return { session, body: responseBody(session, role, state) };
@@ -312,11 +316,10 @@ function sessionParameters(
 
 /** CreateSession's answer: the credential set and a fresh subject ARN. */
 function responseBody(session: IssuedSession, role: Role, state: EmulatorState): unknown {
-  const account = parseArn(session.roleArn).account;
   return {
     credentialSet: [{
       assumedRoleUser: {
-        arn: `arn:${partitionOf(state)}:sts::${account}:assumed-role/${role.roleName}/${session.roleSessionName}`,
+        arn: arnOf(state, "sts", `assumed-role/${role.roleName}/${session.roleSessionName}`),
         assumedRoleId: `${role.roleId}:${session.roleSessionName}`,
       },
       credentials: {
@@ -329,8 +332,6 @@ function responseBody(session: IssuedSession, role: Role, state: EmulatorState):
       roleArn: session.roleArn,
       sourceIdentity: session.sourceIdentity,
     }],
-    subjectArn: `arn:${
-      partitionOf(state)
-    }:rolesanywhere:${state.region}:${state.accountId}:subject/${crypto.randomUUID()}`,
+    subjectArn: arnOf(state, "rolesanywhere", `subject/${crypto.randomUUID()}`),
   };
 }

@@ -22,9 +22,9 @@ export type Protocol = "rest-json" | "iam-query" | "sts-query" | "ec2-query" | "
  * reference carries the same), which parsers that check namespaces compare against.
  */
 export const QUERY_NAMESPACES = {
-  iam: "https://iam.amazonaws.com/doc/2010-05-08/",
-  sts: "https://sts.amazonaws.com/doc/2011-06-15/",
-} as const;
+  "iam-query": "https://iam.amazonaws.com/doc/2010-05-08/",
+  "sts-query": "https://sts.amazonaws.com/doc/2011-06-15/",
+} as const satisfies Partial<Record<Protocol, string>>;
 
 export function escapeXml(text: string): string {
   return text.replace(
@@ -54,7 +54,7 @@ export function renderFault(fault: Fault, protocol: Protocol, requestId: string)
     case "iam-query":
     case "sts-query":
       return xml(
-        `<ErrorResponse xmlns="${QUERY_NAMESPACES[protocol === "iam-query" ? "iam" : "sts"]}"><Error><Type>${
+        `<ErrorResponse xmlns="${QUERY_NAMESPACES[protocol]}"><Error><Type>${
           fault.status >= 500 ? "Receiver" : "Sender"
         }</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
       );

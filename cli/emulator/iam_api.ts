@@ -26,7 +26,7 @@ import {
   updateAssumeRolePolicy,
 } from "./resources.ts";
 import type { ReceivedRequest } from "./sigv4_verify.ts";
-import { type EmulatorState, partitionOf, type Role, type Tag } from "./state.ts";
+import { arnOf, type EmulatorState, type Role, type Tag } from "./state.ts";
 
 export interface IamContext {
   readonly state: EmulatorState;
@@ -248,7 +248,7 @@ export function handleIam(request: ReceivedRequest, context: IamContext): Respon
   const { state, caller } = context;
   const roleName = operation.roleName(parameters);
   const resource = roleName === undefined ? "*" : state.roles[roleName]?.arn ??
-    `arn:${partitionOf(state)}:iam::${state.accountId}:role${parameters.get("Path") ?? "/"}${roleName}`;
+    arnOf(state, "iam", `role${parameters.get("Path") ?? "/"}${roleName}`);
   for (const needed of [`iam:${action}`, ...operation.alsoNeeds?.(parameters) ?? []]) {
     if (!isAllowed(caller, needed, resource, state)) {
       throw new Fault(403, "AccessDenied", notAuthorized(caller, needed, resource));
@@ -256,5 +256,5 @@ export function handleIam(request: ReceivedRequest, context: IamContext): Respon
   }
   const result = operation.run(parameters, context);
   if (operation.mutates) context.mutated();
-  return queryResponse(action, QUERY_NAMESPACES.iam, result, context.requestId);
+  return queryResponse(action, QUERY_NAMESPACES["iam-query"], result, context.requestId);
 }

@@ -24,10 +24,17 @@ export function principalTags(certificate: Certificate): Record<string, string> 
   return tags;
 }
 
-/** Condition keys for the trust policy: aws:PrincipalTag/..., aws:SourceArn, sts:SourceIdentity. */
-export function trustPolicyKeys(certificate: Certificate, trustAnchorArn: string): Record<string, string> {
+/**
+ * Condition keys for the trust policy: aws:PrincipalTag/... (the certificate's principalTags,
+ * which the caller keeps for the session too), aws:SourceArn, sts:SourceIdentity.
+ */
+export function trustPolicyKeys(
+  certificate: Certificate,
+  tags: Readonly<Record<string, string>>,
+  trustAnchorArn: string,
+): Record<string, string> {
   const keys: Record<string, string> = { "aws:SourceArn": trustAnchorArn };
-  for (const [tag, value] of Object.entries(principalTags(certificate))) keys[`aws:PrincipalTag/${tag}`] = value;
+  for (const [tag, value] of Object.entries(tags)) keys[`aws:PrincipalTag/${tag}`] = value;
   const cn = certificate.subject.attributes.find((attribute) => attribute.type === "CN");
   if (cn) keys["sts:SourceIdentity"] = `CN=${cn.value}`;
   return keys;

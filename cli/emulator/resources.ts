@@ -11,15 +11,7 @@ import { isSupportedOperator } from "./policy/evaluate.ts";
 import { checkTags, IAM_TAG_RULES, ROLES_ANYWHERE_TAG_RULES, withoutTags, withTags } from "./resource_tags.ts";
 import type { Tag } from "./state.ts";
 import { Fault, notFound, validation } from "./fault.ts";
-import {
-  type EmulatorState,
-  keyed,
-  partitionOf,
-  type Profile,
-  randomId,
-  type Role,
-  type TrustAnchor,
-} from "./state.ts";
+import { arnOf, type EmulatorState, keyed, type Profile, randomId, type Role, type TrustAnchor } from "./state.ts";
 import { isoSeconds } from "../iso_time.ts";
 
 const iamValidation = (message: string) => new Fault(400, "ValidationError", message);
@@ -90,7 +82,7 @@ export function createRole(
   const role: Role = {
     roleName: input.roleName,
     roleId: `AROA${randomId(17)}`,
-    arn: `arn:${partitionOf(state)}:iam::${state.accountId}:role${path}${input.roleName}`,
+    arn: arnOf(state, "iam", `role${path}${input.roleName}`),
     path,
     tags,
     assumeRolePolicyDocument: input.assumeRolePolicyDocument,
@@ -248,7 +240,7 @@ export function createTrustAnchor(
   const id = crypto.randomUUID();
   const anchor: TrustAnchor = {
     trustAnchorId: id,
-    trustAnchorArn: `arn:${partitionOf(state)}:rolesanywhere:${state.region}:${state.accountId}:trust-anchor/${id}`,
+    trustAnchorArn: arnOf(state, "rolesanywhere", `trust-anchor/${id}`),
     name: input.name,
     enabled: input.enabled ?? false,
     source: { sourceType: "CERTIFICATE_BUNDLE", sourceData: { x509CertificateData: pem } },
@@ -324,7 +316,7 @@ export function createProfile(
   const id = crypto.randomUUID();
   const profile: Profile = {
     profileId: id,
-    profileArn: `arn:${partitionOf(state)}:rolesanywhere:${state.region}:${state.accountId}:profile/${id}`,
+    profileArn: arnOf(state, "rolesanywhere", `profile/${id}`),
     name: input.name,
     enabled: input.enabled ?? false,
     roleArns: [...input.roleArns],
@@ -333,7 +325,7 @@ export function createProfile(
     managedPolicyArns: input.managedPolicyArns ?? [],
     requireInstanceProperties: input.requireInstanceProperties ?? false,
     acceptRoleSessionName: input.acceptRoleSessionName ?? false,
-    createdBy: `arn:${partitionOf(state)}:iam::${state.accountId}:root`,
+    createdBy: arnOf(state, "iam", "root"),
     createdAt: now8601(now),
     updatedAt: now8601(now),
     tags: withTags([], input.tags ?? [], ROLES_ANYWHERE_TAG_RULES),

@@ -27,7 +27,7 @@ import {
   updateTrustAnchor,
 } from "./resources.ts";
 import type { ReceivedRequest } from "./sigv4_verify.ts";
-import { type EmulatorState, partitionOf, type Profile, type Tag, type TrustAnchor } from "./state.ts";
+import { arnOf, type EmulatorState, type Profile, type Tag, type TrustAnchor } from "./state.ts";
 
 export interface RolesAnywhereContext {
   readonly state: EmulatorState;
@@ -137,14 +137,12 @@ function listPage<T>(items: readonly T[], query: URLSearchParams) {
 
 const anchorArn = ({ context: { state }, id }: Call) =>
   state.trustAnchors[id]?.trustAnchorArn ??
-    `arn:${partitionOf(state)}:rolesanywhere:${state.region}:${state.accountId}:trust-anchor/${id}`;
+    arnOf(state, "rolesanywhere", `trust-anchor/${id}`);
 const profileArn = ({ context: { state }, id }: Call) =>
   state.profiles[id]?.profileArn ??
-    `arn:${partitionOf(state)}:rolesanywhere:${state.region}:${state.accountId}:profile/${id}`;
-const anyAnchor = ({ context: { state } }: Call) =>
-  `arn:${partitionOf(state)}:rolesanywhere:${state.region}:${state.accountId}:trust-anchor/*`;
-const anyProfile = ({ context: { state } }: Call) =>
-  `arn:${partitionOf(state)}:rolesanywhere:${state.region}:${state.accountId}:profile/*`;
+    arnOf(state, "rolesanywhere", `profile/${id}`);
+const anyAnchor = ({ context: { state } }: Call) => arnOf(state, "rolesanywhere", "trust-anchor/*");
+const anyProfile = ({ context: { state } }: Call) => arnOf(state, "rolesanywhere", "profile/*");
 /** TagResource and UntagResource name the resource in the body, ListTagsForResource in the query. */
 const taggedArn = ({ body, query }: Call) => String(body.resourceArn ?? query.get("resourceArn") ?? "*");
 

@@ -6,7 +6,7 @@ import { type Caller, isAllowed } from "./caller.ts";
 import { escapeXml, Fault } from "./fault.ts";
 import { xml } from "./query_protocol.ts";
 import type { ReceivedRequest } from "./sigv4_verify.ts";
-import type { EmulatorState } from "./state.ts";
+import { arnOf, type EmulatorState } from "./state.ts";
 
 function accessDenied(): Fault {
   return new Fault(403, "AccessDenied", "Access Denied");
@@ -53,7 +53,7 @@ export function handleS3(
     );
   }
   if (request.method === "PUT" && bucket) {
-    if (!isAllowed(caller, "s3:CreateBucket", `arn:aws:s3:::${bucket}`, state)) throw accessDenied();
+    if (!isAllowed(caller, "s3:CreateBucket", arnOf(state, "s3", bucket), state)) throw accessDenied();
     if (!BUCKET_NAME.test(bucket)) throw new Fault(400, "InvalidBucketName", "The specified bucket is not valid.");
     if (state.buckets[bucket]) {
       throw new Fault(
@@ -69,14 +69,14 @@ export function handleS3(
     });
   }
   if (request.method === "DELETE" && bucket) {
-    if (!isAllowed(caller, "s3:DeleteBucket", `arn:aws:s3:::${bucket}`, state)) throw accessDenied();
+    if (!isAllowed(caller, "s3:DeleteBucket", arnOf(state, "s3", bucket), state)) throw accessDenied();
     if (!state.buckets[bucket]) throw new Fault(404, "NoSuchBucket", "The specified bucket does not exist");
     delete state.buckets[bucket];
     return new Response(null, { status: 204, headers: { "x-amz-request-id": requestId } });
   }
   if ((request.method === "HEAD" || request.method === "GET") && bucket) {
     if (!state.buckets[bucket]) throw new Fault(404, "NoSuchBucket", "The specified bucket does not exist");
-    if (!isAllowed(caller, "s3:ListBucket", `arn:aws:s3:::${bucket}`, state)) throw accessDenied();
+    if (!isAllowed(caller, "s3:ListBucket", arnOf(state, "s3", bucket), state)) throw accessDenied();
     if (request.method === "HEAD") {
       return new Response(null, { status: 200, headers: { "x-amz-request-id": requestId } });
     }

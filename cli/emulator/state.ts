@@ -118,6 +118,21 @@ export function partitionOf(state: Pick<EmulatorState, "region">): string {
   return partitionOfRegion(state.region)?.id ?? "aws";
 }
 
+/**
+ * An ARN of the emulator's own resources, in its partition: arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE.
+ * Roles Anywhere is regional; IAM and STS are global (no region) and S3 bucket ARNs name neither
+ * region nor account, as AWS writes them.
+ */
+export function arnOf(
+  state: Pick<EmulatorState, "region" | "accountId">,
+  service: "rolesanywhere" | "iam" | "sts" | "s3",
+  resource: string,
+): string {
+  const region = service === "rolesanywhere" ? state.region : "";
+  const account = service === "s3" ? "" : state.accountId;
+  return `arn:${partitionOf(state)}:${service}:${region}:${account}:${resource}`;
+}
+
 /** A record with no prototype: `record["constructor"]` is undefined until someone stores it. */
 export function keyed<T>(entries: Iterable<readonly [string, T]> = []): Record<string, T> {
   const record = Object.create(null) as Record<string, T>;

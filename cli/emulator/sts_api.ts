@@ -16,7 +16,7 @@ export function handleSts(request: ReceivedRequest, caller: Caller, state: Emula
   }
   return queryResponse(
     "GetCallerIdentity",
-    QUERY_NAMESPACES.sts,
+    QUERY_NAMESPACES["sts-query"],
     `${xml("Arn", caller.arn)}${xml("UserId", caller.userId)}${xml("Account", state.accountId)}`,
     requestId,
   );

@@ -1,7 +1,8 @@
 /**
- * `--throttle TPS`: a token bucket per certificate for CreateSession. Each certificate may make
- * TPS calls a second on average, in bursts of up to TPS (at least one); calls beyond that are
- * answered with ThrottlingException. Pure: the time is passed in.
+ * `--throttle TPS`: token buckets for CreateSession, one per certificate (or, with
+ * `--throttle-scope account`, one for the account). Each bucket allows TPS calls a second on
+ * average, in bursts of up to TPS (at least one); calls beyond that are answered with
+ * ThrottlingException. Pure: the time is passed in.
  *
  * AWS's own quota ("Rate of CreateSession requests", 10 per second by default, per account and
  * Region, per the Roles Anywhere quotas page) is shared by every certificate of the account;
@@ -14,7 +15,7 @@
 export type ThrottleScope = "certificate" | "account";
 export const THROTTLE_SCOPES: readonly ThrottleScope[] = ["certificate", "account"];
 
-/** Certificates remembered at once; the longest unseen is forgotten first (it would be full again). */
+/** Buckets (certificates) remembered at once; the longest unseen is forgotten first (it would be full again). */
 const MAX_TRACKED = 10_000;
 
 export class Throttle {

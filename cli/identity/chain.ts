@@ -118,6 +118,27 @@ export function isSelfIssued(certificate: Certificate): boolean {
   return sameName(certificate.issuer, certificate.subject);
 }
 
+/** Issued by itself and verified with its own key: a root CA (or a self-signed leaf). */
+export async function isSelfSigned(certificate: Certificate): Promise<boolean> {
+  return isSelfIssued(certificate) && await isSignedBy(certificate, certificate);
+}
+
+/**
+ * The first of `candidates`, other than those in `used`, that issued `certificate`: its subject is
+ * the certificate's issuer and its key verifies the certificate's signature.
+ */
+export async function findIssuer(
+  certificate: Certificate,
+  candidates: readonly Certificate[],
+  used: readonly Certificate[],
+): Promise<Certificate | undefined> {
+  for (const candidate of candidates) {
+    if (used.includes(candidate) || !sameName(certificate.issuer, candidate.subject)) continue;
+    if (await isSignedBy(certificate, candidate)) return candidate;
+  }
+  return undefined;
+}
+
 export type ChainResult =
   | { readonly ok: true; readonly path: readonly Certificate[]; readonly anchor: Certificate }
   | { readonly ok: false; readonly reason: string };
@@ -146,14 +167,7 @@ export async function verifyChain(
         return { ok: true, path, anchor };
       }
     }
-    let next: Certificate | undefined;
-    for (const candidate of intermediates) {
-      if (path.includes(candidate) || !sameName(current.issuer, candidate.subject)) continue;
-      if (await isSignedBy(current, candidate)) {
-        next = candidate;
-        break;
-      }
-    }
+    const next = await findIssuer(current, intermediates, path);
     if (!next) {
       return { ok: false, reason: `no trusted issuer "${current.issuer.text}" for "${current.subject.text}"` };
     }

@@ -40,7 +40,7 @@ import {
 import { type ExpandedMlDsaKey, importMlDsaKey, type MlDsaKeyForm, readMlDsaPrivateKey } from "./ml_dsa_key.ts";
 import { CURVES, ML_DSA, type MlDsaParameterSet, OID, oidName } from "./oids.ts";
 import { looksLikePem, parsePem, PemError } from "./pem.ts";
-import { publicJwkOf } from "./public_key.ts";
+import { publicKeyOf } from "./public_key.ts";
 import { messageOf } from "../errors.ts";
 
 export type SigningAlgorithm = "AWS4-X509-RSA-SHA256" | "AWS4-X509-ECDSA-SHA256" | "AWS4-X509-MLDSA";
@@ -195,11 +195,13 @@ async function importKey(der: Uint8Array, kind: "pkcs8" | "pkcs1" | "sec1", encr
     : { name: "ECDSA", namedCurve: curve! };
   // Non-extractable from the start: the private half never leaves WebCrypto, not even as a JWK.
   let signingKey: CryptoKey;
+  let verifyingKey: CryptoKey;
   let jwk: JsonWebKey;
   try {
     signingKey = await crypto.subtle.importKey("pkcs8", pkcs8, importAlgorithm, false, ["sign"]);
     // Deno imports some invalid keys and fails only when they are used: deriving the public half proves more.
-    jwk = await publicJwkOf(signingKey);
+    verifyingKey = await publicKeyOf(signingKey);
+    jwk = await crypto.subtle.exportKey("jwk", verifyingKey);
   } catch (error) {
     if (encrypted) throw new KeyError("wrong-passphrase", "the passphrase does not decrypt the private key");
     throw new KeyError("corrupt", `the private key does not load: ${messageOf(error)}`);
@@ -209,7 +211,7 @@ async function importKey(der: Uint8Array, kind: "pkcs8" | "pkcs1" | "sec1", encr
   const publicJwk: JsonWebKey = type === "RSA"
     ? { kty: "RSA", n: jwk.n, e: jwk.e }
     : { kty: "EC", crv: jwk.crv, x: jwk.x, y: jwk.y };
-  await proveKeyPair(signingKey, publicJwk, importAlgorithm);
+  await proveKeyPair(signingKey, verifyingKey);
   return {
     type,
     description: type === "RSA" ? `RSA-${bits}` : `EC ${curve}`,
@@ -227,18 +229,14 @@ async function importKey(der: Uint8Array, kind: "pkcs8" | "pkcs1" | "sec1", encr
  * key is used: better to say so here, naming the file, than at CreateSession. About 1 ms for
  * RSA-2048, paid only when a session is created.
  */
-async function proveKeyPair(
-  signingKey: CryptoKey,
-  publicJwk: JsonWebKey,
-  algorithm: RsaHashedImportParams | EcKeyImportParams,
-): Promise<void> {
+async function proveKeyPair(signingKey: CryptoKey, verifyingKey: CryptoKey): Promise<void> {
   const message = new TextEncoder().encode("certrole checks that this key signs");
-  const scheme = algorithm.name === "ECDSA" ? { name: "ECDSA", hash: "SHA-256" } : { name: algorithm.name };
+  const name = signingKey.algorithm.name;
+  const scheme = name === "ECDSA" ? { name, hash: "SHA-256" } : { name };
   let verified: boolean;
   try {
     const signature = await crypto.subtle.sign(scheme, signingKey, message);
-    const publicKey = await crypto.subtle.importKey("jwk", publicJwk, algorithm, false, ["verify"]);
-    verified = await crypto.subtle.verify(scheme, publicKey, signature, message);
+    verified = await crypto.subtle.verify(scheme, verifyingKey, signature, message);
   } catch (error) {
     throw new KeyError("corrupt", `the private key cannot sign: ${messageOf(error)}`);
   }

@@ -15,8 +15,12 @@ type WithGetPublicKey = SubtleCrypto & {
   getPublicKey(key: CryptoKey, usages: KeyUsage[]): Promise<CryptoKey>;
 };
 
+/** The public key, as a WebCrypto key that verifies. */
+export async function publicKeyOf(privateKey: CryptoKey): Promise<CryptoKey> {
+  return await (crypto.subtle as WithGetPublicKey).getPublicKey(privateKey, ["verify"]);
+}
+
 /** The public key as a JWK (ML-DSA: kty "AKP" with the raw key in "pub"). */
 export async function publicJwkOf(privateKey: CryptoKey): Promise<JsonWebKey & { pub?: string }> {
-  const publicKey = await (crypto.subtle as WithGetPublicKey).getPublicKey(privateKey, ["verify"]);
-  return await crypto.subtle.exportKey("jwk", publicKey);
+  return await crypto.subtle.exportKey("jwk", await publicKeyOf(privateKey));
 }

@@ -466,15 +466,6 @@ export function entrypointNames(inputs: ImageInputs): string[] {
   return Object.keys(inputs.entrypoints).sort();
 }
 
-/** True when some image's entrypoint runs `exec --supervise`. */
-export function usesSupervise(inputs: ImageInputs): boolean {
-  const { variants } = parseVariants(inputs.variantsJson);
-  return variants.some((variant) => {
-    const spec = entrypointOf(inputs, variant.entrypoint, `variant ${variant.name}`);
-    return !spec.certrole && spec.mode === "supervise";
-  });
-}
-
 export interface UserDockerfileRequest {
   readonly base: string;
   /** An entrypoint spec name: aws-cli, python, node, ruby, generic. */

@@ -25,17 +25,3 @@ export async function readImageInputs(root: string): Promise<ImageInputs> {
 export function rootFlag(value: unknown): string {
   return ((value as string | undefined) ?? ".").replace(/\/$/, "") || "/";
 }
-
-/**
- * Fails when an entrypoint uses `exec --supervise` but this certrole's exec has no such flag
- * (it arrives with the supervising PID 1), instead of building an image that cannot start.
- */
-export async function requireSuperviseSupport(what: string): Promise<void> {
-  const { command } = await import("../commands/exec.ts");
-  if (!("supervise" in command.flags)) {
-    fail(
-      "UnsupportedExecMode",
-      `${what} needs \`certrole exec --supervise\`, which certrole has not got yet: use the default mode (exec replaces itself with the command)`,
-    );
-  }
-}

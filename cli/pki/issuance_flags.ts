@@ -51,7 +51,7 @@ export const COMMON_FLAGS: FlagSpecs = {
 };
 
 /** A whole number ≥ 1 from a flag, or `fallback` when the flag is absent. */
-export function positiveInteger(flags: ParsedFlags, name: string, fallback?: number): number | undefined {
+function positiveInteger(flags: ParsedFlags, name: string, fallback?: number): number | undefined {
   const text = flags.values[name] as string | undefined;
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
@@ -61,7 +61,7 @@ export function positiveInteger(flags: ParsedFlags, name: string, fallback?: num
 }
 
 /** The last instant an X.509 time can hold (GeneralizedTime, RFC 5280 4.1.2.5): 9999-12-31T23:59:59Z. */
-export const LAST_X509_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
+const LAST_X509_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 
 /**
  * A validity from `--days` or `--hours` (whole units, at least 1) in ms, checked so that the

@@ -24,7 +24,6 @@ import { isoSeconds } from "../iso_time.ts";
 import type { KeyType } from "./key_type.ts";
 import { CERTIFICATE_MODE, checkOutputs, KEY_MODE, type OutputFile, writeOutput } from "./output_files.ts";
 import { caPassphraseNames, openKeyFile, passphraseForNewKey } from "./passphrase_prompt.ts";
-import { readEnv } from "../process/environment.ts";
 
 type CertificateAuthority = typeof import("./certificate_authority.ts");
 type AltNames = ReturnType<typeof altNamesFrom>;
@@ -144,7 +143,7 @@ export async function issueLeaf(
   const notBefore = new Date(now.getTime() - BACKDATE_MS);
   const notAfter = new Date(now.getTime() + issuance.lifetimeMs);
   requireWithinCa(notAfter, ca);
-  const caKey = await loadCaKey(issuance.caKeyPath, issuance.caPassphraseFile, ca);
+  const caKey = await loadCaKey(issuance.caKeyPath, issuance.caPassphraseFile, ca, env);
 
   const key = issuance.csrPath
     ? await csrSubjectKey(pki, issuance.csrPath, subjectDer, issuance.altNames)
@@ -200,8 +199,13 @@ function requireWithinCa(notAfter: Date, ca: Certificate): void {
 }
 
 /** The CA's key, checked against the CA certificate; a WebCrypto key, which is what signs certificates. */
-async function loadCaKey(path: string, passphraseFile: string | undefined, ca: Certificate): Promise<CryptoKey> {
-  const key = await openKeyFile(path, CA_KEY_FILE, passphraseFile, readEnv);
+async function loadCaKey(
+  path: string,
+  passphraseFile: string | undefined,
+  ca: Certificate,
+  env: (name: string) => string | undefined,
+): Promise<CryptoKey> {
+  const key = await openKeyFile(path, CA_KEY_FILE, passphraseFile, env);
   if (!(await keyMatchesCertificate(key, ca))) {
     fail(
       "KeyMismatch",

@@ -7,7 +7,7 @@
  * holds, it names the CA the trust anchor must hold (the top issuer and its key id) without
  * claiming why the anchor refused it. Pure: `now` is passed in.
  */
-import { isSelfIssued, isSignedBy } from "../identity/chain.ts";
+import { findIssuer, isSelfSigned } from "../identity/chain.ts";
 import { type Certificate, validityAt } from "../identity/certificate.ts";
 import { shellQuote } from "../shell_quote.ts";
 import { isoSeconds } from "../iso_time.ts";
@@ -37,7 +37,7 @@ function outOfDates(certificate: Certificate, now: Date): string | undefined {
 }
 
 /** The sentence after "Untrusted signing certificate" (without the pki check pointer). */
-export async function untrustedCause(context: UntrustedContext): Promise<string | undefined> {
+export async function untrustedCause(context: UntrustedContext): Promise<string> {
   const { certificate, intermediates, now, files } = context;
   const leafDates = outOfDates(certificate, now);
   if (leafDates) {
@@ -45,26 +45,20 @@ export async function untrustedCause(context: UntrustedContext): Promise<string 
       leafDates.startsWith("expired") ? "issue a new one" : "check this machine's clock, or wait"
     }`;
   }
-  if (isSelfIssued(certificate) && await isSignedBy(certificate, certificate)) {
+  if (await isSelfSigned(certificate)) {
     return "the certificate is self-signed: Roles Anywhere trusts only certificates signed by the trust anchor's CA";
   }
   const bundle = files.intermediates ? `--intermediates ${shellQuote(files.intermediates)}` : "";
   let top = certificate;
   const used: Certificate[] = [];
   for (let depth = 0; depth < 8; depth++) {
-    let next: Certificate | undefined;
-    for (const candidate of intermediates) {
-      if (!used.includes(candidate) && await isSignedBy(top, candidate)) {
-        next = candidate;
-        break;
-      }
-    }
+    const next = await findIssuer(top, intermediates, used);
     if (!next) break;
     const dates = outOfDates(next, now);
     if (dates) return `the intermediate "${next.subject.text}" in ${bundle} ${dates}: renew it`;
     used.push(next);
     top = next;
-    if (isSelfIssued(top) && await isSignedBy(top, top)) {
+    if (await isSelfSigned(top)) {
       return `the chain sent ends at the self-signed CA "${top.subject.text}"${keyId(top.subjectKeyId)}, ` +
         `valid ${CLOCK}: the trust anchor must hold that CA certificate`;
     }

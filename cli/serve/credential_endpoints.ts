@@ -45,16 +45,22 @@ function text(status: number, body: string, headers: Record<string, string> = {}
   return new Response(body, { status, headers: { "content-type": "text/plain", ...NO_STORE, ...headers } });
 }
 
-function error(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
+/** The error every route answers: JSON {Code, Message}, never cached. */
+export function jsonError(
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
   return json(status, { Code: code, Message: message }, headers);
 }
 
 function methodNotAllowed(allowed: string): Response {
-  return error(405, "MethodNotAllowed", `use ${allowed}`, { allow: allowed });
+  return jsonError(405, "MethodNotAllowed", `use ${allowed}`, { allow: allowed });
 }
 
 function unavailable(): Response {
-  return error(
+  return jsonError(
     503,
     "CredentialsUnavailable",
     "no credentials with enough time left are held: the refresh is failing (see the server's log)",
@@ -75,9 +81,9 @@ async function container(request: Request, context: EndpointContext): Promise<Re
   if (request.method !== "GET") return methodNotAllowed("GET");
   const authorization = await context.authorize(request.headers.get("authorization"));
   if (authorization === "missing") {
-    return error(401, "Unauthorized", "send the token (AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]) as Authorization");
+    return jsonError(401, "Unauthorized", "send the token (AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]) as Authorization");
   }
-  if (authorization === "wrong") return error(403, "AccessDenied", "the Authorization token is not this server's");
+  if (authorization === "wrong") return jsonError(403, "AccessDenied", "the Authorization token is not this server's");
   const held = context.usable();
   if (!held) return unavailable();
   const { credentials, plan } = held;
@@ -135,7 +141,7 @@ export async function answer(request: Request, context: EndpointContext): Promis
   if (path.startsWith("/latest/")) {
     const imds = context.imds;
     if (!imds) {
-      return error(
+      return jsonError(
         404,
         "NotFound",
         "IMDS is off on this server (--no-imds, or not a loopback listener): use /v1/credentials",
@@ -146,5 +152,5 @@ export async function answer(request: Request, context: EndpointContext): Promis
       return await imdsCredentials(request, context, imds, path.slice(CREDENTIALS_PREFIX.length));
     }
   }
-  return error(404, "NotFound", `no ${path} here: ${CONTAINER_PATH}, /latest/api/token (IMDSv2) or /healthz`);
+  return jsonError(404, "NotFound", `no ${path} here: ${CONTAINER_PATH}, /latest/api/token (IMDSv2) or /healthz`);
 }

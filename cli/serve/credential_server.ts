@@ -11,7 +11,7 @@ import type { Environment } from "../credentials/obtain.ts";
 import { CertroleError, fail, messageOf } from "../errors.ts";
 import type { SessionSettings } from "../session_settings.ts";
 import type { AuthorizationToken } from "./authorization_token.ts";
-import { answer } from "./credential_endpoints.ts";
+import { answer, jsonError } from "./credential_endpoints.ts";
 import { ImdsSessions } from "./imds_session.ts";
 import type { ListenAddress } from "./listen_address.ts";
 import { checkTlsPair, readTlsPair, type TlsPair } from "./tls_pair.ts";
@@ -38,10 +38,7 @@ function refusal(reason: Rejection): Response {
     : reason === "timeout"
     ? [408, "RequestTimeout", "the request did not arrive in time"]
     : [400, "BadRequest", "the request is not HTTP/1.1 this server can parse"];
-  return new Response(JSON.stringify({ Code: code, Message: message }), {
-    status,
-    headers: { "content-type": "application/json", "cache-control": "no-store" },
-  });
+  return jsonError(status, code, message);
 }
 
 export interface CredentialServerOptions {
@@ -89,7 +86,7 @@ export async function startCredentialServer(options: CredentialServerOptions): P
       return await answer(request, context);
     } catch (error) {
       log(`internal error answering ${request.method} ${new URL(request.url).pathname}: ${messageOf(error)}`);
-      return new Response('{"Code":"InternalError","Message":"see the server log"}', { status: 500 });
+      return jsonError(500, "InternalError", "see the server log");
     }
   };
   let pair = options.tls?.pair;

@@ -88,8 +88,11 @@ export interface ListenOptions {
   readonly port: number;
   readonly tls?: TlsCredentials;
   readonly limits: HttpLimits;
-  /** The answer to a request refused before it reached the handler; `head` is what arrived of it. */
-  readonly reject: (rejection: Rejection, head: string) => Response;
+  /**
+   * The answer to a request refused before it reached the handler; `headers` are those of it
+   * that arrived (as far as they parse, for a request the HTTP parser gave up on).
+   */
+  readonly reject: (rejection: Rejection, headers: Headers) => Response;
 }
 
 /**
@@ -100,7 +103,8 @@ export interface ListenOptions {
 const BYTES_PER_READ = 64;
 
 /**
- * The whole body, or "too-large" once what arrived passes the limit or took more reads than
+ * The whole body, or "too-large" when its declared Content-Length is over the limit (nothing is
+ * read) or once what arrived passes the limit or took more reads than
  * `maxBodyBytes / BYTES_PER_READ`, or "aborted" when the connection ended first. Each read is
  * copied into one buffer (preallocated for a declared length, never larger than the limit) as it
  * is emitted and then dropped: holding the reads themselves, in a stream's queue or a list, cost
@@ -113,6 +117,7 @@ function collectBody(
   const maxBytes = limits.maxBodyBytes;
   const maxReads = Math.max(64, Math.ceil(maxBytes / BYTES_PER_READ));
   const declared = Number(incoming.headers["content-length"] ?? 0);
+  if (declared > maxBytes) return Promise.resolve("too-large");
   let body = new Uint8Array(declared > 0 ? declared : Math.min(maxBytes, 16 * 1024));
   let size = 0;
   let reads = 0;
@@ -156,6 +161,24 @@ async function wire(response: Response): Promise<Uint8Array> {
 
 type ClientError = Error & { code?: string; rawPacket?: Uint8Array };
 
+/**
+ * The header lines of what arrived of a request node:http's parser refused (its first
+ * `maxBytes`): every line after the request line with a name before a colon, as far as they are
+ * valid header names and values.
+ */
+function packetHeaders(raw: Uint8Array | undefined, maxBytes: number): Headers {
+  const headers = new Headers();
+  if (!raw) return headers;
+  for (const line of new TextDecoder().decode(raw.subarray(0, maxBytes)).split("\r\n").slice(1)) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    try {
+      headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+    } catch { /* not a header */ }
+  }
+  return headers;
+}
+
 function rejectionOf(error: ClientError): Rejection {
   if (error.code === "HPE_HEADER_OVERFLOW") return "header-too-large";
   if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") return "timeout";
@@ -191,28 +214,23 @@ export function listen(options: ListenOptions, handler: FetchHandler): Promise<H
     for (let i = 0; i + 1 < incoming.rawHeaders.length; i += 2) {
       headers.append(incoming.rawHeaders[i], incoming.rawHeaders[i + 1]);
     }
-    const head = () =>
-      [`${incoming.method} ${incoming.url} HTTP/1.1`, ...[...headers].map(([name, value]) => `${name}: ${value}`)]
-        .join("\r\n");
     let url: URL;
     try {
       url = new URL(incoming.url ?? "/", `${scheme}://${headers.get("host") ?? options.hostname}`);
     } catch {
-      await write(outgoing, options.reject("malformed", head()), true);
+      await write(outgoing, options.reject("malformed", headers), true);
       return;
     }
     let body: Uint8Array<ArrayBuffer> | undefined;
     if (incoming.method !== "GET" && incoming.method !== "HEAD") {
-      const received = Number(headers.get("content-length") ?? 0) > limits.maxBodyBytes
-        ? "too-large"
-        : await collectBody(incoming, limits);
+      const received = await collectBody(incoming, limits);
       if (received === "aborted") {
         outgoing.destroy();
         return;
       }
       // Refused before the handler runs; the rest of the body is not read: the connection closes.
       if (received === "too-large") {
-        await write(outgoing, options.reject("body-too-large", head()), true);
+        await write(outgoing, options.reject("body-too-large", headers), true);
         return;
       }
       body = received;
@@ -263,9 +281,7 @@ export function listen(options: ListenOptions, handler: FetchHandler): Promise<H
       socket.destroy();
       return;
     }
-    const raw = error.rawPacket;
-    const head = raw ? new TextDecoder().decode(raw.subarray(0, limits.maxHeaderBytes)) : "";
-    wire(options.reject(rejectionOf(error), head)).then(
+    wire(options.reject(rejectionOf(error), packetHeaders(error.rawPacket, limits.maxHeaderBytes))).then(
       (bytes) => socket.end(bytes),
       () => socket.destroy(),
     );
