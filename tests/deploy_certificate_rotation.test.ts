@@ -8,10 +8,9 @@
  * then use the credentials issued to the new certificate. Prints the rotation latency.
  */
 import assert from "node:assert/strict";
-import { callLines, DEPLOY_TESTS_SKIPPED, eventually, withPod } from "./support/deploy.ts";
+import { callLines, DEPLOY_TESTS_SKIPPED, POLL_MS, waitForCalls, withPod } from "./support/deploy.ts";
 import { issuedSessions } from "./support/emulator.ts";
-import { csiVariant } from "./support/kubernetes_manifests.ts";
-import { openssl } from "./support/run.ts";
+import { openssl, waitFor } from "./support/run.ts";
 
 const ignore = DEPLOY_TESTS_SKIPPED !== undefined;
 
@@ -23,47 +22,44 @@ async function decimalSerial(certificate: string): Promise<string> {
 Deno.test(
   { name: "certificate rotation: a ..data swap is used within seconds, no call fails", ignore },
   () =>
-    withPod({ leaf: (pki) => pki.issue("first") }, async ({ images, pki, emulator, leaf: first, play, project }) => {
-      const second = await pki.issue("second");
-      const [firstSerial, secondSerial] = [await decimalSerial(first.cert), await decimalSerial(second.cert)];
-      assert.notEqual(firstSerial, secondSerial);
-      const deployment = await csiVariant("kubernetes/native-sidecar/deployment.yaml", {
-        CERTROLE_IMAGE: images.sidecar,
-        APP_IMAGE: images.boto3App,
-        AWS_REGION: "us-east-1",
-        CERT_MANAGER_ISSUER: "roles-anywhere-ca",
-      });
-      const pod = await play(deployment);
-      assert.equal(pod.startFailure, undefined, await pod.logs("certrole"));
-      const calls = async () => callLines(await pod.logs("app"));
-      await eventually("three calls", 60, async () => (await calls()).length >= 3);
-      const firstKey = (await calls())[0].key;
+    withPod(
+      { leaf: (pki) => pki.issue("first") },
+      async ({ pki, emulator, leaf: first, deployment, play, project }) => {
+        const second = await pki.issue("second");
+        const [firstSerial, secondSerial] = [await decimalSerial(first.cert), await decimalSerial(second.cert)];
+        assert.notEqual(firstSerial, secondSerial);
+        const pod = await play(await deployment("native-sidecar", "boto3App", { csi: true }));
+        assert.equal(pod.startFailure, undefined, await pod.logs("certrole"));
+        const log = () => pod.logs("app");
+        const [{ key: firstKey }] = await waitForCalls("three calls", 60, log, (calls) => calls.length >= 3);
 
-      const swapped = Date.now();
-      await project(second);
-      const sessions = () => issuedSessions(emulator.walkthrough.sessionLog);
-      await eventually(
-        "a CreateSession with the new serial",
-        15,
-        () => sessions().some((entry) => entry.certificate.serial === secondSerial),
-      );
-      const rotated = sessions().find((entry) => entry.certificate.serial === secondSerial)!;
-      const latencyMs = Date.parse(rotated.time) - swapped;
-      const callsAtSwap = (await calls()).length;
-      await eventually("calls with the new certificate's credentials", 30, async () => {
-        return (await calls()).slice(callsAtSwap).some((call) => call.key === rotated.accessKeyId);
-      });
-      await eventually("three more calls", 30, async () => (await calls()).length >= callsAtSwap + 3);
-
-      const all = await calls();
-      assert.deepEqual(all.filter((call) => !call.ok).map((call) => call.line), [], "no call failed");
-      assert.equal(sessions()[0].certificate.serial, firstSerial);
-      assert.notEqual(firstKey, rotated.accessKeyId);
-      assert.ok(latencyMs < 10_000, `the new serial reached CreateSession ${latencyMs} ms after the swap`);
-      assert.match(await pod.logs("certrole"), /rotat/i, "serve logged the rotation");
-      console.log(
-        `rotation: new serial at CreateSession ${latencyMs} ms after the ..data swap; ` +
-          `${all.length} calls, ${all.length - callsAtSwap} after the swap, none failed`,
-      );
-    }),
+        const swapped = Date.now();
+        await project(second);
+        const sessions = () => issuedSessions(emulator.walkthrough.sessionLog);
+        const rotated = await waitFor(
+          () => sessions().find((entry) => entry.certificate.serial === secondSerial),
+          15_000,
+          "a CreateSession with the new serial",
+          POLL_MS,
+        );
+        const latencyMs = Date.parse(rotated.time) - swapped;
+        const callsAtSwap = callLines(await log()).length;
+        await waitForCalls(
+          "calls with the new certificate's credentials",
+          30,
+          log,
+          (calls) => calls.slice(callsAtSwap).some((call) => call.key === rotated.accessKeyId),
+        );
+        const all = await waitForCalls("three more calls", 30, log, (calls) => calls.length >= callsAtSwap + 3);
+        assert.deepEqual(all.filter((call) => !call.ok).map((call) => call.line), [], "no call failed");
+        assert.equal(sessions()[0].certificate.serial, firstSerial);
+        assert.notEqual(firstKey, rotated.accessKeyId);
+        assert.ok(latencyMs < 10_000, `the new serial reached CreateSession ${latencyMs} ms after the swap`);
+        assert.match(await pod.logs("certrole"), /rotat/i, "serve logged the rotation");
+        console.log(
+          `rotation: new serial at CreateSession ${latencyMs} ms after the ..data swap; ` +
+            `${all.length} calls, ${all.length - callsAtSwap} after the swap, none failed`,
+        );
+      },
+    ),
 );

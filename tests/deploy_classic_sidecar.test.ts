@@ -5,7 +5,7 @@
  * CLI application then lists the buckets from its first call, and the pod is ready.
  */
 import assert from "node:assert/strict";
-import { BUCKET, callLines, DEPLOY_TESTS_SKIPPED, eventually, withPod } from "./support/deploy.ts";
+import { BUCKET, DEPLOY_TESTS_SKIPPED, waitForCalls, withPod } from "./support/deploy.ts";
 import { issuedSessions } from "./support/emulator.ts";
 
 const ignore = DEPLOY_TESTS_SKIPPED !== undefined;
@@ -17,9 +17,8 @@ Deno.test(
       const pod = await play(await deployment("classic-sidecar", "awsCliApp"));
       assert.equal(pod.startFailure, undefined, await pod.logs("certrole"));
       assert.deepEqual(pod.adapted.order, ["certrole", "app"]);
-      assert.ok(pod.adapted.postStart.certrole, "the sidecar's postStart hook ran before the application started");
-      await eventually("two calls", 60, async () => callLines(await pod.logs("app")).length >= 2);
-      const calls = callLines(await pod.logs("app"));
+      assert.ok(pod.adapted.postStart.certrole, "the manifest gives the sidecar a postStart hook (playPod runs it)");
+      const calls = await waitForCalls("two calls", 60, () => pod.logs("app"), (calls) => calls.length >= 2);
       assert.ok(calls.every((call) => call.ok), calls.map((call) => call.line).join("\n"));
       assert.equal(calls[0].line, `ok buckets=${BUCKET}`, "the first call already had credentials");
       assert.ok(await pod.ready());

@@ -8,14 +8,13 @@
 import assert from "node:assert/strict";
 import {
   BUCKET,
-  callLines,
   certificateFiles,
   DEPLOY_TESTS_SKIPPED,
   deployImages,
-  eventually,
   freePort,
   makeDeployPki,
   startDeployWalkthrough,
+  waitForCalls,
 } from "./support/deploy.ts";
 import { type ComposeProject, composeUp } from "./support/compose_up.ts";
 import { issuedSessions } from "./support/emulator.ts";
@@ -56,8 +55,12 @@ Deno.test({ name: "compose: two applications share one certrole serve and one Cr
       },
     });
     for (const service of ["reports", "uploads"]) {
-      await eventually(`${service}: two calls`, 60, async () => callLines(await project!.logs(service)).length >= 2);
-      const calls = callLines(await project.logs(service));
+      const calls = await waitForCalls(
+        `${service}: two calls`,
+        60,
+        () => project!.logs(service),
+        (calls) => calls.length >= 2,
+      );
       assert.ok(calls.every((call) => call.ok), `${service}:\n${calls.map((call) => call.line).join("\n")}`);
       assert.match(calls[0].line, new RegExp(`buckets=${BUCKET}`));
       const mode = await podman(["inspect", "--format", "{{.HostConfig.NetworkMode}}", project.container(service)]);

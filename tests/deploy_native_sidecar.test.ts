@@ -8,8 +8,9 @@
  * Prints serve's RSS in the pod.
  */
 import assert from "node:assert/strict";
-import { BUCKET, callLines, DEPLOY_TESTS_SKIPPED, eventually, pid1Memory, withPod } from "./support/deploy.ts";
+import { BUCKET, DEPLOY_TESTS_SKIPPED, waitForCalls, withPod } from "./support/deploy.ts";
 import { issuedSessions } from "./support/emulator.ts";
+import { pid1Memory } from "./support/images.ts";
 
 const ignore = DEPLOY_TESTS_SKIPPED !== undefined;
 
@@ -21,8 +22,12 @@ for (const app of ["boto3App", "awsCliApp"] as const) {
     withPod({}, async ({ emulator, deployment, play }) => {
       const pod = await play(await deployment("native-sidecar", app));
       assert.equal(pod.startFailure, undefined, await pod.logs("certrole"));
-      await eventually("a successful call", 60, async () => callLines(await pod.logs("app")).some((call) => call.ok));
-      const calls = callLines(await pod.logs("app"));
+      const calls = await waitForCalls(
+        "a successful call",
+        60,
+        () => pod.logs("app"),
+        (calls) => calls.some((call) => call.ok),
+      );
       assert.ok(calls.every((call) => call.ok), calls.map((call) => call.line).join("\n"));
       assert.match(calls[0].line, new RegExp(`buckets=${BUCKET}`));
       assert.ok(await pod.ready(), "every container runs and the sidecar's readiness probe passes");

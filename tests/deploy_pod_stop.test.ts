@@ -7,8 +7,8 @@
  * 137 (killed after the grace period). serve and exec --supervise included. Prints the times.
  */
 import assert from "node:assert/strict";
-import { callLines, DEPLOY_TESTS_SKIPPED, type DeployImages, eventually, withPod } from "./support/deploy.ts";
-import { podmanOk } from "./support/images.ts";
+import { DEPLOY_TESTS_SKIPPED, type DeployImages, waitForCalls, withPod } from "./support/deploy.ts";
+import { exitCodeOf, podmanOk } from "./support/images.ts";
 
 const ignore = DEPLOY_TESTS_SKIPPED !== undefined;
 
@@ -25,19 +25,18 @@ for (const { pattern, app } of PATTERNS) {
       withPod({}, async (test) => {
         const deployment = await test.deployment(pattern, app);
         const pod = await test.play(deployment);
-        await eventually("a call", 60, async () => callLines(await pod.logs("app")).length >= 1);
+        await waitForCalls("a call", 60, () => pod.logs("app"), (calls) => calls.length >= 1);
         const grace = String(deployment.spec.template.spec.terminationGracePeriodSeconds);
         const stopping = performance.now();
         await podmanOk(["pod", "stop", "-t", grace, pod.adapted.podName]);
         const stopMs = performance.now() - stopping;
-        const exits: [string, string][] = [];
+        const exits: [string, number][] = [];
         for (const container of pod.adapted.order) {
-          const state = await podmanOk(["inspect", "--format", "{{.State.ExitCode}}", pod.containerName(container)]);
-          exits.push([container, state.trim()]);
+          exits.push([container, await exitCodeOf(pod.containerName(container))]);
         }
         const { elapsedMs } = await pod.down();
         for (const [container, code] of exits) {
-          assert.notEqual(code, "137", `${container} was killed after the ${grace} s grace period`);
+          assert.notEqual(code, 137, `${container} was killed after the ${grace} s grace period`);
         }
         assert.ok(stopMs < Number(grace) * 1000, `the pod took ${stopMs} ms to stop`);
         assert.ok(elapsedMs < 9000, `kube down took ${elapsedMs} ms`);

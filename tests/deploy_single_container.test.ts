@@ -6,9 +6,10 @@
  * that the passphrase variables never reach the application.)
  */
 import assert from "node:assert/strict";
-import { BUCKET, callLines, DEPLOY_TESTS_SKIPPED, eventually, pid1Memory, withPod } from "./support/deploy.ts";
+import { BUCKET, callLines, DEPLOY_TESTS_SKIPPED, POLL_MS, withPod } from "./support/deploy.ts";
 import { issuedSessions } from "./support/emulator.ts";
-import { topOf } from "./support/images.ts";
+import { pid1Memory, topOf } from "./support/images.ts";
+import { waitFor } from "./support/run.ts";
 
 const ignore = DEPLOY_TESTS_SKIPPED !== undefined;
 
@@ -17,9 +18,17 @@ Deno.test(
   () =>
     withPod({}, async ({ emulator, deployment, play }) => {
       const pod = await play(await deployment("single-container", "supervisedApp"));
-      await eventually("two calls", 60, async () => callLines(await pod.logs("app")).length >= 2);
-      const calls = callLines(await pod.logs("app"));
-      assert.ok(calls.every((call) => call.ok), (await pod.logs("app")).slice(-3000));
+      const log = await waitFor(
+        async () => {
+          const log = await pod.logs("app");
+          return callLines(log).length >= 2 ? log : undefined;
+        },
+        60_000,
+        "two calls",
+        POLL_MS,
+      );
+      const calls = callLines(log);
+      assert.ok(calls.every((call) => call.ok), log.slice(-3000));
       assert.match(calls[0].line, new RegExp(`buckets=${BUCKET}$`));
       const processes = await topOf(pod.containerName("app"));
       const pid1 = processes.find(([pid]) => pid === "1");

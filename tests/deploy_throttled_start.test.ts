@@ -8,7 +8,7 @@
  * ready and the application lists the buckets.
  */
 import assert from "node:assert/strict";
-import { callLines, DEPLOY_TESTS_SKIPPED, eventually, withPod } from "./support/deploy.ts";
+import { DEPLOY_TESTS_SKIPPED, waitForCalls, withPod } from "./support/deploy.ts";
 import { signedCreateSession } from "./support/create_session.ts";
 import { podmanOk } from "./support/images.ts";
 
@@ -29,7 +29,7 @@ Deno.test(
       assert.equal(outcomes.at(-1), "issued");
       const restarts = await podmanOk(["inspect", "--format", "{{.RestartCount}}", pod.containerName("certrole")]);
       assert.equal(restarts.trim(), "0", "serve kept retrying instead of exiting into a restart (CrashLoopBackOff)");
-      await eventually("a call", 60, async () => callLines(await pod.logs("app")).some((call) => call.ok));
+      await waitForCalls("a call", 60, () => pod.logs("app"), (calls) => calls.some((call) => call.ok));
       console.log(`throttled start: ${outcomes.length - 1} throttled attempt(s), then issued`);
     }),
 );

@@ -11,8 +11,7 @@ import assert from "node:assert/strict";
 import { AWS } from "./support/aws_cli.ts";
 import { sessionEnv, startWalkthrough, type Walkthrough } from "./support/emulator.ts";
 import { issueLeaf, type Leaf, makeCa } from "./support/pki.ts";
-import { baseEnv, certrole, certroleArgv, run, tempDir } from "./support/run.ts";
-import { waitFor } from "./support/serve.ts";
+import { baseEnv, certrole, certroleArgv, run, tempDir, waitFor } from "./support/run.ts";
 
 const canUnshare = Deno.uid() === 0 &&
   (await run("unshare", ["--fork", "--pid", "--mount-proc", "true"]).catch(() => ({ code: 1 }))).code === 0;

@@ -19,6 +19,7 @@ import {
   IMAGE_TESTS_SKIPPED,
   type ImagePki,
   makeImagePki,
+  pid1Memory,
   podman,
   podmanOk,
   silentServer,
@@ -152,8 +153,7 @@ Deno.test({
           walkthrough.secretEnv(),
         );
         await within(60, "the AWS CLI connecting to the silent server", silent.connected);
-        const status = await podmanOk(["exec", name, "cat", "/proc/1/status"]);
-        const rssKb = status.match(/VmRSS:\s+(\d+)/)?.[1] ?? "?";
+        const { rssKiB } = await pid1Memory(name);
         const started = performance.now();
         await podmanOk(["stop", "--time", mode === "supervise" ? "1" : "30", name]);
         const stopMs = performance.now() - started;
@@ -161,7 +161,7 @@ Deno.test({
         if (mode === "supervise") {
           assert.equal(code, 143, "SIGTERM's default action ended the AWS CLI, not SIGKILL (137)");
         }
-        measured.push(`${mode}: pid1_rss_kb ${rssKb} stop_ms ${stopMs.toFixed(0)} exit ${code}`);
+        measured.push(`${mode}: pid1_rss_kb ${rssKiB} stop_ms ${stopMs.toFixed(0)} exit ${code}`);
       } finally {
         silent.close();
         await podman(["rm", "-f", name]);

@@ -10,8 +10,8 @@
 import assert from "node:assert/strict";
 import { sessionEnv, spawnEmulator, startWalkthrough } from "./support/emulator.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
-import { baseEnv, certroleArgv, tempDir } from "./support/run.ts";
-import { spawnResident, spawnServe, waitFor } from "./support/serve.ts";
+import { baseEnv, certroleArgv, spawnResident, tempDir, waitFor } from "./support/run.ts";
+import { spawnServe } from "./support/serve.ts";
 import { failingFront } from "./support/servers.ts";
 import { asNobody, canRunUnprivileged, NOBODY, unprivilegedLauncher } from "./support/unprivileged.ts";
 

@@ -10,8 +10,8 @@ import assert from "node:assert/strict";
 import { sessionEnv, startWalkthrough } from "./support/emulator.ts";
 import { runNode } from "./support/node_sdk.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
-import { certrole, openssl, tempDir } from "./support/run.ts";
-import { spawnServe, waitFor } from "./support/serve.ts";
+import { certrole, openssl, tempDir, waitFor } from "./support/run.ts";
+import { spawnServe } from "./support/serve.ts";
 
 const dir = await tempDir("certrole-serve-auth-");
 const ca = await makeCa(dir);

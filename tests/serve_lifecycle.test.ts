@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import { sessionEnv, startWalkthrough } from "./support/emulator.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
-import { certrole, tempDir } from "./support/run.ts";
+import { certrole, spawnResident, tempDir, waitFor } from "./support/run.ts";
 import { silentListener } from "./support/servers.ts";
-import { spawnResident, spawnServe, waitFor } from "./support/serve.ts";
+import { spawnServe } from "./support/serve.ts";
 
 const dir = await tempDir("certrole-serve-life-");
 const ca = await makeCa(dir);

@@ -9,8 +9,8 @@
 import assert from "node:assert/strict";
 import { issuedSessions, sessionEnv, startWalkthrough } from "./support/emulator.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
-import { tempDir } from "./support/run.ts";
-import { spawnServe, waitFor } from "./support/serve.ts";
+import { tempDir, waitFor } from "./support/run.ts";
+import { spawnServe } from "./support/serve.ts";
 
 const LIFETIME = 8;
 

@@ -9,8 +9,8 @@
 import assert from "node:assert/strict";
 import { issuedSessions, sessionEnv, startWalkthrough } from "./support/emulator.ts";
 import { issueLeaf, type Leaf, makeCa } from "./support/pki.ts";
-import { run, tempDir } from "./support/run.ts";
-import { spawnServe, waitFor } from "./support/serve.ts";
+import { run, tempDir, waitFor } from "./support/run.ts";
+import { spawnServe } from "./support/serve.ts";
 
 async function serialOf(cert: string): Promise<string> {
   const { stdout } = await run("openssl", ["x509", "-in", cert, "-noout", "-serial"]);

@@ -9,8 +9,7 @@ import { mergeCredentials } from "../cli/aws_config/credentials_file.ts";
 import { AWS } from "./support/aws_cli.ts";
 import { sessionEnv, startWalkthrough } from "./support/emulator.ts";
 import { issueLeaf, makeCa } from "./support/pki.ts";
-import { certrole, run, tempDir } from "./support/run.ts";
-import { spawnResident, waitFor } from "./support/serve.ts";
+import { certrole, run, spawnResident, tempDir, waitFor } from "./support/run.ts";
 
 const CREDS = { accessKeyId: "ASIANEW", secretAccessKey: "new-secret", sessionToken: "new-token", expiration: "" };
 

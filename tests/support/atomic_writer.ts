@@ -8,7 +8,7 @@
 export async function writeProjection(
   dir: string,
   files: Readonly<Record<string, string>>,
-  options: { uid?: number; gid?: number; mode?: number } = {},
+  options: { uid?: number } = {},
 ): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
   const previous = await Deno.readLink(`${dir}/..data`).catch(() => undefined);
@@ -19,9 +19,9 @@ export async function writeProjection(
   await Deno.mkdir(`${dir}/${fresh}`, { mode: 0o755 });
   for (const [name, content] of Object.entries(files)) {
     const path = `${dir}/${fresh}/${name}`;
-    await Deno.writeTextFile(path, content, { mode: options.mode ?? 0o440 });
-    await Deno.chmod(path, options.mode ?? 0o440);
-    if (options.uid !== undefined) await Deno.chown(path, options.uid, options.gid ?? options.uid);
+    await Deno.writeTextFile(path, content, { mode: 0o440 });
+    await Deno.chmod(path, 0o440);
+    if (options.uid !== undefined) await Deno.chown(path, options.uid, options.uid);
   }
   await Deno.remove(`${dir}/..data_tmp`).catch(() => {});
   await Deno.symlink(fresh, `${dir}/..data_tmp`);

@@ -13,26 +13,14 @@
 import { parse, stringify } from "yaml";
 import { podman, startPodmanService } from "./images.ts";
 import { DEPLOY, type Manifest } from "./kubernetes_manifests.ts";
-import { SERVE_PORT } from "./kube_play.ts";
+import { replacePort } from "./kube_play.ts";
 import { run, type RunResult } from "./run.ts";
 
 export interface ComposeProject {
-  readonly name: string;
   logs(service: string): Promise<string>;
   /** podman's name of a service's container. */
   container(service: string): string;
   down(): Promise<void>;
-}
-
-function replacePort(value: unknown, port: number): unknown {
-  if (typeof value === "string") {
-    return value.replaceAll(`:${SERVE_PORT}`, `:${port}`).replaceAll(`/${SERVE_PORT}`, `/${port}`);
-  }
-  if (Array.isArray(value)) return value.map((item) => replacePort(item, port));
-  if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, replacePort(item, port)]));
-  }
-  return value;
 }
 
 /** The override file's content (pure): see the module comment. */
@@ -46,7 +34,7 @@ export function composeOverride(shipped: Manifest, port: number, appEnv: Record<
         healthcheck: { test: replacePort(service.healthcheck.test, port) },
       };
     } else {
-      services[name] = { environment: { ...replacePort(service.environment, port) as Manifest, ...appEnv } };
+      services[name] = { environment: { ...replacePort(service.environment, port), ...appEnv } };
     }
   }
   return { services };
@@ -80,7 +68,6 @@ export async function composeUp(options: {
   }
   const result = await up;
   const project: ComposeProject = {
-    name,
     container,
     async logs(service) {
       const logs = await podman(["logs", container(service)]);

@@ -9,19 +9,19 @@
  * They run only when CERTROLE_DEPLOY_TESTS=1 (`make test-deploy`, CI's deploy step).
  */
 import { issueDated, issueLeaf, type Leaf, makeCa } from "./pki.ts";
+import type { EmulatorOptions } from "../../cli/emulator/server.ts";
 import { startWalkthrough, type Walkthrough } from "./emulator.ts";
-import { buildFixture, buildVariant, ensureDebian, podmanOk, testImage } from "./images.ts";
+import { buildContext, buildFixture, buildVariant, ensureDebian, testImage } from "./images.ts";
 import { writeProjection } from "./atomic_writer.ts";
 import { configMapFromEnvFile, type PlayedPod, playPod, removePod } from "./kube_play.ts";
-import { loadManifests, type Manifest } from "./kubernetes_manifests.ts";
-import { ROOT, run } from "./run.ts";
+import { csiVariant, loadManifests, type Manifest } from "./kubernetes_manifests.ts";
+import { ROOT, run, waitFor } from "./run.ts";
 
 export const DEPLOY_TESTS_SKIPPED = Deno.env.get("CERTROLE_DEPLOY_TESTS") === "1"
   ? undefined
   : "CERTROLE_DEPLOY_TESTS is not 1 (make test-deploy runs them)";
 
 const FIXTURES = `${ROOT}/tests/fixtures/deploy`;
-const BUILD_FLAGS = ["--pull=never", "--network", "host", "--layers"];
 
 export interface DeployImages {
   readonly sidecar: string;
@@ -46,18 +46,6 @@ async function copyBoto3(into: string): Promise<void> {
     if (copied.code !== 0) throw new Error(`cp ${source}: ${copied.stderr}`);
   }
   await run("find", [into, "-name", "__pycache__", "-prune", "-exec", "rm", "-rf", "{}", "+"]);
-}
-
-async function buildIn(context: string, tag: string, buildArgs: Record<string, string>): Promise<string> {
-  await podmanOk([
-    "build",
-    ...BUILD_FLAGS,
-    ...Object.entries(buildArgs).flatMap(([name, value]) => ["--build-arg", `${name}=${value}`]),
-    "-t",
-    tag,
-    context,
-  ]);
-  return tag;
 }
 
 let images: Promise<DeployImages> | undefined;
@@ -86,34 +74,32 @@ export function deployImages(): Promise<DeployImages> {
   return images;
 }
 
-function buildDeployImages(): Promise<DeployImages> {
-  return (async () => {
-    await ensureDebian(console.log);
-    const sidecar = await buildVariant("sidecar");
-    const python = await buildVariant("python");
-    const context = await Deno.makeTempDir({ prefix: "certrole-deploy-images-" });
-    try {
-      await Deno.mkdir(`${context}/boto3`);
-      await Deno.copyFile(`${FIXTURES}/boto3-app/Dockerfile`, `${context}/boto3/Dockerfile`);
-      await Deno.copyFile(`${FIXTURES}/boto3-app/app.py`, `${context}/boto3/app.py`);
-      await copyBoto3(`${context}/boto3/site-packages`);
-      const boto3App = await buildIn(`${context}/boto3`, testImage("deploy-boto3-app"), {
-        BASE: await buildFixture("debian-python"),
-      });
-      const awsCliApp = await buildIn(`${FIXTURES}/aws-cli-app`, testImage("deploy-aws-cli-app"), {
-        BASE: await buildFixture("debian-awscli"),
-      });
-      await Deno.mkdir(`${context}/supervised`);
-      await Deno.copyFile(`${FIXTURES}/supervised-app/Dockerfile`, `${context}/supervised/Dockerfile`);
-      await Deno.copyFile(`${FIXTURES}/boto3-app/app.py`, `${context}/supervised/app.py`);
-      const supervisedApp = await buildIn(`${context}/supervised`, testImage("deploy-supervised-app"), {
-        IMAGE: python,
-      });
-      return { sidecar, boto3App, awsCliApp, supervisedApp };
-    } finally {
-      await Deno.remove(context, { recursive: true });
-    }
-  })();
+async function buildDeployImages(): Promise<DeployImages> {
+  await ensureDebian(console.log);
+  const sidecar = await buildVariant("sidecar");
+  const python = await buildVariant("python");
+  const context = await Deno.makeTempDir({ prefix: "certrole-deploy-images-" });
+  try {
+    await Deno.mkdir(`${context}/boto3`);
+    await Deno.copyFile(`${FIXTURES}/boto3-app/Dockerfile`, `${context}/boto3/Dockerfile`);
+    await Deno.copyFile(`${FIXTURES}/boto3-app/app.py`, `${context}/boto3/app.py`);
+    await copyBoto3(`${context}/boto3/site-packages`);
+    const boto3App = await buildContext(`${context}/boto3`, testImage("deploy-boto3-app"), {
+      BASE: await buildFixture("debian-python"),
+    });
+    const awsCliApp = await buildContext(`${FIXTURES}/aws-cli-app`, testImage("deploy-aws-cli-app"), {
+      BASE: await buildFixture("debian-awscli"),
+    });
+    await Deno.mkdir(`${context}/supervised`);
+    await Deno.copyFile(`${FIXTURES}/supervised-app/Dockerfile`, `${context}/supervised/Dockerfile`);
+    await Deno.copyFile(`${FIXTURES}/boto3-app/app.py`, `${context}/supervised/app.py`);
+    const supervisedApp = await buildContext(`${context}/supervised`, testImage("deploy-supervised-app"), {
+      IMAGE: python,
+    });
+    return { sidecar, boto3App, awsCliApp, supervisedApp };
+  } finally {
+    await Deno.remove(context, { recursive: true });
+  }
 }
 
 /** The CN the shipped Certificate asks for, which the role's trust policy admits. */
@@ -174,7 +160,7 @@ export const BUCKET = "fleet-bucket";
 /** An emulator with the role, trust anchor (the PKI's CA) and profile, and one bucket. */
 export async function startDeployWalkthrough(
   pki: DeployPki,
-  options: { credentialLifetimeSeconds?: number; throttleTps?: number; throttleScope?: "certificate" | "account" } = {},
+  options: Pick<EmulatorOptions, "throttleTps" | "throttleScope"> = {},
 ): Promise<DeployWalkthrough> {
   const walkthrough = await startWalkthrough(pki.caPem, { cn: CN, ...options });
   walkthrough.emulator.state.buckets[BUCKET] = {
@@ -205,8 +191,15 @@ export function freePort(): number {
   return port;
 }
 
+/** One call a test application printed: `ok ...` or `fail ...`, with the access key it used. */
+export interface Call {
+  readonly ok: boolean;
+  readonly line: string;
+  readonly key?: string;
+}
+
 /** The `ok ...` and `fail ...` lines the test applications print, in order. */
-export function callLines(log: string): { ok: boolean; line: string; key?: string }[] {
+export function callLines(log: string): Call[] {
   return log.split("\n").filter((line) => /^(ok|fail) /.test(line)).map((line) => ({
     ok: line.startsWith("ok "),
     line,
@@ -214,18 +207,28 @@ export function callLines(log: string): { ok: boolean; line: string; key?: strin
   }));
 }
 
-/** Waits (bounded) until `check` is true, polling every 250 ms. */
-export async function eventually(
+/** How often the deployment tests poll a pod or the emulator (each look at a pod is a podman call). */
+export const POLL_MS = 250;
+
+/**
+ * Waits (at most `seconds`) until the calls in an application's log satisfy `enough`; returns
+ * those calls.
+ */
+export function waitForCalls(
   what: string,
   seconds: number,
-  check: () => boolean | Promise<boolean>,
-): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`${what}: not within ${seconds} s`);
+  log: () => Promise<string>,
+  enough: (calls: Call[]) => boolean,
+): Promise<Call[]> {
+  return waitFor(
+    async () => {
+      const calls = callLines(await log());
+      return enough(calls) ? calls : undefined;
+    },
+    seconds * 1000,
+    what,
+    POLL_MS,
+  );
 }
 
 /** What a pod test works with, set up by withPod. */
@@ -235,10 +238,11 @@ export interface PodTest {
   readonly emulator: DeployWalkthrough;
   /** The leaf first projected into the certificate volume. */
   readonly leaf: Leaf;
-  /** Host directory of the pod's `certificate` volume, written as the kubelet projects a Secret. */
-  readonly certificateDir: string;
-  /** deploy/kubernetes/PATTERN/deployment.yaml filled in with this run's images, as a user fills it. */
-  deployment(pattern: string, app: keyof DeployImages): Promise<Manifest>;
+  /**
+   * deploy/kubernetes/PATTERN/deployment.yaml filled in with this run's images, as a user fills it;
+   * with `csi`, its csi-driver variant (cert-manager's csi-volume patch applied).
+   */
+  deployment(pattern: string, app: keyof DeployImages, options?: { csi?: boolean }): Promise<Manifest>;
   /** Plays a Deployment with the emulator's ConfigMap and the certificate volume; removed after the test. */
   play(deployment: Manifest, options?: { startupWaitSeconds?: number }): Promise<PlayedPod>;
   /** Projects a leaf's files into the certificate volume (one ..data swap, as a rotation). */
@@ -275,14 +279,12 @@ export async function withPod(
       pki,
       emulator,
       leaf,
-      certificateDir,
       project,
-      async deployment(pattern, app) {
-        const [deployment] = await loadManifests(`kubernetes/${pattern}/deployment.yaml`, {
-          CERTROLE_IMAGE: images.sidecar,
-          APP_IMAGE: images[app],
-          AWS_REGION: "us-east-1",
-        });
+      async deployment(pattern, app, options = {}) {
+        const path = `kubernetes/${pattern}/deployment.yaml`;
+        const values = { CERTROLE_IMAGE: images.sidecar, APP_IMAGE: images[app], AWS_REGION: "us-east-1" };
+        if (options.csi) return await csiVariant(path, { ...values, CERT_MANAGER_ISSUER: "roles-anywhere-ca" });
+        const [deployment] = await loadManifests(path, values);
         return deployment;
       },
       async play(deployment, options = {}) {
@@ -301,13 +303,4 @@ export async function withPod(
     await removePod(pod);
     await emulator.close();
   }
-}
-
-/** PID 1's resident and private (anonymous) memory in a running container, in KiB. */
-export async function pid1Memory(container: string): Promise<{ rssKiB: number; anonKiB: number }> {
-  const status = await podmanOk(["exec", container, "cat", "/proc/1/status"]);
-  return {
-    rssKiB: Number(status.match(/VmRSS:\s+(\d+) kB/)?.[1]),
-    anonKiB: Number(status.match(/RssAnon:\s+(\d+) kB/)?.[1]),
-  };
 }

@@ -9,7 +9,7 @@ import { createProfile, createRole, createTrustAnchor, putRolePolicy } from "../
 import { type Emulator, type EmulatorOptions, startEmulator } from "../../cli/emulator/server.ts";
 import { parseSessionLog, type SessionLogEntry } from "../../cli/emulator/session_log.ts";
 import { permissionsPolicy, trustPolicy } from "../../cli/iam/documents.ts";
-import { spawnResident } from "./run.ts";
+import { spawnResident, waitFor } from "./run.ts";
 
 export interface Walkthrough {
   readonly emulator: Emulator;
@@ -139,15 +139,20 @@ export async function spawnEmulator(
   ], env);
   let exited = false;
   child.status.then(() => exited = true);
-  const deadline = Date.now() + 30_000;
-  while (!(await exists(readyFile)) || !output().stdout.includes("AWS_DEFAULT_REGION")) {
-    if (exited || Date.now() > deadline) {
-      if (!exited) child.kill("SIGKILL");
-      await status;
-      const { stdout, stderr } = output();
-      throw new Error(`certrole emulator did not become ready:\n${stdout}\n${stderr}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
+  try {
+    await waitFor(
+      async () => {
+        if (await exists(readyFile) && output().stdout.includes("AWS_DEFAULT_REGION")) return true;
+        if (exited) throw new Error("it exited");
+      },
+      30_000,
+      "its ready file and variables",
+    );
+  } catch (error) {
+    if (!exited) child.kill("SIGKILL");
+    await status;
+    const { stdout, stderr } = output();
+    throw new Error(`certrole emulator did not become ready (${(error as Error).message}):\n${stdout}\n${stderr}`);
   }
   const url = (await Deno.readTextFile(readyFile)).trim();
   return {

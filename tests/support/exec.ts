@@ -47,16 +47,20 @@ export const OFFLINE_ARNS = {
   ROLESANYWHERE_ROLE_ARN: "arn:aws:iam::123456789012:role/bucket-lister",
 } as const;
 
-/** `certrole exec` with the local checks on a real identity and the network preflight off. */
-export function offlineExecEnv(leaf: Leaf, home: string): Record<string, string> {
+/** A real identity: HOME, the leaf's files (and its passphrase, unless `passphrase` is false), the ARNs. */
+function identityEnv(leaf: Leaf, home: string, passphrase = true): Record<string, string> {
   return {
     HOME: home,
     ROLESANYWHERE_CERT_LOCATION: leaf.cert,
     ROLESANYWHERE_KEY_LOCATION: leaf.key,
-    ...(leaf.passphrase ? { ROLESANYWHERE_KEY_PASSPHRASE: leaf.passphrase } : {}),
+    ...(leaf.passphrase && passphrase ? { ROLESANYWHERE_KEY_PASSPHRASE: leaf.passphrase } : {}),
     ...OFFLINE_ARNS,
-    ROLESANYWHERE_PREFLIGHT: "false",
   };
+}
+
+/** `certrole exec` with the local checks on a real identity and the network preflight off. */
+export function offlineExecEnv(leaf: Leaf, home: string): Record<string, string> {
+  return { ...identityEnv(leaf, home), ROLESANYWHERE_PREFLIGHT: "false" };
 }
 
 /**
@@ -70,11 +74,7 @@ export function singleCallEnv(
   options: { passphrase?: boolean } = {},
 ): Record<string, string> {
   return {
-    ...OFFLINE_ARNS,
-    HOME: home,
-    ROLESANYWHERE_CERT_LOCATION: leaf.cert,
-    ROLESANYWHERE_KEY_LOCATION: leaf.key,
-    ...(leaf.passphrase && options.passphrase !== false ? { ROLESANYWHERE_KEY_PASSPHRASE: leaf.passphrase } : {}),
+    ...identityEnv(leaf, home, options.passphrase !== false),
     ROLESANYWHERE_NO_CACHE: "1",
     AWS_MAX_ATTEMPTS: "1",
     ROLESANYWHERE_ENDPOINT: endpoint,

@@ -23,7 +23,10 @@ import { ROOT, run, type RunResult } from "./run.ts";
 export { DEBIAN_IMAGE, STATE_DIR };
 const FIXTURES = `${ROOT}/tests/fixtures/images`;
 
-/** The variants the image tests build, each on its local stand-in base. */
+/**
+ * The variants the image tests build, and the deployment tests (sidecar only for them), each on its
+ * local stand-in base.
+ */
 export const TESTED_VARIANTS = ["aws-cli", "python", "node", "ruby", "sidecar"] as const;
 export type TestedVariant = typeof TESTED_VARIANTS[number];
 
@@ -93,8 +96,6 @@ export async function buildFixture(name: string): Promise<string> {
   return await buildLocalBase(name, await containerEnv());
 }
 
-const BUILD_FLAGS = LOCAL_BUILD_FLAGS;
-
 /** The build arguments that put a variant on its local base, with the local Deno builder and no SDK download. */
 export async function localBuildArgs(variant: TestedVariant): Promise<string[]> {
   const base = await buildFixture(LOCAL_BASES[variant]);
@@ -114,7 +115,7 @@ export async function localBuildArgs(variant: TestedVariant): Promise<string[]> 
 export async function buildVariant(variant: TestedVariant): Promise<string> {
   await podmanOk([
     "build",
-    ...BUILD_FLAGS,
+    ...LOCAL_BUILD_FLAGS,
     "-f",
     `${ROOT}/images/${variant}/Dockerfile`,
     ...await localBuildArgs(variant),
@@ -125,19 +126,26 @@ export async function buildVariant(variant: TestedVariant): Promise<string> {
   return variantImage(variant);
 }
 
-/** The tiny application of tests/fixtures/images/<variant>-app, FROM the variant image. */
-export async function buildApp(variant: TestedVariant): Promise<string> {
-  await buildVariant(variant);
+/** Builds the Dockerfile of a build context (a test application's folder) as `tag`; returns the tag. */
+export async function buildContext(
+  context: string,
+  tag: string,
+  buildArgs: Readonly<Record<string, string>>,
+): Promise<string> {
   await podmanOk([
     "build",
-    ...BUILD_FLAGS,
-    "--build-arg",
-    `IMAGE=${variantImage(variant)}`,
+    ...LOCAL_BUILD_FLAGS,
+    ...Object.entries(buildArgs).flatMap(([name, value]) => ["--build-arg", `${name}=${value}`]),
     "-t",
-    appImage(variant),
-    `${FIXTURES}/${variant}-app`,
+    tag,
+    context,
   ]);
-  return appImage(variant);
+  return tag;
+}
+
+/** The tiny application of tests/fixtures/images/<variant>-app, FROM the variant image. */
+export async function buildApp(variant: TestedVariant): Promise<string> {
+  return await buildContext(`${FIXTURES}/${variant}-app`, appImage(variant), { IMAGE: await buildVariant(variant) });
 }
 
 /**
@@ -236,9 +244,23 @@ export async function topOf(container: string): Promise<string[][]> {
   });
 }
 
+/** PID 1's resident and private (anonymous) memory in a running container, in KiB. */
+export async function pid1Memory(container: string): Promise<{ rssKiB: number; anonKiB: number }> {
+  const status = await podmanOk(["exec", container, "cat", "/proc/1/status"]);
+  return {
+    rssKiB: Number(status.match(/VmRSS:\s+(\d+) kB/)?.[1]),
+    anonKiB: Number(status.match(/RssAnon:\s+(\d+) kB/)?.[1]),
+  };
+}
+
+/** A stopped container's exit code; throws when the engine cannot say (never a 0 read from no answer). */
 export async function exitCodeOf(container: string, engine: Engine = podman): Promise<number> {
   const result = await engine(["inspect", "--format", "{{.State.ExitCode}}", container]);
-  return Number(result.stdout.trim());
+  const answer = result.stdout.trim();
+  if (result.code !== 0 || !/^-?\d+$/.test(answer)) {
+    throw new Error(`inspect ${container} exited ${result.code}: ${answer} ${result.stderr}`);
+  }
+  return Number(answer);
 }
 
 /** The walkthrough's PKI for image tests: a CA, the container's certificate and one with another CN. */

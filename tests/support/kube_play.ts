@@ -33,8 +33,8 @@
  * anyway), ServiceAccount, Secret and CSI volume plumbing.
  */
 import { stringify } from "yaml";
-import { containerEnv, podman, podmanOk } from "./images.ts";
-import { containersOf, type Manifest, podSpec } from "./kubernetes_manifests.ts";
+import { podman, podmanOk } from "./images.ts";
+import { containersOf, type Manifest, podSpec, PROBES } from "./kubernetes_manifests.ts";
 
 export const SERVE_PORT = 9911;
 
@@ -50,14 +50,15 @@ export interface PlayOptions {
   readonly port: number;
   /**
    * Stop waiting for a startup probe after this many seconds even if its failureThreshold allows
-   * more (a test of a pod that must not become ready need not wait the whole 30 s).
+   * more (a test of a pod that must not become ready need not wait out failureThreshold ×
+   * periodSeconds: minutes, for the shipped native sidecar).
    */
   readonly startupWaitSeconds?: number;
 }
 
 export interface Probe {
   readonly container: string;
-  readonly kind: "startupProbe" | "readinessProbe" | "livenessProbe";
+  readonly kind: typeof PROBES[number];
   readonly definition: Manifest;
 }
 
@@ -71,8 +72,19 @@ export interface AdaptedPod {
   readonly postStart: Readonly<Record<string, readonly string[]>>;
 }
 
-function replacePort(value: string, port: number): string {
-  return value.replaceAll(`:${SERVE_PORT}`, `:${port}`);
+/**
+ * `value` with serve's port replaced by `port` in every string it holds: `HOST:9911` (listen
+ * addresses, URLs) and `/9911` (bash's /dev/tcp/HOST/9911 in the Compose healthcheck).
+ */
+export function replacePort<T>(value: T, port: number): T {
+  if (typeof value === "string") {
+    return value.replaceAll(`:${SERVE_PORT}`, `:${port}`).replaceAll(`/${SERVE_PORT}`, `/${port}`) as T;
+  }
+  if (Array.isArray(value)) return value.map((item) => replacePort(item, port)) as T;
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, replacePort(item, port)])) as T;
+  }
+  return value;
 }
 
 /** The podman 4.3 copy of a Deployment (pure): see the module comment for each change. */
@@ -86,12 +98,11 @@ export function adaptForPodman(options: PlayOptions, suffix: string): AdaptedPod
   const postStart: Record<string, string[]> = {};
   const sidecars: Manifest[] = [];
   const ordinaryInit: Manifest[] = [];
-  for (const { container, init } of containersOf(spec)) {
-    const sidecar = init && container.restartPolicy === "Always";
+  for (const { container, init, sidecar } of containersOf(spec)) {
     delete container.restartPolicy;
     delete container.ports;
-    if (container.args) container.args = container.args.map((arg: string) => replacePort(arg, options.port));
-    for (const kind of ["startupProbe", "readinessProbe", "livenessProbe"] as const) {
+    if (container.args) container.args = replacePort(container.args, options.port);
+    for (const kind of PROBES) {
       if (!container[kind]) continue;
       const definition = structuredClone(container[kind]);
       for (const handler of ["httpGet", "tcpSocket"]) {
@@ -183,10 +194,8 @@ export interface PlayedPod {
   ready(): Promise<boolean>;
   /** Why the start stopped, when it did (a startup probe or postStart hook that failed). */
   readonly startFailure?: string;
-  /** Containers that were started (in order); the others are still "Created". */
-  readonly started: readonly string[];
   /** `podman kube down` on the played file; resolves with how long it took. */
-  down(): Promise<{ elapsedMs: number; output: string }>;
+  down(): Promise<{ elapsedMs: number }>;
 }
 
 /**
@@ -202,11 +211,9 @@ export async function playPod(options: PlayOptions): Promise<PlayedPod> {
   const name = (container: string) => `${adapted.podName}-${container}`;
   const played = await podman(["kube", "play", "--start=false", file]);
   if (played.code !== 0) throw new Error(`podman kube play failed:\n${played.stdout}\n${played.stderr}`);
-  const started: string[] = [];
   let startFailure: string | undefined;
   for (const container of adapted.order) {
     await podmanOk(["start", name(container)]);
-    started.push(container);
     const startup = adapted.probes.find((probe) => probe.container === container && probe.kind === "startupProbe");
     if (startup && !(await probeUntil(startup.definition, options.startupWaitSeconds))) {
       startFailure = `the startupProbe of ${container} did not pass`;
@@ -225,7 +232,6 @@ export async function playPod(options: PlayOptions): Promise<PlayedPod> {
     adapted,
     containerName: name,
     startFailure,
-    started,
     async logs(container) {
       const result = await podman(["logs", name(container)]);
       return result.stdout + result.stderr;
@@ -242,10 +248,10 @@ export async function playPod(options: PlayOptions): Promise<PlayedPod> {
     },
     async down() {
       const started = performance.now();
-      const result = await podman(["kube", "down", file]);
+      await podman(["kube", "down", file]);
       const elapsedMs = performance.now() - started;
       await Deno.remove(dir, { recursive: true }).catch(() => {});
-      return { elapsedMs, output: result.stdout + result.stderr };
+      return { elapsedMs };
     },
   };
 }
@@ -265,5 +271,3 @@ export function configMapFromEnvFile(name: string, envFile: string): Manifest {
   }
   return { apiVersion: "v1", kind: "ConfigMap", metadata: { name }, data };
 }
-
-export { containerEnv };

@@ -119,10 +119,20 @@ export function podSpec(manifest: Manifest): Manifest {
   return manifest.kind === "Pod" ? manifest.spec : manifest.spec.template.spec;
 }
 
-/** Every container of a pod spec, init containers first, with which list it is in. */
-export function containersOf(spec: Manifest): { container: Manifest; init: boolean }[] {
+/**
+ * Every container of a pod spec, init containers first, with which list it is in and whether it
+ * is a native sidecar (an init container with restartPolicy: Always, which keeps running).
+ */
+export function containersOf(spec: Manifest): { container: Manifest; init: boolean; sidecar: boolean }[] {
   return [
-    ...(spec.initContainers ?? []).map((container: Manifest) => ({ container, init: true })),
-    ...(spec.containers ?? []).map((container: Manifest) => ({ container, init: false })),
+    ...(spec.initContainers ?? []).map((container: Manifest) => ({
+      container,
+      init: true,
+      sidecar: container.restartPolicy === "Always",
+    })),
+    ...(spec.containers ?? []).map((container: Manifest) => ({ container, init: false, sidecar: false })),
   ];
 }
+
+/** The probes a container may have, as the API names them. */
+export const PROBES = ["startupProbe", "readinessProbe", "livenessProbe"] as const;

@@ -19,7 +19,7 @@ import { Certificate, Issuer } from "@kubernetes-models/cert-manager/cert-manage
 import { Deployment } from "kubernetes-models/apps/v1";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { ConfigMap, Pod, Secret, Service } from "kubernetes-models/v1";
-import { containersOf, type Manifest, podSpec } from "./kubernetes_manifests.ts";
+import { containersOf, type Manifest, podSpec, PROBES } from "./kubernetes_manifests.ts";
 import { ROOT, run } from "./run.ts";
 
 interface Kind {
@@ -115,7 +115,6 @@ export async function fieldProblems(manifests: readonly Named[]): Promise<string
   }
 }
 
-const PROBES = ["startupProbe", "readinessProbe", "livenessProbe"] as const;
 const PROBE_HANDLERS = ["exec", "httpGet", "tcpSocket", "grpc"];
 const VOLUME_SOURCES = [
   "secret",
@@ -155,19 +154,18 @@ export function apiRuleProblems({ where, manifest }: Named): string[] {
     }
   }
   const names = new Set<string>();
-  for (const { container, init } of containersOf(spec)) {
+  for (const { container, init, sidecar } of containersOf(spec)) {
     const at = `${init ? "initContainers" : "containers"}[${container.name}]`;
     if (names.has(container.name)) problem(`container name ${container.name} is used twice`);
     names.add(container.name);
-    const restartable = init && container.restartPolicy === "Always";
-    if (container.restartPolicy !== undefined && !(init && container.restartPolicy === "Always")) {
+    if (container.restartPolicy !== undefined && !sidecar) {
       problem(`${at}: restartPolicy is allowed only on init containers, and only "Always" (a native sidecar)`);
     }
     for (const probe of PROBES) {
       const definition = container[probe];
       if (!definition) continue;
-      if (init && !restartable) problem(`${at}: ${probe} is allowed only on restartable init containers`);
-      if (!init || restartable) {
+      if (init && !sidecar) problem(`${at}: ${probe} is allowed only on restartable init containers`);
+      if (!init || sidecar) {
         const handlers = PROBE_HANDLERS.filter((handler) => definition[handler] !== undefined);
         if (handlers.length !== 1) problem(`${at}: ${probe} must have exactly one handler`);
       }
@@ -175,7 +173,7 @@ export function apiRuleProblems({ where, manifest }: Named): string[] {
         problem(`${at}: startupProbe.successThreshold must be 1`);
       }
     }
-    if (container.lifecycle && init && !restartable) {
+    if (container.lifecycle && init && !sidecar) {
       problem(`${at}: lifecycle is allowed only on restartable init containers`);
     }
     for (const mount of container.volumeMounts ?? []) {

@@ -101,6 +101,25 @@ export async function openssl(args: readonly string[], options: RunOptions = {})
   return result.stdout;
 }
 
+/**
+ * Polls `probe` every `intervalMs` until it returns a value (not undefined), and returns that
+ * value; throws naming `what` once `timeoutMs` has passed without one.
+ */
+export async function waitFor<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs: number,
+  what: string,
+  intervalMs = 25,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
 export async function tempDir(prefix = "certrole-test-"): Promise<string> {
   return await Deno.makeTempDir({ prefix });
 }

@@ -1,8 +1,6 @@
 /** `certrole serve` (or `update`) as a real child process: its printed variables, its log, stopping it. */
 import { parseExports } from "./emulator.ts";
-import { spawnResident } from "./run.ts";
-
-export { spawnResident };
+import { spawnResident, waitFor } from "./run.ts";
 
 export interface ServeProcess {
   readonly child: Deno.ChildProcess;
@@ -14,20 +12,6 @@ export interface ServeProcess {
   /** Resolves once the log has a line matching `pattern` (or rejects after `timeoutMs`). */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
   stop(signal?: Deno.Signal): Promise<{ code: number; stdout: string; stderr: string }>;
-}
-
-export async function waitFor<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (true) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 export async function spawnServe(args: readonly string[], env: Record<string, string>): Promise<ServeProcess> {
